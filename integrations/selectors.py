@@ -1,0 +1,72 @@
+"""Reads of integrations and jobs, always scoped to one organization."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from integrations.models import ConnectionStatus, Integration, Job, JobStatus, Provider
+from sifi.models import Organization
+
+CONFIG_SYNC_JOB = "config_sync"
+
+# What each provider can do for us; the UI shows it on the provider card.
+PROVIDERS = {
+    Provider.QOYOD: {
+        "name": "Qoyod",
+        "description": "Saudi cloud accounting. Chart of accounts in, draft journal entries out.",
+    },
+}
+
+
+def integration_for(*, organization: Organization, provider: str = Provider.QOYOD) -> Integration:
+    """The organization's integration row, or an unsaved one in state "not connected"."""
+    integration = (
+        Integration.objects.select_related("source_account")
+        .filter(organization=organization, provider=provider)
+        .first()
+    )
+    return integration or Integration(organization=organization, provider=provider)
+
+
+def is_syncing(*, integration: Integration) -> bool:
+    if integration.pk is None:
+        return False
+    return Job.objects.filter(
+        organization_id=integration.organization_id,
+        kind=CONFIG_SYNC_JOB,
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+    ).exists()
+
+
+def connection_state(*, integration: Integration) -> str:
+    """not_connected / connected / needs_attention / syncing, as the UI shows it."""
+    if integration.status == ConnectionStatus.NOT_CONNECTED or integration.pk is None:
+        return ConnectionStatus.NOT_CONNECTED
+    if integration.status == ConnectionStatus.NEEDS_ATTENTION:
+        return ConnectionStatus.NEEDS_ATTENTION
+    if is_syncing(integration=integration):
+        return "syncing"
+    return ConnectionStatus.CONNECTED
+
+
+def provider_list(*, organization: Organization) -> list[dict]:
+    rows = []
+    for provider, info in PROVIDERS.items():
+        integration = integration_for(organization=organization, provider=provider)
+        rows.append(
+            {
+                "provider": provider.value,
+                "name": info["name"],
+                "description": info["description"],
+                "state": connection_state(integration=integration),
+            }
+        )
+    return rows
+
+
+def job_list(*, organization: Organization) -> QuerySet[Job]:
+    return Job.objects.filter(organization=organization)
+
+
+def job_get(*, organization: Organization, job_id: int) -> Job:
+    """The job if it belongs to the organization; 404 otherwise (even if it exists elsewhere)."""
+    return get_object_or_404(job_list(organization=organization), pk=job_id)

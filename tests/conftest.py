@@ -1,0 +1,35 @@
+import pytest
+
+from sifi.models import Role
+from tests.factories import api_client_for, make_org, make_user
+
+
+@pytest.fixture
+def org_a(db):
+    return make_org("Organization A")
+
+
+@pytest.fixture
+def org_b(db):
+    return make_org("Organization B")
+
+
+@pytest.fixture
+def users_a(org_a):
+    """One user of each role in Organization A, keyed by role."""
+    return {role: make_user(org_a, role) for role in Role.values}
+
+
+@pytest.fixture
+def admin_a(users_a):
+    return users_a[Role.ADMIN]
+
+
+@pytest.fixture
+def admin_b(org_b):
+    return make_user(org_b, Role.ADMIN)
+
+
+@pytest.fixture
+def client_for():
+    return api_client_for

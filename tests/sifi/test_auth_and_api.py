@@ -1,0 +1,110 @@
+"""Token auth for scripts, service tokens for ingestion, schema and docs, error bodies."""
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from sifi.models import Organization, Role, ServiceToken, User
+from sifi.services import create_service_token
+from tests.factories import PASSWORD
+
+
+def test_token_endpoint_gives_a_working_token(admin_a):
+    client = APIClient()
+    response = client.post(
+        "/api/v1/auth/token/", {"username": admin_a.username, "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    me = client.get("/api/v1/me/")
+    assert me.status_code == 200
+    assert me.json()["username"] == admin_a.username
+    assert me.json()["role"] == Role.ADMIN
+
+
+def test_token_endpoint_rejects_a_wrong_password_with_field_errors(admin_a):
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": admin_a.username, "password": "nope"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()
+
+
+def test_token_endpoint_missing_fields_are_named(db):
+    response = APIClient().post("/api/v1/auth/token/", {}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"username", "password"}
+
+
+def test_a_bogus_token_is_401(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_service_token_authenticates_but_is_not_a_person(org_a):
+    raw = create_service_token(organization=org_a)
+    assert ServiceToken.objects.filter(organization=org_a).count() == 1
+    assert raw not in str(list(ServiceToken.objects.values()))  # stored hashed only
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+    # Service tokens have no role: people's endpoints refuse them.
+    assert client.get("/api/v1/integrations/").status_code == 403
+    client.credentials(HTTP_AUTHORIZATION="Token svc_wrong")
+    assert client.get("/api/v1/integrations/").status_code == 401
+
+
+def test_schema_renders_and_docs_page_loads(db, client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/integrations/qoyod/accounts/" in schema.content
+    assert b"openapi: 3" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"swagger" in docs.content.lower()
+
+
+def test_unknown_api_object_is_a_json_404(admin_a, client_for):
+    response = client_for(admin_a).get("/api/v1/jobs/999999/")
+    assert response.status_code == 404
+    assert set(response.json()) == {"detail"}
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_creates_every_role(capsys):
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    counts = (User.objects.count(), Organization.objects.count(), ServiceToken.objects.count())
+    password_hashes = dict(User.objects.values_list("username", "password"))
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+    assert (
+        User.objects.count(),
+        Organization.objects.count(),
+        ServiceToken.objects.count(),
+    ) == counts
+    assert dict(User.objects.values_list("username", "password")) == password_hashes
+    demo = Organization.objects.get(name="Demo Trading Co.")
+    roles = dict(User.objects.filter(organization=demo).values_list("username", "role"))
+    assert roles == {
+        "admin": Role.ADMIN,
+        "finance": Role.FINANCE_MANAGER,
+        "accountant": Role.ACCOUNTANT,
+        "employee": Role.EMPLOYEE,
+    }
+    other = User.objects.get(username="other_admin")
+    assert other.organization == Organization.objects.get(name="Second Org")
+    assert other.check_password("sifi-demo-2025")
+    for name in ["admin", "finance", "accountant", "employee", "other_admin", "svc_"]:
+        assert name in first
+    assert first == second
+
+
+@pytest.mark.django_db
+def test_create_service_token_command_prints_a_usable_token(capsys):
+    org = Organization.objects.create(name="Token Org")
+    call_command("create_service_token", "--org", "Token Org")
+    raw = capsys.readouterr().out.strip()
+    assert raw.startswith("svc_")
+    assert ServiceToken.objects.get(organization=org).hint == raw[-4:]
