@@ -21,3 +21,10 @@ def account_list(
             | Q(name_ar__icontains=search)
         )
     return accounts.order_by("code", "id")
+
+
+def source_account_choices(*, organization: Organization) -> QuerySet[Account]:
+    """Active accounts, those that can take payments (bank, cash) first: the likely wallet."""
+    return Account.objects.filter(organization=organization, active=True).order_by(
+        "-receive_payments", "code", "id"
+    )

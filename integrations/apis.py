@@ -2,17 +2,46 @@
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounting.models import Account
 from accounting.selectors import account_list
-from integrations.models import Integration, Job
+from integrations.models import (
+    MANDATORY_ATTRIBUTES,
+    OPTIONAL_ATTRIBUTES,
+    QOYOD_SCOPES,
+    Integration,
+    Job,
+)
 from integrations.selectors import connection_state, integration_for, job_get, provider_list
+from integrations.services import (
+    configure_qoyod,
+    connect_qoyod,
+    disconnect_qoyod,
+    record_consent,
+    start_config_sync,
+)
 from sifi.permissions import IntegrationsPermission
 from sifi.tenancy import current_organization
+
+
+class JobOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "done",
+            "total",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
 
 
 class IntegrationListApi(APIView):
@@ -30,30 +59,138 @@ class IntegrationListApi(APIView):
         return Response(self.OutputSerializer(rows, many=True).data)
 
 
+class ConnectionOutputSerializer(serializers.Serializer):
+    """The Qoyod connection as users see it: never the key, at most its last 4 characters."""
+
+    provider = serializers.CharField()
+    state = serializers.SerializerMethodField()
+    attention_reason = serializers.CharField()
+    scopes = serializers.SerializerMethodField()
+    consented_scopes = serializers.ListField(child=serializers.CharField())
+    consented_by = serializers.CharField(source="consented_by.username", default=None)
+    consented_at = serializers.DateTimeField(allow_null=True)
+    api_key_hint = serializers.CharField()
+    connected_at = serializers.DateTimeField(allow_null=True)
+    attributes = serializers.ListField(child=serializers.CharField())
+    available_attributes = serializers.SerializerMethodField()
+    source_account = serializers.IntegerField(source="source_account_id", allow_null=True)
+    source_account_name = serializers.CharField(source="source_account", default=None)
+    auto_sync = serializers.BooleanField()
+    last_sync_at = serializers.DateTimeField(allow_null=True)
+    last_sync_status = serializers.CharField()
+    last_sync_message = serializers.CharField()
+
+    def get_state(self, integration: Integration) -> str:
+        return connection_state(integration=integration)
+
+    def get_scopes(self, integration: Integration) -> list[dict[str, str]]:
+        return [{"scope": scope, "label": str(label)} for scope, label in QOYOD_SCOPES.items()]
+
+    def get_available_attributes(self, integration: Integration) -> list[dict[str, object]]:
+        return [
+            *({"attribute": a, "mandatory": True} for a in MANDATORY_ATTRIBUTES),
+            *({"attribute": a, "mandatory": False} for a in OPTIONAL_ATTRIBUTES),
+        ]
+
+
 class QoyodConnectionApi(APIView):
+    """GET the connection; PATCH its configuration; DELETE disconnects (key removed)."""
+
     permission_classes = [IntegrationsPermission]
 
-    class OutputSerializer(serializers.Serializer):
-        provider = serializers.CharField()
-        state = serializers.SerializerMethodField()
-        attention_reason = serializers.CharField()
-        consented_scopes = serializers.ListField(child=serializers.CharField())
-        consented_at = serializers.DateTimeField(allow_null=True)
-        api_key_hint = serializers.CharField()
-        attributes = serializers.ListField(child=serializers.CharField())
-        source_account = serializers.IntegerField(source="source_account_id", allow_null=True)
-        auto_sync = serializers.BooleanField()
-        last_sync_at = serializers.DateTimeField(allow_null=True)
-        last_sync_status = serializers.CharField()
-        last_sync_message = serializers.CharField()
+    class ConfigureSerializer(serializers.Serializer):
+        source_account = serializers.IntegerField(required=False, allow_null=True)
+        auto_sync = serializers.BooleanField(required=False)
 
-        def get_state(self, integration: Integration) -> str:
-            return connection_state(integration=integration)
-
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=ConnectionOutputSerializer)
     def get(self, request: Request) -> Response:
         integration = integration_for(organization=current_organization(request))
-        return Response(self.OutputSerializer(integration).data)
+        return Response(ConnectionOutputSerializer(integration).data)
+
+    @extend_schema(request=ConfigureSerializer, responses=ConnectionOutputSerializer)
+    def patch(self, request: Request) -> Response:
+        payload = self.ConfigureSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        changes = {}
+        if "source_account" in payload.validated_data:
+            changes["source_account_id"] = payload.validated_data["source_account"]
+        if "auto_sync" in payload.validated_data:
+            changes["auto_sync"] = payload.validated_data["auto_sync"]
+        integration = configure_qoyod(
+            actor=request.user, organization=current_organization(request), **changes
+        )
+        return Response(ConnectionOutputSerializer(integration).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request) -> Response:
+        disconnect_qoyod(actor=request.user, organization=current_organization(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QoyodConsentApi(APIView):
+    """Accept the listed permissions. Records who, when and which scopes; calls nothing."""
+
+    permission_classes = [IntegrationsPermission]
+
+    class InputSerializer(serializers.Serializer):
+        accept = serializers.BooleanField()
+
+    @extend_schema(request=InputSerializer, responses=ConnectionOutputSerializer)
+    def post(self, request: Request) -> Response:
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        integration = record_consent(
+            actor=request.user,
+            organization=current_organization(request),
+            accept=payload.validated_data["accept"],
+        )
+        return Response(ConnectionOutputSerializer(integration).data)
+
+
+class QoyodConnectApi(APIView):
+    """Validate the API key with Qoyod and store it encrypted. 400 if Qoyod rejects it."""
+
+    permission_classes = [IntegrationsPermission]
+
+    class InputSerializer(serializers.Serializer):
+        api_key = serializers.CharField(max_length=500, trim_whitespace=True)
+
+    class OutputSerializer(ConnectionOutputSerializer):
+        accounts_found = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request: Request) -> Response:
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        result = connect_qoyod(
+            actor=request.user,
+            organization=current_organization(request),
+            api_key=payload.validated_data["api_key"],
+        )
+        body = ConnectionOutputSerializer(result.integration).data
+        return Response({**body, "accounts_found": result.accounts_found})
+
+
+class QoyodSyncApi(APIView):
+    """Start a configuration sync of the chosen attributes (accounts always). 202 + the job."""
+
+    permission_classes = [IntegrationsPermission]
+
+    class InputSerializer(serializers.Serializer):
+        attributes = serializers.ListField(
+            child=serializers.CharField(), required=False, max_length=20
+        )
+
+    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
+    def post(self, request: Request) -> Response:
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        job = start_config_sync(
+            actor=request.user,
+            organization=current_organization(request),
+            attributes=payload.validated_data.get("attributes"),
+        )
+        return Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class AccountListApi(generics.ListAPIView):
@@ -103,22 +240,7 @@ class JobDetailApi(APIView):
 
     permission_classes = [IntegrationsPermission]
 
-    class OutputSerializer(serializers.ModelSerializer):
-        class Meta:
-            model = Job
-            fields = [
-                "id",
-                "kind",
-                "status",
-                "done",
-                "total",
-                "error",
-                "created_at",
-                "started_at",
-                "finished_at",
-            ]
-
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=JobOutputSerializer)
     def get(self, request: Request, job_id: int) -> Response:
         job = job_get(organization=current_organization(request), job_id=job_id)
-        return Response(self.OutputSerializer(job).data)
+        return Response(JobOutputSerializer(job).data)

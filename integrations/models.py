@@ -1,6 +1,6 @@
 """Connections to accounting systems (one per organization and provider) and background jobs."""
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from sifi.fields import EncryptedTextField
 from sifi.models import Organization
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Provider(models.TextChoices):
@@ -68,6 +71,30 @@ class Integration(models.Model):
         return f"{self.organization} · {self.get_provider_display()}"
 
 
+class Vendor(models.Model):
+    """A supplier mirrored from the provider (optional attribute), upserted by `qoyod_id`."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="vendors")
+    qoyod_id = models.BigIntegerField()
+    name = models.CharField(max_length=255)
+    tax_number = models.CharField(max_length=64, blank=True)
+    email = models.CharField(max_length=255, blank=True)
+    phone_number = models.CharField(max_length=64, blank=True)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organization", "qoyod_id"], name="vendor_unique_qoyod_id_per_org"
+            ),
+        ]
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class JobStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
@@ -92,8 +119,32 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    updated_at = models.DateTimeField(auto_now=True)
+
     class Meta:
         ordering: ClassVar = ["-created_at", "-id"]
+        constraints: ClassVar = [
+            # Two configuration syncs of one organization never run at once.
+            models.UniqueConstraint(
+                fields=["organization", "kind"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="job_one_active_per_org_and_kind",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+
+# The permissions we ask for at consent: exactly what the product uses (SPEC §3.2).
+QOYOD_SCOPES: dict[str, "StrOrPromise"] = {
+    "organization:read": _("Read organization details"),
+    "accounts:read": _("Read the chart of accounts"),
+    "vendors:read": _("Read vendors"),
+    "journal_entries:write": _("Create journal entries"),
+    "documents:write": _("Attach documents (receipts) to journal entries"),
+}
+
+# What "Select attributes" offers; accounts are mandatory (always synced).
+MANDATORY_ATTRIBUTES = ("accounts",)
+OPTIONAL_ATTRIBUTES = ("vendors",)

@@ -70,3 +70,16 @@ def job_list(*, organization: Organization) -> QuerySet[Job]:
 def job_get(*, organization: Organization, job_id: int) -> Job:
     """The job if it belongs to the organization; 404 otherwise (even if it exists elsewhere)."""
     return get_object_or_404(job_list(organization=organization), pk=job_id)
+
+
+def latest_config_job(*, organization: Organization) -> Job | None:
+    return job_list(organization=organization).filter(kind=CONFIG_SYNC_JOB).first()
+
+
+def wizard_step(*, integration: Integration, has_accounts: bool) -> str:
+    """Where the connect wizard stands: consent → api_key → attributes → configuration."""
+    if integration.status == ConnectionStatus.NOT_CONNECTED:
+        return "api_key" if integration.consented_at else "consent"
+    if not has_accounts:
+        return "attributes"
+    return "configuration"

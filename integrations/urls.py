@@ -5,6 +5,9 @@ from integrations import apis
 urlpatterns = [
     path("integrations/", apis.IntegrationListApi.as_view(), name="integration-list"),
     path("integrations/qoyod/", apis.QoyodConnectionApi.as_view(), name="qoyod-connection"),
+    path("integrations/qoyod/consent/", apis.QoyodConsentApi.as_view(), name="qoyod-consent"),
+    path("integrations/qoyod/connect/", apis.QoyodConnectApi.as_view(), name="qoyod-connect"),
+    path("integrations/qoyod/sync/", apis.QoyodSyncApi.as_view(), name="qoyod-sync"),
     path("integrations/qoyod/accounts/", apis.AccountListApi.as_view(), name="qoyod-accounts"),
     path("jobs/<int:job_id>/", apis.JobDetailApi.as_view(), name="job-detail"),
 ]

@@ -17,9 +17,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path(
-        "settings/integrations/", views.IntegrationsPageView.as_view(), name="settings-integrations"
-    ),
+    path("settings/integrations/", include("integrations.page_urls")),
     path("accounting/", views.AccountingPageView.as_view(), name="accounting"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

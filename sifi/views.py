@@ -6,15 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
-from integrations.selectors import provider_list
 from sifi.permissions import (
     AccountingPermission,
-    IntegrationsPermission,
     RolePageMixin,
     can_use_accounting,
     can_view_integrations,
 )
-from sifi.tenancy import current_organization
 
 
 class HomeView(RolePageMixin, TemplateView):
@@ -28,16 +25,6 @@ class HomeView(RolePageMixin, TemplateView):
         if can_view_integrations(request.user):
             return redirect("settings-integrations")
         return super().get(request, *args, **kwargs)
-
-
-class IntegrationsPageView(RolePageMixin, TemplateView):
-    page_permission = IntegrationsPermission
-    template_name = "settings/integrations.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["providers"] = provider_list(organization=current_organization(self.request))
-        return context
 
 
 class AccountingPageView(RolePageMixin, TemplateView):

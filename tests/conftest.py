@@ -33,3 +33,10 @@ def admin_b(org_b):
 @pytest.fixture
 def client_for():
     return api_client_for
+
+
+@pytest.fixture(autouse=True)
+def generous_qoyod_rate_limit(settings):
+    """Unit tests mock Qoyod; the shared limiter must not slow them down. Limiter tests set
+    their own limits explicitly."""
+    settings.QOYOD_RATE_LIMIT_PER_MINUTE = 1_000_000

@@ -1,0 +1,64 @@
+"""What can go wrong talking to Qoyod, as types a caller can act on.
+
+Messages are safe to show a person (they never contain the API key); `raw_body` keeps what
+Qoyod answered, for support.
+"""
+
+
+class QoyodError(Exception):
+    """Base of every error the Qoyod client raises. No raw httpx error escapes the client."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, status_code: int | None = None, raw_body: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.raw_body = raw_body[:2000]
+
+
+class QoyodAuthError(QoyodError):
+    """401/403: the key is wrong, was not saved in Qoyod, was regenerated, or is another
+    company's. A person must act (the connection needs attention)."""
+
+
+class QoyodNotFound(QoyodError):
+    """404 for a specific object."""
+
+
+class QoyodValidationError(QoyodError):
+    """422 (or 400): Qoyod refused the content. Retrying the same request cannot help."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: list[str] | None = None,
+        field_errors: dict[str, list[str]] | None = None,
+        status_code: int | None = 422,
+        raw_body: str = "",
+    ) -> None:
+        super().__init__(message, status_code=status_code, raw_body=raw_body)
+        self.errors = errors or []
+        self.field_errors = field_errors or {}
+
+
+class QoyodRateLimited(QoyodError):
+    """429: Qoyod asked us to wait `retry_after` seconds. The request was not processed."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float, raw_body: str = "") -> None:
+        super().__init__(message, status_code=429, raw_body=raw_body)
+        self.retry_after = retry_after
+
+
+class QoyodUnavailable(QoyodError):
+    """5xx, timeout, dropped connection, redirect or an unreadable answer. Retryable; for a
+    write the outcome is unknown (reconcile before sending it again)."""
+
+    retryable = True
+
+
+class QoyodAttachmentsUnsupported(QoyodError):
+    """This Qoyod tenant has no attachment endpoint (404/405 on it)."""

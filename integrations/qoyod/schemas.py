@@ -1,0 +1,146 @@
+"""Typed shapes of what we read from and send to Qoyod (see shared/qoyod-api.md)."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+CENT = Decimal("0.01")
+
+
+def to_decimal(value: Any) -> Decimal:
+    """Qoyod sends amounts as numbers or strings; we keep them exact (never float math)."""
+    if value is None or value == "":
+        return Decimal("0.00")
+    try:
+        return Decimal(str(value)).quantize(CENT)
+    except InvalidOperation:
+        return Decimal("0.00")
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+@dataclass(frozen=True)
+class QoyodAccount:
+    id: int
+    code: str
+    name_en: str
+    name_ar: str
+    type: str
+    group_type: str
+    status: str
+    receive_payments: bool
+
+    @classmethod
+    def from_wire(cls, row: dict[str, Any]) -> "QoyodAccount":
+        return cls(
+            id=int(row["id"]),
+            code=str(row.get("code") or ""),
+            name_en=str(row.get("name_en") or ""),
+            name_ar=str(row.get("name_ar") or ""),
+            type=str(row.get("type") or ""),
+            group_type=str(row.get("group_type") or ""),
+            status=str(row.get("status") or "Active"),
+            # Qoyod spells it "recieve_payments"; accept the correct spelling too.
+            receive_payments=_truthy(row.get("recieve_payments", row.get("receive_payments"))),
+        )
+
+
+@dataclass(frozen=True)
+class QoyodVendor:
+    id: int
+    name: str
+    status: str
+    tax_number: str
+    email: str
+    phone_number: str
+
+    @classmethod
+    def from_wire(cls, row: dict[str, Any]) -> "QoyodVendor":
+        return cls(
+            id=int(row["id"]),
+            name=str(row.get("name") or ""),
+            status=str(row.get("status") or "Active"),
+            tax_number=str(row.get("tax_number") or ""),
+            email=str(row.get("email") or ""),
+            phone_number=str(row.get("phone_number") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class JournalEntryLine:
+    account_id: int
+    amount: Decimal
+    comment: str = ""
+
+    def to_wire(self) -> dict[str, Any]:
+        line: dict[str, Any] = {
+            "account_id": self.account_id,
+            "amount": str(self.amount.quantize(CENT)),
+        }
+        if self.comment:
+            line["comment"] = self.comment
+        return line
+
+
+@dataclass(frozen=True)
+class JournalEntryDraft:
+    """A journal entry to create as a draft. Debits must equal credits."""
+
+    description: str
+    date: datetime.date
+    debit_lines: tuple[JournalEntryLine, ...]
+    credit_lines: tuple[JournalEntryLine, ...]
+
+    def __post_init__(self) -> None:
+        if not self.debit_lines or not self.credit_lines:
+            raise ValueError("A journal entry needs at least one debit and one credit line.")
+        if any(line.amount <= 0 for line in (*self.debit_lines, *self.credit_lines)):
+            raise ValueError("Journal entry amounts must be positive.")
+        if self.total_debit != self.total_credit:
+            raise ValueError(
+                f"Unbalanced journal entry: debits {self.total_debit} ≠ credits {self.total_credit}"
+            )
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((line.amount for line in self.debit_lines), Decimal("0.00"))
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((line.amount for line in self.credit_lines), Decimal("0.00"))
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "journal_entry": {
+                "description": self.description,
+                "date": self.date.isoformat(),
+                "status": "Draft",
+                "debit_amounts": [line.to_wire() for line in self.debit_lines],
+                "credit_amounts": [line.to_wire() for line in self.credit_lines],
+            }
+        }
+
+
+@dataclass(frozen=True)
+class CreatedJournalEntry:
+    id: int
+    status: str  # what Qoyod reported back; "" if it reported nothing
+    total_debit: Decimal
+    total_credit: Decimal
+
+
+@dataclass(frozen=True)
+class FoundJournalEntry:
+    id: int
+    date: str
+    description: str
+    status: str
+
+
+@dataclass(frozen=True)
+class AttachmentResult:
+    id: int | None
+    filename: str

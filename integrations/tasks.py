@@ -1,0 +1,19 @@
+"""Celery tasks of the integrations app: take ids, call a service, nothing else."""
+
+from celery import shared_task
+
+from integrations.config_sync import run_config_sync
+from integrations.services import start_nightly_auto_sync
+
+
+@shared_task(acks_late=True)
+def sync_configuration(job_id: int) -> str:
+    """Run a configuration sync job. Safe to deliver twice: a claimed job is not run again."""
+    job = run_config_sync(job_id=job_id)
+    return job.status if job else "already-taken"
+
+
+@shared_task
+def run_nightly_auto_sync() -> list[int]:
+    """Beat, nightly (Asia/Riyadh): queue one sync per organization with Auto Sync on."""
+    return start_nightly_auto_sync()

@@ -1,0 +1,112 @@
+"""Settings → Integrations pages: the wizard a person clicks through (server-side checks)."""
+
+import httpx
+import pytest
+import respx
+
+from integrations.models import ConnectionStatus, Integration, Job
+from sifi.models import Role
+from tests.factories import make_account
+from tests.integrations.qoyod_payloads import QOYOD, accounts_body, small_chart
+
+GOOD_KEY = "page-flow-good-key-4242"
+
+
+@pytest.fixture
+def qoyod():
+    with respx.mock(base_url=QOYOD, assert_all_called=False) as mock:
+
+        def accounts(request):
+            if request.headers.get("API-KEY") == GOOD_KEY:
+                return httpx.Response(200, json=accounts_body(small_chart()))
+            return httpx.Response(401, json={"message": "unauthorized"})
+
+        mock.get("/accounts").mock(side_effect=accounts)
+        yield mock
+
+
+def test_admin_walks_the_wizard_consent_key_attributes(client, admin_a, org_a, qoyod):
+    client.force_login(admin_a)
+    page = client.get("/settings/integrations/qoyod/")
+    assert b"Accept and continue" in page.content
+    assert b"journal_entries:write" in page.content
+
+    client.post("/settings/integrations/qoyod/consent/", {"accept": "1"})
+    page = client.get("/settings/integrations/qoyod/")
+    assert b"API key" in page.content and b"Check and connect" in page.content
+
+    wrong = client.post("/settings/integrations/qoyod/connect/", {"api_key": "nope-nope"})
+    assert wrong.status_code == 200
+    assert "Qoyod rejected this API key" in wrong.content.decode()
+    assert Integration.objects.get(organization=org_a).api_key == ""
+
+    right = client.post("/settings/integrations/qoyod/connect/", {"api_key": GOOD_KEY}, follow=True)
+    text = right.content.decode()
+    assert "Qoyod shows 8 accounts" in text
+    assert "Continue" in text and "Chart of accounts (required)" in text
+    assert GOOD_KEY not in text
+
+    client.post("/settings/integrations/qoyod/sync/", {"attributes": ["accounts"]})
+    job = Job.objects.get(organization=org_a)
+    page = client.get("/settings/integrations/qoyod/").content.decode()
+    assert 'id="job-progress"' in page
+    progress = client.get(f"/settings/integrations/jobs/{job.pk}/")
+    assert b"Waiting for a worker" in progress.content
+
+
+def test_configuration_page_saves_source_account_and_auto_sync(client, admin_a, org_a):
+    Integration.objects.create(
+        organization=org_a, status=ConnectionStatus.CONNECTED, api_key="k-1234", api_key_hint="1234"
+    )
+    bank = make_account(org_a, code="1101", name_en="Al Rajhi Bank", receive_payments=True)
+    make_account(org_a, code="5101", name_en="Marketing Expenses")
+    client.force_login(admin_a)
+    page = client.get("/settings/integrations/qoyod/").content.decode()
+    assert "Source Account" in page
+    assert page.index("Al Rajhi Bank") < page.index("Marketing Expenses")  # bank/cash first
+    response = client.post(
+        "/settings/integrations/qoyod/configure/",
+        {"source_account": bank.pk, "auto_sync": "on"},
+        follow=True,
+    )
+    assert b"Configuration saved" in response.content
+    integration = Integration.objects.get(organization=org_a)
+    assert integration.source_account == bank and integration.auto_sync
+    bad = client.post(
+        "/settings/integrations/qoyod/configure/", {"source_account": "x"}, follow=True
+    )
+    assert b"Pick an account from the list" in bad.content
+
+
+def test_accounts_table_searches_english_and_arabic(client, admin_a, org_a):
+    make_account(org_a, code="5101", name_en="Marketing Expenses", name_ar="مصاريف تسويق")
+    make_account(org_a, code="5201", name_en="Rent", name_ar="إيجار")
+    client.force_login(admin_a)
+    text = client.get("/settings/integrations/qoyod/accounts/", {"search": "تسويق"}).content
+    assert b"Marketing Expenses" in text and b"Rent" not in text
+
+
+@pytest.mark.parametrize("role", [Role.ACCOUNTANT, Role.EMPLOYEE])
+def test_non_configuring_roles_cannot_post_wizard_actions(client, users_a, org_a, role):
+    client.force_login(users_a[role])
+    for action in ("consent", "connect", "sync", "configure", "disconnect"):
+        response = client.post(f"/settings/integrations/qoyod/{action}/", {"accept": "1"})
+        assert response.status_code == 403, action
+    assert not Integration.objects.filter(organization=org_a).exists()
+
+
+def test_accountant_sees_the_configuration_read_only(client, users_a, org_a):
+    Integration.objects.create(
+        organization=org_a, status=ConnectionStatus.CONNECTED, api_key="k-1234", api_key_hint="1234"
+    )
+    make_account(org_a)
+    client.force_login(users_a[Role.ACCOUNTANT])
+    page = client.get("/settings/integrations/qoyod/").content.decode()
+    assert "Chart of accounts" in page
+    assert "Disconnect" not in page and 'name="source_account"' not in page
+
+
+def test_other_organizations_job_progress_is_404(client, admin_b, org_a):
+    job = Job.objects.create(organization=org_a, kind="config_sync")
+    client.force_login(admin_b)
+    assert client.get(f"/settings/integrations/jobs/{job.pk}/").status_code == 404
