@@ -169,6 +169,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")
 QOYOD_TIMEOUT_SECONDS = env.float("QOYOD_TIMEOUT_SECONDS", default=30.0)
 QOYOD_RATE_LIMIT_PER_MINUTE = env.int("QOYOD_RATE_LIMIT_PER_MINUTE", default=300)
+# First wait of the read-retry backoff (doubles per attempt, capped at 10 s).
+QOYOD_RETRY_BASE_SECONDS = env.float("QOYOD_RETRY_BASE_SECONDS", default=0.5)
 
 # --- Demo ------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="sifi-demo-2025")

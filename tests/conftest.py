@@ -40,3 +40,10 @@ def generous_qoyod_rate_limit(settings):
     """Unit tests mock Qoyod; the shared limiter must not slow them down. Limiter tests set
     their own limits explicitly."""
     settings.QOYOD_RATE_LIMIT_PER_MINUTE = 1_000_000
+
+
+@pytest.fixture(autouse=True)
+def fast_tests(settings):
+    """Cheap password hashing and short retry backoff: behaviour is the same, only faster."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.QOYOD_RETRY_BASE_SECONDS = 0.01

@@ -96,11 +96,12 @@ def _validation_error(response: httpx.Response, body: Any) -> QoyodValidationErr
 
 
 def _wait_for(state: RetryCallState) -> float:
-    """Backoff between read attempts: Qoyod's Retry-After, else 0.5 s, 1 s, 2 s … (max 10 s)."""
+    """Read backoff: Qoyod's Retry-After, else base, 2*base, 4*base ... (at most 10 s)."""
     exc = state.outcome.exception() if state.outcome else None
     if isinstance(exc, QoyodRateLimited):
         return exc.retry_after
-    return min(10.0, 0.5 * 2 ** (state.attempt_number - 1))
+    base = float(settings.QOYOD_RETRY_BASE_SECONDS)
+    return min(10.0, base * 2 ** (state.attempt_number - 1))
 
 
 class QoyodClient:
