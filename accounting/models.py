@@ -1,8 +1,10 @@
-"""Chart of accounts mirrored from the accounting system (ledger models follow)."""
+"""The ledger: chart of accounts mirrored from Qoyod, SiFi transactions, documents, sync runs."""
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from sifi.models import Organization
 
@@ -41,3 +43,399 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} · {self.name_en or self.name_ar}"
+
+
+# --- SiFi's side: wallet, people, budgets, cards (SPEC §2) ---------------------------------
+
+
+class Wallet(models.Model):
+    """The organization's company wallet: the funding source of all card spending."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="wallet"
+    )
+    name = models.CharField(max_length=120, default="SiFi Wallet")
+    currency = models.CharField(max_length=3, default="SAR")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.currency})"
+
+
+class Employee(models.Model):
+    """A card holder or reimbursement claimant, keyed by SiFi's own reference."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="employees"
+    )
+    reference = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organization", "reference"], name="employee_unique_reference_per_org"
+            ),
+        ]
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Budget(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="budgets")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organization", "name"], name="budget_unique_name"),
+        ]
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Card(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="cards")
+    reference = models.CharField(max_length=64)
+    last4 = models.CharField(max_length=4)
+    holder = models.ForeignKey(
+        Employee, on_delete=models.SET_NULL, null=True, blank=True, related_name="cards"
+    )
+    budget = models.ForeignKey(
+        Budget, on_delete=models.SET_NULL, null=True, blank=True, related_name="cards"
+    )
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organization", "reference"], name="card_unique_reference_per_org"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(last4__regex=r"^[0-9]{4}$"), name="card_last4"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"•••• {self.last4}"
+
+
+# --- Transactions ---------------------------------------------------------------------------
+
+
+class TransactionType(models.TextChoices):
+    CARD_EXPENSE = "card_expense", _("Card expense")
+    CARD_REFUND = "card_refund", _("Card refund")
+    TRANSFER_OUT = "transfer_out", _("Transfer out")
+    TRANSFER_IN = "transfer_in", _("Transfer in")
+    REIMBURSEMENT = "reimbursement", _("Reimbursement")
+    CASH_OUT = "cash_out", _("Cash out")
+    CASH_IN = "cash_in", _("Cash in")
+
+
+class Direction(models.TextChoices):
+    DEBIT = "debit", _("Debit")  # money leaves the wallet
+    CREDIT = "credit", _("Credit")  # money comes into the wallet
+
+
+class Tab(models.TextChoices):
+    EXPENSES = "expenses", _("Expenses")
+    TRANSFERS = "transfers", _("Transfers")
+    OTHERS = "others", _("Others")
+    VERIFIED = "verified", _("Verified")
+    SYNCED = "synced", _("Synced")
+    FAILED = "failed", _("Failed")
+
+
+# type → (direction, tab): the table of SPEC §2, the only place it is written down.
+TYPE_RULES: dict[str, tuple[str, str]] = {
+    TransactionType.CARD_EXPENSE: (Direction.DEBIT, Tab.EXPENSES),
+    TransactionType.CARD_REFUND: (Direction.CREDIT, Tab.EXPENSES),
+    TransactionType.TRANSFER_OUT: (Direction.DEBIT, Tab.TRANSFERS),
+    TransactionType.TRANSFER_IN: (Direction.CREDIT, Tab.TRANSFERS),
+    TransactionType.REIMBURSEMENT: (Direction.DEBIT, Tab.TRANSFERS),
+    TransactionType.CASH_OUT: (Direction.DEBIT, Tab.OTHERS),
+    TransactionType.CASH_IN: (Direction.CREDIT, Tab.OTHERS),
+}
+
+
+def direction_of(transaction_type: str) -> str:
+    return TYPE_RULES[transaction_type][0]
+
+
+def types_of_tab(tab: str) -> list[str]:
+    return [t for t, (_direction, t_tab) in TYPE_RULES.items() if t_tab == tab]
+
+
+class TransactionStatus(models.TextChoices):
+    UNVERIFIED = "unverified", _("Unverified")
+    VERIFIED = "verified", _("Verified")
+    SYNCING = "syncing", _("Syncing")  # taken by a sync run: cannot be edited until it ends
+    SYNCED = "synced", _("Synced")
+    FAILED = "failed", _("Failed")
+
+
+EDITABLE_STATUSES = (
+    TransactionStatus.UNVERIFIED,
+    TransactionStatus.VERIFIED,
+    TransactionStatus.FAILED,
+)
+
+
+class Transaction(models.Model):
+    """One SiFi money movement, to be verified (one account assigned) and synced to Qoyod.
+
+    `journal_entry_id` is the Qoyod entry it became; `push_started_at` is set *before* the
+    create call, so a retry after an unknown outcome looks the entry up instead of re-posting.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="transactions"
+    )
+    reference = models.CharField(max_length=64)
+    type = models.CharField(max_length=32, choices=TransactionType.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    vat_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    merchant = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    occurred_at = models.DateTimeField()
+    # The accounting date: `occurred_at` in the organization's time zone.
+    transaction_date = models.DateField()
+    employee = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+    )
+    budget = models.ForeignKey(
+        Budget, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+    )
+    card = models.ForeignKey(
+        Card, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+    )
+
+    status = models.CharField(
+        max_length=16, choices=TransactionStatus.choices, default=TransactionStatus.UNVERIFIED
+    )
+    # Why it is back to unverified, or why it failed: a sentence a person can act on.
+    status_reason = models.TextField(blank=True)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions"
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    sync_run = models.ForeignKey(
+        "accounting.SyncRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="transactions",
+    )
+    push_started_at = models.DateTimeField(null=True, blank=True)
+    journal_entry_id = models.BigIntegerField(null=True, blank=True)
+    journal_entry_status = models.CharField(max_length=32, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    # A correction that arrived after the transaction was taken by a run or synced: stored,
+    # shown, never applied silently (it would need a new entry in Qoyod).
+    changed_after_sync = models.JSONField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organization", "reference"], name="transaction_unique_reference_per_org"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="transaction_amount_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(vat_amount__isnull=True)
+                | (models.Q(vat_amount__gte=0) & models.Q(vat_amount__lt=models.F("amount"))),
+                name="transaction_vat_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(type__in=TransactionType.values), name="transaction_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    type__in=[t for t, (d, _tab) in TYPE_RULES.items() if d == Direction.DEBIT],
+                    direction=Direction.DEBIT,
+                )
+                | models.Q(
+                    type__in=[t for t, (d, _tab) in TYPE_RULES.items() if d == Direction.CREDIT],
+                    direction=Direction.CREDIT,
+                ),
+                name="transaction_direction_matches_type",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=TransactionStatus.values),
+                name="transaction_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=TransactionStatus.UNVERIFIED)
+                | models.Q(account__isnull=False),
+                name="transaction_verified_has_account",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=TransactionStatus.SYNCED)
+                | models.Q(journal_entry_id__isnull=False),
+                name="transaction_synced_has_journal_entry",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=TransactionStatus.SYNCING)
+                | models.Q(sync_run__isnull=False),
+                name="transaction_syncing_has_run",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="transaction_currency_iso"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                "organization",
+                "status",
+                models.F("occurred_at").desc(),
+                models.F("id").desc(),
+                name="txn_org_status_newest",
+            ),
+            models.Index(
+                "organization",
+                "budget",
+                "status",
+                models.F("occurred_at").desc(),
+                name="txn_org_budget_status_newest",
+            ),
+            models.Index(
+                "organization",
+                "employee",
+                models.F("occurred_at").desc(),
+                name="txn_org_employee_newest",
+            ),
+            models.Index(fields=["sync_run", "status"], name="txn_sync_run_status"),
+            models.Index(fields=["account"], name="txn_account"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def tab(self) -> str:
+        return TYPE_RULES[self.type][1]
+
+
+def document_upload_to(document: "Document", filename: str) -> str:
+    return f"receipts/{document.organization_id}/{document.sha256[:2]}/{document.sha256}"
+
+
+class Document(models.Model):
+    """A receipt (PDF, JPEG, PNG; at most 10 MB), stored through Django's storage API."""
+
+    CONTENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+    MAX_BYTES = 10 * 1024 * 1024
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to=document_upload_to, max_length=255)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # Set once the document is attached to the transaction's Qoyod entry (or linked there).
+    qoyod_attachment_id = models.BigIntegerField(null=True, blank=True)
+    attached_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["transaction", "sha256"], name="document_unique_content_per_transaction"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(size__gt=0) & models.Q(size__lte=10 * 1024 * 1024),
+                name="document_size_limit",
+            ),
+        ]
+        ordering: ClassVar = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+# --- Sync runs --------------------------------------------------------------------------------
+
+
+class SyncRunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    PARTIAL = "partially_failed", _("Partially failed")
+    FAILED = "failed", _("Failed")
+    STOPPED = "stopped", _("Stopped")  # the connection needs attention; the rest stay verified
+
+
+class SyncRun(models.Model):
+    """A set of verified transactions taken together to be pushed to Qoyod."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    status = models.CharField(
+        max_length=20, choices=SyncRunStatus.choices, default=SyncRunStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    retry_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Heartbeat of the workers: a run not touched for a while is picked up by the reaper.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Sync run #{self.pk} ({self.status})"
+
+
+class SyncRunItemOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    RELEASED = "released", _("Not pushed")  # the run stopped; the transaction stays verified
+
+
+class SyncRunItem(models.Model):
+    """One transaction's result in one run: the Qoyod entry id or the error."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="items")
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="+")
+    outcome = models.CharField(
+        max_length=16, choices=SyncRunItemOutcome.choices, default=SyncRunItemOutcome.PENDING
+    )
+    journal_entry_id = models.BigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["run", "transaction"], name="sync_item_once_per_run"),
+        ]
+        indexes: ClassVar = [models.Index(fields=["run", "outcome"], name="sync_item_run_outcome")]
+        ordering: ClassVar = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.transaction_id}: {self.outcome}"

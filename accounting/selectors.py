@@ -1,9 +1,11 @@
-"""Reads of the chart of accounts (ledger reads follow), scoped to one organization."""
+"""Reads of the chart of accounts and the ledger, always scoped to one organization."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
-from accounting.models import Account
-from sifi.models import Organization
+from accounting.filters import tab_condition
+from accounting.models import Account, Tab, Transaction
+from sifi.models import AuditEvent, Organization
 
 
 def account_list(
@@ -28,3 +30,39 @@ def source_account_choices(*, organization: Organization) -> QuerySet[Account]:
     return Account.objects.filter(organization=organization, active=True).order_by(
         "-receive_payments", "code", "id"
     )
+
+
+def transaction_list(*, organization: Organization) -> QuerySet[Transaction]:
+    """The organization's transactions, newest first, with what a list row shows."""
+    return (
+        Transaction.objects.filter(organization=organization)
+        .select_related("employee", "budget", "card", "account")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def tab_counts(*, filtered: QuerySet[Transaction]) -> dict[str, int]:
+    """How many transactions each tab holds under the current filters (one query)."""
+    return filtered.order_by().aggregate(
+        **{tab.value: Count("pk", filter=tab_condition(tab.value)) for tab in Tab}
+    )
+
+
+def transaction_get(*, organization: Organization, transaction_id: int) -> Transaction:
+    try:
+        return (
+            transaction_list(organization=organization)
+            .prefetch_related("documents")
+            .get(pk=transaction_id)
+        )
+    except Transaction.DoesNotExist:
+        raise Http404("No such transaction.") from None
+
+
+def transaction_audit(*, transaction: Transaction) -> QuerySet[AuditEvent]:
+    """Every change to this transaction, newest first."""
+    return AuditEvent.objects.filter(
+        organization_id=transaction.organization_id,
+        target_type="transaction",
+        target_id=transaction.pk,
+    ).select_related("actor")

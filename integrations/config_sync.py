@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounting.models import Account
+from accounting.services import unverify_on_inactive_accounts
 from integrations.models import ConnectionStatus, Integration, Job, JobStatus, Provider, Vendor
 from integrations.qoyod import QoyodAccount, QoyodAuthError, QoyodError, QoyodVendor
 from integrations.services import STALE_JOB_AFTER, mark_needs_attention, open_qoyod_client
@@ -210,17 +211,11 @@ def sync_accounts(
 def _after_accounts_removed(*, integration: Integration, account_pks: list[int]) -> int:
     """Verified transactions on removed accounts go back to unverified; a removed source
     account puts the connection in "needs attention"."""
-    unverified = 0
-    try:
-        from accounting.services import unverify_on_inactive_accounts
-    except ImportError:  # the ledger is not there yet
-        unverify_on_inactive_accounts = None
-    if unverify_on_inactive_accounts is not None:
-        unverified = unverify_on_inactive_accounts(
-            organization=integration.organization,
-            account_ids=account_pks,
-            reason="was removed from Qoyod's chart of accounts; assign another account.",
-        )
+    unverified = unverify_on_inactive_accounts(
+        organization=integration.organization,
+        account_ids=account_pks,
+        reason="was removed from Qoyod's chart of accounts; assign another account.",
+    )
     if integration.source_account_id in account_pks:
         source = Account.objects.get(pk=integration.source_account_id)
         reason = (

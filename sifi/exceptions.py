@@ -50,5 +50,5 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             body = {"detail": " ".join(exc.messages)}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
+        exc = exceptions.NotFound(str(exc) or None)
     return exception_handler(exc, context)

@@ -97,6 +97,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Ingestion batches carry base64 receipts (up to 10 MB each).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 STORAGES = {

@@ -43,7 +43,8 @@ def generous_qoyod_rate_limit(settings):
 
 
 @pytest.fixture(autouse=True)
-def fast_tests(settings):
+def fast_tests(settings, tmp_path):
     """Cheap password hashing and short retry backoff: behaviour is the same, only faster."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.QOYOD_RETRY_BASE_SECONDS = 0.01
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,12 +1,16 @@
 """Small factories for tests: real rows in real PostgreSQL, no mocks of our own code."""
 
 import itertools
+from typing import TYPE_CHECKING
 
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounting.models import Account
 from sifi.models import Organization, Role, User
+
+if TYPE_CHECKING:
+    from accounting.models import Transaction
 
 _seq = itertools.count(1)
 PASSWORD = "a-strong-test-password"
@@ -48,3 +52,42 @@ def api_client_for(user: User | None, *, token: bool = True) -> APIClient:
     else:
         client.force_login(user)
     return client
+
+
+def make_transaction(organization: Organization, **fields) -> "Transaction":
+    """An unverified card expense unless told otherwise."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from accounting.models import Transaction, direction_of
+
+    n = next(_seq)
+    occurred_at = fields.pop("occurred_at", timezone.now() - datetime.timedelta(minutes=n))
+    values = {
+        "reference": f"SIFI-TXN-{n:06d}",
+        "type": "card_expense",
+        "amount": Decimal("125.50"),
+        "currency": "SAR",
+        "merchant": f"Merchant {n}",
+        "occurred_at": occurred_at,
+        "transaction_date": timezone.localdate(occurred_at),
+    }
+    values.update(fields)
+    values.setdefault("direction", direction_of(values["type"]))
+    return Transaction.objects.create(organization=organization, **values)
+
+
+def set_source_account(organization: Organization, account: Account | None = None) -> Account:
+    """A connected Qoyod integration whose Source Account is `account` (created if None)."""
+    from integrations.models import ConnectionStatus, Integration
+
+    source = account or make_account(
+        organization, code="110101", name_en="Al Rajhi Bank - SiFi Wallet", type="Asset"
+    )
+    Integration.objects.update_or_create(
+        organization=organization,
+        defaults={"status": ConnectionStatus.CONNECTED, "source_account": source},
+    )
+    return source

@@ -1,0 +1,298 @@
+"""Ingestion of SiFi transactions from the card platform: a batch, idempotent by reference.
+
+Sending the same batch twice changes nothing. A corrected transaction that is still
+editable is updated (and audited); one already taken by a sync run or synced is never
+changed silently: the correction is stored as "changed after sync" with the difference.
+"""
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounting.models import (
+    EDITABLE_STATUSES,
+    Budget,
+    Card,
+    Document,
+    Employee,
+    Transaction,
+    direction_of,
+)
+from sifi.models import Organization
+from sifi.services import record_audit
+
+# Fields a correction may change, compared to decide "unchanged" vs "updated".
+COMPARED_FIELDS = (
+    "type",
+    "amount",
+    "currency",
+    "vat_amount",
+    "merchant",
+    "description",
+    "occurred_at",
+    "employee_id",
+    "budget_id",
+    "card_id",
+)
+
+
+@dataclass(frozen=True)
+class IncomingDocument:
+    filename: str
+    content_type: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass(frozen=True)
+class IncomingTransaction:
+    """One validated item of an ingestion batch (the API's serializer builds these)."""
+
+    reference: str
+    type: str
+    amount: Decimal
+    currency: str
+    occurred_at: datetime.datetime
+    vat_amount: Decimal | None = None
+    merchant: str = ""
+    description: str = ""
+    employee_reference: str = ""
+    employee_name: str = ""
+    budget: str = ""
+    card_reference: str = ""
+    card_last4: str = ""
+    documents: tuple[IncomingDocument, ...] = ()
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_after_sync: int = 0
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _upsert_masters(
+    organization: Organization, items: list[IncomingTransaction]
+) -> tuple[dict[str, Employee], dict[str, Budget], dict[str, Card]]:
+    """Employees, budgets and cards the batch mentions, created in bulk if new."""
+    employees = {
+        item.employee_reference: item.employee_name or item.employee_reference
+        for item in items
+        if item.employee_reference
+    }
+    Employee.objects.bulk_create(
+        [Employee(organization=organization, reference=r, name=n) for r, n in employees.items()],
+        update_conflicts=True,
+        unique_fields=["organization", "reference"],
+        update_fields=["name"],
+    )
+    employee_map = {
+        e.reference: e
+        for e in Employee.objects.filter(organization=organization, reference__in=employees)
+    }
+    budget_names = {item.budget for item in items if item.budget}
+    Budget.objects.bulk_create(
+        [Budget(organization=organization, name=name) for name in budget_names],
+        ignore_conflicts=True,
+    )
+    budget_map = {
+        b.name: b for b in Budget.objects.filter(organization=organization, name__in=budget_names)
+    }
+    cards = {}
+    for item in items:
+        if item.card_reference:
+            cards[item.card_reference] = Card(
+                organization=organization,
+                reference=item.card_reference,
+                last4=item.card_last4,
+                holder=employee_map.get(item.employee_reference),
+                budget=budget_map.get(item.budget),
+            )
+    Card.objects.bulk_create(
+        list(cards.values()),
+        update_conflicts=True,
+        unique_fields=["organization", "reference"],
+        update_fields=["last4", "holder", "budget"],
+    )
+    card_map = {
+        c.reference: c for c in Card.objects.filter(organization=organization, reference__in=cards)
+    }
+    return employee_map, budget_map, card_map
+
+
+def _values(
+    organization: Organization,
+    item: IncomingTransaction,
+    masters: tuple[dict[str, Employee], dict[str, Budget], dict[str, Card]],
+) -> dict[str, Any]:
+    employees, budgets, cards = masters
+    employee = employees.get(item.employee_reference)
+    budget = budgets.get(item.budget)
+    card = cards.get(item.card_reference)
+    occurred_at = item.occurred_at
+    if timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at, ZoneInfo(organization.time_zone))
+    return {
+        "type": item.type,
+        "direction": direction_of(item.type),
+        "amount": item.amount,
+        "currency": item.currency,
+        "vat_amount": item.vat_amount,
+        "merchant": item.merchant,
+        "description": item.description,
+        "occurred_at": occurred_at,
+        "transaction_date": occurred_at.astimezone(ZoneInfo(organization.time_zone)).date(),
+        "employee_id": employee.pk if employee else None,
+        "budget_id": budget.pk if budget else None,
+        "card_id": card.pk if card else None,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal | datetime.datetime | datetime.date):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value
+
+
+def _differences(txn: Transaction, values: dict[str, Any]) -> dict[str, list[Any]]:
+    return {
+        name: [_jsonable(getattr(txn, name)), _jsonable(values[name])]
+        for name in COMPARED_FIELDS
+        if getattr(txn, name) != values[name]
+    }
+
+
+def _store_documents(
+    organization: Organization, txn: Transaction, documents: tuple[IncomingDocument, ...]
+) -> int:
+    """Add the receipts this transaction does not have yet (same content = same receipt)."""
+    if not documents:
+        return 0
+    known = set(Document.objects.filter(transaction=txn).values_list("sha256", flat=True))
+    added = 0
+    for doc in documents:
+        digest = doc.sha256
+        if digest in known:
+            continue
+        known.add(digest)
+        document = Document(
+            organization=organization,
+            transaction=txn,
+            filename=doc.filename,
+            content_type=doc.content_type,
+            size=len(doc.content),
+            sha256=digest,
+        )
+        document.file.save(doc.filename, ContentFile(doc.content), save=False)
+        document.save()
+        added += 1
+    return added
+
+
+@transaction.atomic
+def ingest_transactions(
+    *, organization: Organization, items: list[IncomingTransaction], actor: Any = None
+) -> IngestResult:
+    """Create or correct the batch's transactions, all or nothing.
+
+    Idempotent: the same batch again reports every item "unchanged" and writes nothing.
+    """
+    masters = _upsert_masters(organization, items)
+    existing = {
+        txn.reference: txn
+        for txn in Transaction.objects.select_for_update().filter(
+            organization=organization, reference__in=[item.reference for item in items]
+        )
+    }
+    result = IngestResult()
+    to_create: list[tuple[IncomingTransaction, Transaction]] = []
+    for item in items:
+        values = _values(organization, item, masters)
+        txn = existing.get(item.reference)
+        if txn is None:
+            to_create.append(
+                (item, Transaction(organization=organization, reference=item.reference, **values))
+            )
+            continue
+        outcome = _apply_correction(organization, txn, item, values, actor)
+        setattr(result, outcome, getattr(result, outcome) + 1)
+        result.results.append({"reference": item.reference, "id": txn.pk, "outcome": outcome})
+
+    created = Transaction.objects.bulk_create([txn for _item, txn in to_create], batch_size=1000)
+    for (item, _unsaved), txn in zip(to_create, created, strict=True):
+        _store_documents(organization, txn, item.documents)
+        result.created += 1
+        result.results.append({"reference": item.reference, "id": txn.pk, "outcome": "created"})
+    return result
+
+
+def _apply_correction(
+    organization: Organization,
+    txn: Transaction,
+    item: IncomingTransaction,
+    values: dict[str, Any],
+    actor: Any,
+) -> str:
+    differences = _differences(txn, values)
+    new_documents = [doc for doc in item.documents if doc.sha256 not in _known_digests(txn)]
+    if not differences and not new_documents:
+        return "unchanged"
+    if txn.status in EDITABLE_STATUSES:
+        before = {name: old for name, (old, _new) in differences.items()}
+        for name, value in values.items():
+            setattr(txn, name, value)
+        txn.save()
+        added = _store_documents(organization, txn, item.documents)
+        record_audit(
+            organization=organization,
+            actor=actor,
+            action="transaction.corrected",
+            target_type="transaction",
+            target_id=txn.pk,
+            before=before,
+            after={
+                **{name: new for name, (_old, new) in differences.items()},
+                "documents_added": added,
+            },
+        )
+        return "updated"
+    # Taken by a run or synced: keep what Qoyod has, show the difference to a person.
+    change = {
+        "received_at": timezone.now().isoformat(),
+        "differences": differences,
+        "new_documents": [doc.filename for doc in new_documents],
+    }
+    if (
+        txn.changed_after_sync
+        and txn.changed_after_sync.get("differences") == differences
+        and (txn.changed_after_sync.get("new_documents") == change["new_documents"])
+    ):
+        return "unchanged"
+    txn.changed_after_sync = change
+    txn.save(update_fields=["changed_after_sync", "updated_at"])
+    record_audit(
+        organization=organization,
+        actor=actor,
+        action="transaction.changed_after_sync",
+        target_type="transaction",
+        target_id=txn.pk,
+        before=None,
+        after=change,
+    )
+    return "changed_after_sync"
+
+
+def _known_digests(txn: Transaction) -> set[str]:
+    return set(Document.objects.filter(transaction=txn).values_list("sha256", flat=True))

@@ -1,0 +1,344 @@
+"""Verification: assign one account to a transaction (SPEC §4), unverify, bulk assign.
+
+Rules, in one place:
+- the direction decides the side: a debit transaction debits the assigned account and
+  credits the Source Account; a credit transaction the other way round;
+- the account must be in this organization's synced chart, active, and not the Source
+  Account; a configured Source Account is required;
+- synced transactions and transactions taken by a sync run cannot change (409 / skipped).
+Every change writes an audit row in the same database transaction.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounting.models import (
+    EDITABLE_STATUSES,
+    Account,
+    Transaction,
+    TransactionStatus,
+)
+from integrations.models import Integration, Provider
+from sifi.exceptions import Conflict
+from sifi.models import Organization, User
+from sifi.services import record_audit
+
+MAX_BULK_IDS = 10_000
+MAX_REPORTED_SKIPS = 100
+
+NOT_EDITABLE_REASONS: dict[str, str] = {
+    TransactionStatus.SYNCED: "already synced to Qoyod",
+    TransactionStatus.SYNCING: "in a sync run",
+}
+
+
+@dataclass
+class BulkAssignResult:
+    updated: int
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    skipped_count: int = 0
+
+
+def source_account_for(organization: Organization) -> Account | None:
+    integration = (
+        Integration.objects.filter(organization=organization, provider=Provider.QOYOD)
+        .select_related("source_account")
+        .first()
+    )
+    return integration.source_account if integration else None
+
+
+def _require_source_account(organization: Organization) -> Account:
+    source = source_account_for(organization)
+    if source is None:
+        raise Conflict(
+            "Set the Source Account in Settings → Integrations → Qoyod before verifying.",
+            code="source_account_missing",
+        )
+    return source
+
+
+def _assignable_account(*, organization: Organization, account_id: Any, source: Account) -> Account:
+    """The account to assign, or a 400 on the `account` field saying what is wrong with it."""
+    try:
+        account = Account.objects.get(organization=organization, pk=int(account_id))
+    except (Account.DoesNotExist, TypeError, ValueError):
+        raise ValidationError(
+            {"account": ["This account is not in your organization's chart of accounts."]}
+        ) from None
+    if not account.active:
+        raise ValidationError(
+            {"account": [f"Account {account} is inactive in Qoyod; pick an active account."]}
+        )
+    if account.pk == source.pk:
+        raise ValidationError(
+            {
+                "account": [
+                    f"Account {account} is the Source Account (the wallet); it is already the "
+                    "other side of every entry."
+                ]
+            }
+        )
+    return account
+
+
+def _person(actor: Any) -> User | None:
+    return actor if isinstance(actor, User) else None
+
+
+def _snapshot(txn: Transaction) -> dict[str, Any]:
+    account = txn.account
+    return {
+        "status": txn.status,
+        "account": txn.account_id,
+        "account_label": str(account) if account else None,
+    }
+
+
+def _editable_or_409(txn: Transaction) -> None:
+    if txn.status not in EDITABLE_STATUSES:
+        raise Conflict(
+            f"Transaction {txn.reference} is {NOT_EDITABLE_REASONS[txn.status]}; "
+            "it cannot be changed.",
+            code=f"transaction_{txn.status}",
+        )
+
+
+def _locked_transaction(*, organization: Organization, transaction_id: int) -> Transaction:
+    try:
+        return (
+            Transaction.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .get(organization=organization, pk=transaction_id)
+        )
+    except Transaction.DoesNotExist:
+        raise Http404("No such transaction.") from None
+
+
+@transaction.atomic
+def assign_account(
+    *, organization: Organization, actor: Any, transaction_id: int, account_id: Any
+) -> Transaction:
+    """Verify one transaction with `account` (or re-assign a verified or failed one)."""
+    txn = _locked_transaction(organization=organization, transaction_id=transaction_id)
+    _editable_or_409(txn)
+    source = _require_source_account(organization)
+    account = _assignable_account(organization=organization, account_id=account_id, source=source)
+    before = _snapshot(txn)
+    txn.account = account
+    txn.status = TransactionStatus.VERIFIED
+    txn.status_reason = ""
+    txn.error_code = ""
+    txn.verified_by = _person(actor)
+    txn.verified_at = timezone.now()
+    txn.save(
+        update_fields=[
+            "account",
+            "status",
+            "status_reason",
+            "error_code",
+            "verified_by",
+            "verified_at",
+            "updated_at",
+        ]
+    )
+    record_audit(
+        organization=organization,
+        actor=actor,
+        action="transaction.assigned",
+        target_type="transaction",
+        target_id=txn.pk,
+        before=before,
+        after=_snapshot(txn),
+    )
+    return txn
+
+
+@transaction.atomic
+def unverify_transaction(
+    *, organization: Organization, actor: Any, transaction_id: int
+) -> Transaction:
+    """Back to unverified (its account removed). Already unverified: nothing changes."""
+    txn = _locked_transaction(organization=organization, transaction_id=transaction_id)
+    _editable_or_409(txn)
+    if txn.status == TransactionStatus.UNVERIFIED:
+        return txn
+    before = _snapshot(txn)
+    txn.account = None
+    txn.status = TransactionStatus.UNVERIFIED
+    txn.status_reason = ""
+    txn.error_code = ""
+    txn.verified_by = None
+    txn.verified_at = None
+    txn.save(
+        update_fields=[
+            "account",
+            "status",
+            "status_reason",
+            "error_code",
+            "verified_by",
+            "verified_at",
+            "updated_at",
+        ]
+    )
+    record_audit(
+        organization=organization,
+        actor=actor,
+        action="transaction.unverified",
+        target_type="transaction",
+        target_id=txn.pk,
+        before=before,
+        after=_snapshot(txn),
+    )
+    return txn
+
+
+# One statement locks the editable candidates in id order (so overlapping bulk assignments
+# queue behind each other instead of losing updates), updates them and writes their audit
+# rows: 100,000 rows stay one round trip, all or nothing.
+_BULK_ASSIGN_SQL = """
+WITH target AS (
+    SELECT t.id, t.status, t.account_id
+    FROM accounting_transaction t
+    WHERE t.organization_id = %s
+      AND t.id IN ({candidates})
+      AND t.status IN ('unverified', 'verified', 'failed')
+    ORDER BY t.id
+    FOR UPDATE OF t
+), updated AS (
+    UPDATE accounting_transaction t
+    SET status = 'verified', account_id = %s, status_reason = '', error_code = '',
+        verified_by_id = %s, verified_at = now(), updated_at = now()
+    FROM target
+    WHERE t.id = target.id
+    RETURNING t.id, target.status AS old_status, target.account_id AS old_account_id
+), audit AS (
+    INSERT INTO sifi_auditevent
+        (organization_id, actor_id, actor_label, action, target_type, target_id,
+         before, after, created_at)
+    SELECT %s, %s, %s, 'transaction.assigned', 'transaction', u.id,
+           jsonb_build_object(
+               'status', u.old_status,
+               'account', u.old_account_id,
+               'account_label', (
+                   SELECT a.code || ' · ' || COALESCE(NULLIF(a.name_en, ''), a.name_ar)
+                   FROM accounting_account a WHERE a.id = u.old_account_id)),
+           jsonb_build_object('status', 'verified', 'account', %s::bigint,
+                              'account_label', %s::text),
+           now()
+    FROM updated u
+    RETURNING 1
+)
+SELECT count(*) FROM audit
+"""
+
+
+@transaction.atomic
+def bulk_assign(
+    *,
+    organization: Organization,
+    actor: Any,
+    account_id: Any,
+    ids: list[int] | None = None,
+    matching: QuerySet[Transaction] | None = None,
+) -> BulkAssignResult:
+    """Assign one account to the given ids or to every transaction `matching` a filter.
+
+    All or nothing, in one database transaction. Synced and in-run transactions are skipped
+    with a reason; unknown ids (or another organization's) refuse the whole request (404).
+    """
+    if (ids is None) == (matching is None):
+        raise ValidationError({"detail": ["Give either ids or a filter."]})
+    source = _require_source_account(organization)
+    account = _assignable_account(organization=organization, account_id=account_id, source=source)
+    if ids is not None:
+        unique_ids = sorted(set(ids))
+        if len(unique_ids) > MAX_BULK_IDS:
+            raise ValidationError(
+                {"ids": [f"At most {MAX_BULK_IDS} ids at once; use a filter for more."]}
+            )
+        candidates = Transaction.objects.filter(organization=organization, pk__in=unique_ids)
+        found = set(candidates.values_list("pk", flat=True))
+        missing = [pk for pk in unique_ids if pk not in found]
+        if missing:
+            shown = ", ".join(str(pk) for pk in missing[:20])
+            raise Http404(f"No such transactions: {shown}{' …' if len(missing) > 20 else ''}.")
+    else:
+        assert matching is not None
+        candidates = matching.filter(organization=organization)
+
+    candidate_sql, candidate_params = candidates.order_by().values("pk").query.sql_with_params()
+    person = _person(actor)
+    actor_id = person.pk if person else None
+    # Placeholders in the order they appear in _BULK_ASSIGN_SQL.
+    params = [
+        organization.pk,
+        *candidate_params,
+        account.pk,
+        actor_id,
+        organization.pk,
+        actor_id,
+        str(actor),
+        account.pk,
+        str(account),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_BULK_ASSIGN_SQL.format(candidates=candidate_sql), params)
+        (updated,) = cursor.fetchone()
+
+    not_editable = candidates.exclude(status__in=EDITABLE_STATUSES)
+    skipped_count = not_editable.count()
+    skipped = [
+        {"id": pk, "reference": ref, "reason": NOT_EDITABLE_REASONS.get(status, status)}
+        for pk, ref, status in not_editable.order_by("pk").values_list("pk", "reference", "status")[
+            :MAX_REPORTED_SKIPS
+        ]
+    ]
+    return BulkAssignResult(updated=updated, skipped=skipped, skipped_count=skipped_count)
+
+
+@transaction.atomic
+def unverify_on_inactive_accounts(
+    *, organization: Organization, account_ids: list[int], reason: str
+) -> int:
+    """Verified or failed (not yet synced) transactions on accounts gone from Qoyod's chart
+    go back to unverified with a visible reason. Returns how many."""
+    affected = list(
+        Transaction.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .filter(
+            organization=organization,
+            account_id__in=account_ids,
+            status__in=[TransactionStatus.VERIFIED, TransactionStatus.FAILED],
+        )
+        .order_by("pk")
+    )
+    for txn in affected:
+        before = _snapshot(txn)
+        txn.status_reason = f"Account {txn.account} {reason}"
+        txn.account = None
+        txn.status = TransactionStatus.UNVERIFIED
+        txn.verified_by = None
+        txn.verified_at = None
+        txn.error_code = "account_inactive"
+        record_audit(
+            organization=organization,
+            actor=None,
+            action="transaction.unverified",
+            target_type="transaction",
+            target_id=txn.pk,
+            before=before,
+            after={**_snapshot(txn), "reason": txn.status_reason},
+        )
+    Transaction.objects.bulk_update(
+        affected,
+        ["status_reason", "account", "status", "verified_by", "verified_at", "error_code"],
+        batch_size=1000,
+    )
+    return len(affected)
