@@ -3,6 +3,8 @@ import pytest
 from sifi.models import Role
 from tests.factories import api_client_for, make_org, make_user
 
+pytest_plugins = ["tests.fakes.sandbox"]
+
 
 @pytest.fixture
 def org_a(db):

@@ -1,0 +1,222 @@
+"""The sandbox's persistent state: tenants, charts, vendors, journal entries, attachments."""
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from integrations.qoyod_sandbox import seed
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tenants (
+    api_key TEXT PRIMARY KEY, name TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    tenant TEXT NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (tenant, id)
+);
+CREATE TABLE IF NOT EXISTS vendors (
+    tenant TEXT NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (tenant, id)
+);
+CREATE TABLE IF NOT EXISTS journal_entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, date TEXT NOT NULL,
+    description TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS je_tenant_date ON journal_entries (tenant, date);
+CREATE TABLE IF NOT EXISTS attachments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, entry_id INTEGER NOT NULL,
+    filename TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
+"""
+
+
+class Store:
+    """SQLite behind one lock: the sandbox is for tests and demos, not for throughput."""
+
+    def __init__(self, path: str | Path) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._lock = threading.Lock()
+        self._db.executescript(SCHEMA)
+        self.seed_defaults()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- tenants and charts ----------------------------------------------------------------
+
+    def seed_defaults(self) -> None:
+        """The demo and second tenants, created once (idempotent)."""
+        for key, name in ((seed.DEMO_KEY, "Demo Trading Co."), (seed.SECOND_KEY, "Second Org")):
+            if self.tenant(key) is None:
+                self.create_tenant(key, name, seed.demo_chart(), seed.vendors())
+
+    def create_tenant(
+        self, api_key: str, name: str, accounts: list[dict[str, Any]], vendors: list[dict[str, Any]]
+    ) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM accounts WHERE tenant = ?", (api_key,))
+            db.execute("DELETE FROM vendors WHERE tenant = ?", (api_key,))
+            db.execute(
+                "INSERT OR REPLACE INTO tenants (api_key, name, revoked) VALUES (?, ?, 0)",
+                (api_key, name),
+            )
+            db.executemany(
+                "INSERT INTO accounts (tenant, id, body) VALUES (?, ?, ?)",
+                [(api_key, row["id"], json.dumps(row, ensure_ascii=False)) for row in accounts],
+            )
+            db.executemany(
+                "INSERT INTO vendors (tenant, id, body) VALUES (?, ?, ?)",
+                [(api_key, row["id"], json.dumps(row, ensure_ascii=False)) for row in vendors],
+            )
+
+    def tenant(self, api_key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT api_key, name, revoked FROM tenants WHERE api_key = ?", (api_key,)
+            ).fetchone()
+        return {"api_key": row[0], "name": row[1], "revoked": bool(row[2])} if row else None
+
+    def set_revoked(self, api_key: str, revoked: bool) -> bool:
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE tenants SET revoked = ? WHERE api_key = ?", (int(revoked), api_key)
+            )
+            return cursor.rowcount == 1
+
+    def accounts(self, api_key: str) -> list[dict[str, Any]]:
+        return self._bodies("accounts", api_key)
+
+    def vendors(self, api_key: str) -> list[dict[str, Any]]:
+        return self._bodies("vendors", api_key)
+
+    def active_account_ids(self, api_key: str) -> set[int]:
+        return {row["id"] for row in self.accounts(api_key) if row.get("status") == "Active"}
+
+    def change_accounts(
+        self,
+        api_key: str,
+        *,
+        rename: dict[str, dict[str, str]],
+        add: list[dict[str, Any]],
+        remove: list[int],
+    ) -> None:
+        """What an accountant does in Qoyod's UI: rename, add and delete accounts."""
+        with self._tx() as db:
+            for account_id, names in rename.items():
+                row = db.execute(
+                    "SELECT body FROM accounts WHERE tenant = ? AND id = ?",
+                    (api_key, int(account_id)),
+                ).fetchone()
+                if row:
+                    body = {**json.loads(row[0]), **names}
+                    db.execute(
+                        "UPDATE accounts SET body = ? WHERE tenant = ? AND id = ?",
+                        (json.dumps(body, ensure_ascii=False), api_key, int(account_id)),
+                    )
+            for body in add:
+                full = {"status": "Active", "recieve_payments": "false", "group_type": "", **body}
+                db.execute(
+                    "INSERT OR REPLACE INTO accounts (tenant, id, body) VALUES (?, ?, ?)",
+                    (api_key, int(full["id"]), json.dumps(full, ensure_ascii=False)),
+                )
+            db.executemany(
+                "DELETE FROM accounts WHERE tenant = ? AND id = ?",
+                [(api_key, int(account_id)) for account_id in remove],
+            )
+
+    # --- journal entries ---------------------------------------------------------------------
+
+    def create_entry(self, api_key: str, entry: dict[str, Any]) -> dict[str, Any]:
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO journal_entries (tenant, date, description, body) VALUES (?,?,?,?)",
+                (api_key, entry["date"], entry["description"], "{}"),
+            )
+            stored = {"id": cursor.lastrowid, **entry}
+            db.execute(
+                "UPDATE journal_entries SET body = ? WHERE id = ?",
+                (json.dumps(stored, ensure_ascii=False), cursor.lastrowid),
+            )
+        return stored
+
+    def entries(
+        self, api_key: str, *, date: str | None = None, description_contains: str | None = None
+    ) -> list[dict[str, Any]]:
+        query = "SELECT body FROM journal_entries WHERE tenant = ?"
+        params: list[Any] = [api_key]
+        if date:
+            query += " AND date = ?"
+            params.append(date)
+        if description_contains:
+            query += " AND instr(lower(description), lower(?)) > 0"
+            params.append(description_contains)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY id", params).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def entry(self, api_key: str, entry_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM journal_entries WHERE tenant = ? AND id = ?", (api_key, entry_id)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def add_attachment(
+        self, api_key: str, entry_id: int, *, filename: str, content_type: str, content: bytes
+    ) -> dict[str, Any]:
+        import hashlib
+
+        digest = hashlib.sha256(content).hexdigest()
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO attachments (tenant, entry_id, filename, content_type, size, sha256)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (api_key, entry_id, filename, content_type, len(content), digest),
+            )
+        return {
+            "id": cursor.lastrowid,
+            "filename": filename,
+            "content_type": content_type,
+            "size": len(content),
+            "sha256": digest,
+        }
+
+    def attachments(self, api_key: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, entry_id, filename, content_type, size, sha256 FROM attachments"
+                " WHERE tenant = ? ORDER BY id",
+                (api_key,),
+            ).fetchall()
+        keys = ("id", "entry_id", "filename", "content_type", "size", "sha256")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def reset(self) -> None:
+        """Back to a fresh sandbox: the two seeded tenants, no entries."""
+        with self._tx() as db:
+            for table in ("tenants", "accounts", "vendors", "journal_entries", "attachments"):
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed table names)
+            db.execute("DELETE FROM sqlite_sequence")
+        self.seed_defaults()
+
+    def _bodies(self, table: str, api_key: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT body FROM {table} WHERE tenant = ? ORDER BY id",  # noqa: S608
+                (api_key,),
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
