@@ -4,7 +4,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from accounting.filters import tab_condition
-from accounting.models import Account, Tab, Transaction
+from accounting.models import Account, SyncRun, Tab, Transaction
 from sifi.models import AuditEvent, Organization
 
 
@@ -66,3 +66,14 @@ def transaction_audit(*, transaction: Transaction) -> QuerySet[AuditEvent]:
         target_type="transaction",
         target_id=transaction.pk,
     ).select_related("actor")
+
+
+def sync_run_list(*, organization: Organization) -> QuerySet[SyncRun]:
+    return SyncRun.objects.filter(organization=organization).select_related("started_by")
+
+
+def sync_run_get(*, organization: Organization, run_id: int) -> SyncRun:
+    try:
+        return sync_run_list(organization=organization).get(pk=run_id)
+    except SyncRun.DoesNotExist:
+        raise Http404("No such sync run.") from None

@@ -33,5 +33,21 @@ urlpatterns = [
         apis.TransactionUnverifyApi.as_view(),
         name="transaction-unverify",
     ),
+    path("accounting/sync-runs/", apis.SyncRunListApi.as_view(), name="sync-run-list"),
+    path(
+        "accounting/sync-runs/<int:run_id>/",
+        apis.SyncRunDetailApi.as_view(),
+        name="sync-run-detail",
+    ),
+    path(
+        "accounting/sync-runs/<int:run_id>/items/",
+        apis.SyncRunItemListApi.as_view(),
+        name="sync-run-items",
+    ),
+    path(
+        "accounting/sync-runs/<int:run_id>/retry-failed/",
+        apis.SyncRunRetryFailedApi.as_view(),
+        name="sync-run-retry-failed",
+    ),
     path("ledger/transactions/", apis.LedgerIngestApi.as_view(), name="ledger-ingest"),
 ]

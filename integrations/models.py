@@ -53,6 +53,8 @@ class Integration(models.Model):
         "accounting.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     auto_sync = models.BooleanField(default=False)
+    # Whether this Qoyod company accepts attachments through the API (None: not known yet).
+    attachments_supported = models.BooleanField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_status = models.CharField(max_length=32, blank=True)
     last_sync_message = models.TextField(blank=True)

@@ -161,6 +161,10 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 AUTO_SYNC_HOUR = env.int("AUTO_SYNC_HOUR", default=2)
 AUTO_SYNC_MINUTE = env.int("AUTO_SYNC_MINUTE", default=0)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "reap-stalled-sync-runs": {
+        "task": "accounting.tasks.reap_stalled_sync_runs",
+        "schedule": 60.0,
+    },
     "nightly-auto-sync": {
         "task": "integrations.tasks.run_nightly_auto_sync",
         "schedule": crontab(hour=AUTO_SYNC_HOUR, minute=AUTO_SYNC_MINUTE),
@@ -168,6 +172,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 
 # --- Qoyod -----------------------------------------------------------------------------------
+# Where Qoyod users open receipt links we put in journal entries.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")
 QOYOD_TIMEOUT_SECONDS = env.float("QOYOD_TIMEOUT_SECONDS", default=30.0)
 QOYOD_RATE_LIMIT_PER_MINUTE = env.int("QOYOD_RATE_LIMIT_PER_MINUTE", default=300)

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounting.views_receipts import receipt_link
 from sifi import apis, views
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("settings/integrations/", include("integrations.page_urls")),
     path("accounting/", views.AccountingPageView.as_view(), name="accounting"),
+    path("receipts/<str:token>/", receipt_link, name="receipt-link"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
