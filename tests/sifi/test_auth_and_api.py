@@ -73,11 +73,11 @@ def test_unknown_api_object_is_a_json_404(admin_a, client_for):
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_creates_every_role(capsys):
-    call_command("seed_demo")
+    call_command("seed_demo", "--transactions", "200")
     first = capsys.readouterr().out
     counts = (User.objects.count(), Organization.objects.count(), ServiceToken.objects.count())
     password_hashes = dict(User.objects.values_list("username", "password"))
-    call_command("seed_demo")
+    call_command("seed_demo", "--transactions", "200")
     second = capsys.readouterr().out
     assert (
         User.objects.count(),
@@ -108,3 +108,19 @@ def test_create_service_token_command_prints_a_usable_token(capsys):
     raw = capsys.readouterr().out.strip()
     assert raw.startswith("svc_")
     assert ServiceToken.objects.get(organization=org).hint == raw[-4:]
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_a_realistic_ledger_once():
+    from accounting.models import Document, Transaction, TransactionType
+
+    call_command("seed_demo", "--transactions", "300")
+    counts = (Transaction.objects.count(), Document.objects.count())
+    call_command("seed_demo", "--transactions", "300")
+    assert (Transaction.objects.count(), Document.objects.count()) == counts == (300, counts[1])
+    demo = Transaction.objects.filter(organization__name="Demo Trading Co.")
+    assert set(demo.values_list("type", flat=True)) == set(TransactionType.values)
+    assert demo.filter(budget__name="Marketing Campaign 2025").exists()
+    assert demo.filter(merchant__regex=r"[\u0600-\u06FF]").exists()  # Arabic merchants
+    assert {d.content_type for d in Document.objects.all()} == {"application/pdf", "image/png"}
+    assert Document.objects.first().file.read(4) in (b"%PDF", b"\x89PNG")

@@ -1,11 +1,16 @@
 """`manage.py seed_demo`: the demo organizations and their people. Idempotent."""
 
+import datetime
+import itertools
+import time
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from accounting.demo import demo_transactions
+from accounting.services import ingest_transactions
 from sifi.models import Organization, Role
 from sifi.services import create_service_token, ensure_member
 
@@ -23,6 +28,21 @@ DEMO_PEOPLE = [
 
 class Command(BaseCommand):
     help = "Create the demo organizations, users of every role and an ingestion token."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--transactions",
+            type=int,
+            default=3000,
+            help="How many demo transactions the demo organization has (default 3000).",
+        )
+        parser.add_argument(
+            "--connect-qoyod",
+            action="store_true",
+            help="Also connect the demo organization to the Qoyod sandbox's demo tenant "
+            "(QOYOD_BASE_URL must point at a running sandbox), sync its chart and pick the "
+            "source account.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = settings.DEMO_PASSWORD
@@ -48,10 +68,55 @@ class Command(BaseCommand):
             )
             token = create_service_token(organization=demo, raw_token=DEMO_SERVICE_TOKEN)
 
+        self._seed_ledger(demo, options["transactions"])
+        if options["connect_qoyod"]:
+            self._connect_qoyod(demo)
+
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"Demo ledger: {options['transactions']} transactions.")
         self.stdout.write(f"Organization {DEMO_ORG!r}:")
         for username, role, _first, _last in DEMO_PEOPLE:
             self.stdout.write(f"  {username:<12} {role.label:<16} password: {password}")
         self.stdout.write(f"Organization {SECOND_ORG!r}:")
         self.stdout.write(f"  {'other_admin':<12} {Role.ADMIN.label:<16} password: {password}")
         self.stdout.write(f"Ingestion service token ({DEMO_ORG}): {token}")
+
+    def _seed_ledger(self, organization: Organization, count: int) -> int:
+        """Ingest the deterministic demo ledger in batches; existing references stay as is."""
+        created = 0
+        end = datetime.date(2025, 11, 30)
+        incoming = demo_transactions(count, end=end)
+        while batch := list(itertools.islice(incoming, 500)):
+            created += ingest_transactions(organization=organization, items=batch).created
+        return created
+
+    def _connect_qoyod(self, organization: Organization) -> None:
+        from accounting.models import Account
+        from integrations.config_sync import run_config_sync
+        from integrations.services import (
+            configure_qoyod,
+            connect_qoyod,
+            record_consent,
+            start_config_sync,
+        )
+        from sifi.models import User
+
+        admin = User.objects.get(username="admin")
+        record_consent(actor=admin, organization=organization, accept=True)
+        try:
+            connect_qoyod(actor=admin, organization=organization, api_key="sandbox-demo-key")
+        except Exception as exc:
+            raise CommandError(
+                f"Could not connect to the Qoyod sandbox at {settings.QOYOD_BASE_URL}: {exc}. "
+                "Start it with `manage.py qoyod_sandbox --port 8765`."
+            ) from exc
+        job = start_config_sync(actor=admin, organization=organization, attributes=["accounts"])
+        run_config_sync(job_id=job.pk)  # no-op if a worker already took it: wait for it then
+        for _ in range(120):
+            job.refresh_from_db()
+            if job.status in ("succeeded", "failed"):
+                break
+            time.sleep(0.5)
+        wallet = Account.objects.get(organization=organization, code="110101")
+        configure_qoyod(actor=admin, organization=organization, source_account_id=wallet.pk)
+        self.stdout.write(f"Connected to the Qoyod sandbox; source account: {wallet}.")
