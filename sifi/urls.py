@@ -19,7 +19,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("settings/integrations/", include("integrations.page_urls")),
-    path("accounting/", views.AccountingPageView.as_view(), name="accounting"),
+    path("accounting/", include("accounting.page_urls")),
     path("receipts/<str:token>/", receipt_link, name="receipt-link"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

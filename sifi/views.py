@@ -7,7 +7,6 @@ from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
 from sifi.permissions import (
-    AccountingPermission,
     RolePageMixin,
     can_use_accounting,
     can_view_integrations,
@@ -25,8 +24,3 @@ class HomeView(RolePageMixin, TemplateView):
         if can_view_integrations(request.user):
             return redirect("settings-integrations")
         return super().get(request, *args, **kwargs)
-
-
-class AccountingPageView(RolePageMixin, TemplateView):
-    page_permission = AccountingPermission
-    template_name = "accounting/index.html"

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from accounting import views
+
+urlpatterns = [
+    path("", views.AccountingPage.as_view(), name="accounting"),
+    path("assign/", views.AssignAction.as_view(), name="accounting-assign"),
+    path("unverify/", views.UnverifyAction.as_view(), name="accounting-unverify"),
+    path("bulk-assign/", views.BulkAssignAction.as_view(), name="accounting-bulk-assign"),
+    path("sync/", views.SyncAction.as_view(), name="accounting-sync"),
+    path("runs/<int:run_id>/", views.SyncRunProgress.as_view(), name="accounting-run-progress"),
+    path(
+        "transactions/<int:transaction_id>/",
+        views.TransactionPage.as_view(),
+        name="accounting-transaction",
+    ),
+    path(
+        "documents/<int:document_id>/", views.DocumentDownload.as_view(), name="accounting-document"
+    ),
+]

@@ -1,0 +1,206 @@
+"""Accounting menu pages (Django templates + htmx), calling the same services as the API."""
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import TemplateView
+
+from accounting.filters import TransactionFilter
+from accounting.models import Document, SyncRun, Tab
+from accounting.selectors import (
+    account_list,
+    sync_run_get,
+    tab_counts,
+    transaction_audit,
+    transaction_get,
+    transaction_list,
+)
+from accounting.services import assign_account, bulk_assign, start_sync_run, unverify_transaction
+from accounting.services.sync import run_counts
+from accounting.services.verification import source_account_for
+from sifi.exceptions import DomainError
+from sifi.permissions import AccountingPermission, RolePageMixin
+from sifi.tenancy import current_organization
+
+FILTER_FIELDS = (
+    "date_from",
+    "date_to",
+    "budget",
+    "employee",
+    "type",
+    "amount_min",
+    "amount_max",
+    "search",
+)
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    if isinstance(exc, DomainError):
+        return exc.message
+    return str(exc) or "Not found."
+
+
+class AccountingPage(RolePageMixin, TemplateView):
+    page_permission = AccountingPermission
+    template_name = "accounting/index.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        organization = current_organization(self.request)
+        params = self.request.GET.copy()
+        tab = params.get("tab") or Tab.EXPENSES
+        params["tab"] = tab
+        base = transaction_list(organization=organization)
+        filterset = TransactionFilter(data=params, queryset=base)
+        without_tab = params.copy()
+        without_tab.pop("tab")
+        counts_filter = TransactionFilter(data=without_tab, queryset=base)
+        if filterset.is_valid() and counts_filter.is_valid():
+            rows = filterset.qs
+            counts = tab_counts(filtered=counts_filter.qs)
+        else:
+            rows, counts = base.none(), {}
+        page = Paginator(rows, 50).get_page(self.request.GET.get("page"))
+        filter_query = urlencode({k: v for k, v in without_tab.items() if k in FILTER_FIELDS and v})
+        latest_run = SyncRun.objects.filter(organization=organization).first()
+        source = source_account_for(organization)
+        context.update(
+            tab=tab,
+            tabs=[(value, label, counts.get(value, 0)) for value, label in Tab.choices],
+            filterset=filterset,
+            page=page,
+            filter_query=filter_query,
+            matching_count=page.paginator.count,
+            accounts=account_list(organization=organization, active=True).exclude(
+                pk=source.pk if source else 0
+            ),
+            source_account=source,
+            budgets=organization.budgets.all(),
+            employees=organization.employees.all(),
+            latest_run=latest_run,
+            latest_run_counts=run_counts(latest_run) if latest_run else None,
+            editable_tab=tab not in (Tab.SYNCED,),
+        )
+        return context
+
+
+class _ActionView(RolePageMixin, View):
+    """POST-only actions: call a service, say what happened, go back to the list."""
+
+    page_permission = AccountingPermission
+
+    def back(self) -> HttpResponseRedirect:
+        return HttpResponseRedirect(self.request.POST.get("next") or reverse("accounting"))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            self.act(request)
+        except (DomainError, ValidationError, Http404) as exc:
+            messages.error(request, _error_text(exc))
+        return self.back()
+
+    def act(self, request: HttpRequest) -> None:
+        raise NotImplementedError
+
+
+class AssignAction(_ActionView):
+    def act(self, request: HttpRequest) -> None:
+        txn = assign_account(
+            organization=current_organization(request),
+            actor=request.user,
+            transaction_id=int(request.POST["transaction"]),
+            account_id=request.POST.get("account"),
+        )
+        messages.success(request, f"{txn.reference} verified with {txn.account}.")
+
+
+class UnverifyAction(_ActionView):
+    def act(self, request: HttpRequest) -> None:
+        txn = unverify_transaction(
+            organization=current_organization(request),
+            actor=request.user,
+            transaction_id=int(request.POST["transaction"]),
+        )
+        messages.success(request, f"{txn.reference} is back to unverified.")
+
+
+class BulkAssignAction(_ActionView):
+    def act(self, request: HttpRequest) -> None:
+        organization = current_organization(request)
+        if request.POST.get("scope") == "filter":
+            filterset = TransactionFilter(
+                data={k: v for k, v in request.POST.items() if k in (*FILTER_FIELDS, "tab")},
+                queryset=transaction_list(organization=organization),
+            )
+            if not filterset.is_valid():
+                raise ValidationError("The filter is not valid.")
+            result = bulk_assign(
+                organization=organization,
+                actor=request.user,
+                account_id=request.POST.get("account"),
+                matching=filterset.qs,
+            )
+        else:
+            ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+            if not ids:
+                raise ValidationError("Select at least one transaction.")
+            result = bulk_assign(
+                organization=organization,
+                actor=request.user,
+                account_id=request.POST.get("account"),
+                ids=ids,
+            )
+        text = f"{result.updated} transactions verified."
+        if result.skipped_count:
+            text += f" {result.skipped_count} skipped (already synced or in a sync run)."
+        messages.success(request, text)
+
+
+class SyncAction(_ActionView):
+    def act(self, request: HttpRequest) -> None:
+        run = start_sync_run(organization=current_organization(request), actor=request.user)
+        messages.success(request, f"Sync run #{run.pk} started with {run.total} transactions.")
+
+
+class SyncRunProgress(RolePageMixin, TemplateView):
+    page_permission = AccountingPermission
+    template_name = "accounting/_run_progress.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        run = sync_run_get(organization=current_organization(self.request), run_id=kwargs["run_id"])
+        return {"latest_run": run, "latest_run_counts": run_counts(run)}
+
+
+class TransactionPage(RolePageMixin, View):
+    page_permission = AccountingPermission
+
+    def get(self, request: HttpRequest, transaction_id: int) -> HttpResponse:
+        txn = transaction_get(
+            organization=current_organization(request), transaction_id=transaction_id
+        )
+        return render(
+            request,
+            "accounting/transaction.html",
+            {"txn": txn, "audit": transaction_audit(transaction=txn)},
+        )
+
+
+class DocumentDownload(RolePageMixin, View):
+    page_permission = AccountingPermission
+
+    def get(self, request: HttpRequest, document_id: int) -> FileResponse:
+        document = get_object_or_404(
+            Document, pk=document_id, organization=current_organization(request)
+        )
+        return FileResponse(
+            document.file.open("rb"), content_type=document.content_type, filename=document.filename
+        )

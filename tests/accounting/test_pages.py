@@ -1,0 +1,83 @@
+"""The Accounting menu as people use it in the browser (server-rendered pages)."""
+
+import pytest
+from django.core.files.base import ContentFile
+
+from accounting.models import Budget, Document, Transaction
+from sifi.models import Role
+from tests.factories import make_transaction
+
+
+@pytest.fixture
+def accountant_browser(client, users_a):
+    client.force_login(users_a[Role.ACCOUNTANT])
+    return client
+
+
+def test_the_page_shows_tabs_with_counts_and_rows(accountant_browser, org_a, source_a, marketing_a):
+    make_transaction(org_a, merchant="مكتبة جرير")
+    page = accountant_browser.get("/accounting/?tab=expenses").content.decode()
+    assert "مكتبة جرير" in page
+    assert 'aria-current="page">Expenses <span class="badge">1</span>' in page
+    assert str(marketing_a.name_en) in page and "Source Account" not in page
+
+
+def test_employees_do_not_get_the_accounting_page(client, users_a):
+    client.force_login(users_a[Role.EMPLOYEE])
+    assert client.get("/accounting/").status_code == 403
+    assert b"/accounting/" not in client.get("/settings/integrations/").content
+
+
+def test_bulk_assign_to_everything_matching_the_budget_filter(
+    accountant_browser, org_a, source_a, marketing_a
+):
+    campaign = Budget.objects.create(organization=org_a, name="Marketing Campaign 2025")
+    inside = [make_transaction(org_a, budget=campaign) for _ in range(3)]
+    outside = make_transaction(org_a)
+    response = accountant_browser.post(
+        "/accounting/bulk-assign/",
+        {"scope": "filter", "tab": "expenses", "budget": campaign.name, "account": marketing_a.pk},
+        follow=True,
+    )
+    assert "3 transactions verified." in response.content.decode()
+    assert set(Transaction.objects.filter(status="verified").values_list("pk", flat=True)) == {
+        t.pk for t in inside
+    }
+    outside.refresh_from_db()
+    assert outside.status == "unverified"
+
+
+def test_a_refused_action_is_a_readable_message_not_an_error_page(accountant_browser, org_a):
+    txn = make_transaction(org_a)
+    response = accountant_browser.post(
+        "/accounting/assign/", {"transaction": txn.pk, "account": 1}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Source Account" in response.content.decode()
+
+
+def test_sync_without_a_connection_says_what_to_do(accountant_browser, org_a):
+    response = accountant_browser.post("/accounting/sync/", follow=True)
+    assert "Connect Qoyod" in response.content.decode()
+
+
+def test_the_detail_page_shows_receipts_and_another_org_cannot_download_them(
+    accountant_browser, org_a, client_for, admin_b, client
+):
+    txn = make_transaction(org_a)
+    document = Document(
+        organization=org_a,
+        transaction=txn,
+        filename="r.pdf",
+        content_type="application/pdf",
+        size=4,
+        sha256="0" * 64,
+    )
+    document.file.save("r.pdf", ContentFile(b"%PDF"), save=False)
+    document.save()
+    page = accountant_browser.get(f"/accounting/transactions/{txn.pk}/").content.decode()
+    assert "r.pdf" in page and "Audit trail" in page
+    assert accountant_browser.get(f"/accounting/documents/{document.pk}/").getvalue() == b"%PDF"
+    client.force_login(admin_b)
+    assert client.get(f"/accounting/documents/{document.pk}/").status_code == 404
+    assert client.get(f"/accounting/transactions/{txn.pk}/").status_code == 404
