@@ -1,0 +1,171 @@
+# ruff: noqa: E501 (long SQL and report lines read better unwrapped)
+"""Ledger benchmark (issue 6): 1,000,000 transactions in real PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sifi_bench .venv/bin/python bench/ledger.py
+
+Measures the transaction list (each tab with a filter, page 1 and a deep keyset page,
+p95 over repeated requests through the real API view) and a bulk assignment of 100,000
+transactions by filter with their audit rows. Prints the figures and the key plan lines.
+"""
+
+import base64
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sifi.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sifi_bench")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from accounting.models import Account, Budget, Transaction  # noqa: E402
+from accounting.services import bulk_assign  # noqa: E402
+from sifi.models import AuditEvent, Organization, Role, User  # noqa: E402
+from tests.factories import set_source_account  # noqa: E402
+
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+REPEAT = 30
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    name = connection.settings_dict["NAME"]
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as pg:
+        if not pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            pg.execute(f'CREATE DATABASE "{name}"')
+
+
+def populate() -> tuple[Organization, User, Account]:
+    org, _ = Organization.objects.get_or_create(name="Bench Org")
+    user = User.objects.filter(username="bench-accountant").first() or User.objects.create_user(
+        "bench-accountant", password="x", organization=org, role=Role.ACCOUNTANT
+    )
+    account = Account.objects.filter(organization=org, code="5201").first()
+    if account is None:
+        account = Account.objects.create(
+            organization=org, qoyod_id=1038, code="5201", name_en="Marketing Expenses"
+        )
+        set_source_account(org)
+    have = Transaction.objects.filter(organization=org).count()
+    if have >= ROWS:
+        return org, user, account
+    budgets = [
+        Budget.objects.get_or_create(organization=org, name=f"Budget {i}")[0].pk for i in range(20)
+    ]
+    started = time.perf_counter()
+    types = "ARRAY['card_expense','card_refund','transfer_out','transfer_in','reimbursement','cash_out','cash_in']"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO accounting_transaction
+              (organization_id, reference, type, direction, amount, currency, merchant,
+               description, occurred_at, transaction_date, budget_id, status, status_reason,
+               journal_entry_status, error_code, created_at, updated_at)
+            SELECT %s, 'BENCH-' || g, t.type,
+                   CASE WHEN t.type IN ('card_refund','transfer_in','cash_in') THEN 'credit' ELSE 'debit' END,
+                   ((g %% 50000) + 100) / 100.0, 'SAR',
+                   (ARRAY['Jarir Bookstore','مكتبة جرير','Careem','STC','Saudia'])[1 + g %% 5], '',
+                   ts, (ts AT TIME ZONE 'Asia/Riyadh')::date,
+                   (%s::bigint[])[1 + g %% 20], 'unverified', '', '', '', now(), now()
+            FROM generate_series(%s, %s) AS g,
+                 LATERAL (SELECT ({types})[1 + g %% 7] AS type) t,
+                 LATERAL (SELECT now() - (g || ' minutes')::interval AS ts) d
+            """,
+            [org.pk, budgets, have + 1, ROWS],
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounting_transaction")
+    print(f"inserted {ROWS - have:,} transactions in {time.perf_counter() - started:.1f} s")
+    return org, user, account
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] * 1000
+
+
+def measure_lists(user: User) -> None:
+    client = APIClient()
+    client.force_authenticate(user)
+    oldest = Transaction.objects.order_by("occurred_at").values_list("occurred_at", flat=True)[1000]
+    deep_cursor = base64.b64encode(urlencode({"p": oldest.isoformat()}).encode()).decode()
+    cases = {
+        "expenses, budget filter, page 1": {"tab": "expenses", "budget": "Budget 3"},
+        "expenses, budget filter, deep page": {
+            "tab": "expenses",
+            "budget": "Budget 3",
+            "cursor": deep_cursor,
+        },
+        "transfers, amount range, page 1": {
+            "tab": "transfers",
+            "amount_min": "100",
+            "amount_max": "200",
+        },
+        "others, date range, page 1": {"tab": "others", "date_from": "2020-01-01"},
+        "others, no filter, deep page": {"tab": "others", "cursor": deep_cursor},
+        "verified, budget filter, page 1": {"tab": "verified", "budget": "Budget 3"},
+        "expenses, merchant search, page 1": {"tab": "expenses", "search": "careem"},
+        "tab counts, budget filter": {"budget": "Budget 3", "_counts": "1"},
+    }
+    print(f"\nlist requests (p95 of {REPEAT}, ms):")
+    for label, params in cases.items():
+        url = "/api/v1/accounting/transactions/"
+        params = dict(params)
+        if params.pop("_counts", None):
+            url += "counts/"
+        samples = []
+        for _ in range(REPEAT):
+            started = time.perf_counter()
+            response = client.get(url, params)
+            samples.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.content[:300]
+        print(
+            f"  {label:<40} p95 {p95(samples):7.1f}   median {statistics.median(samples) * 1000:7.1f}"
+        )
+
+
+def measure_bulk(org: Organization, user: User, account: Account) -> None:
+    budgets = list(Budget.objects.filter(organization=org).order_by("name"))
+    # Two budgets hold 10% of the rows: 100,000 of a million.
+    target = Transaction.objects.filter(organization=org, budget__in=budgets[:2])
+    count = target.count()
+    audit_before = AuditEvent.objects.count()
+    started = time.perf_counter()
+    result = bulk_assign(organization=org, actor=user, account_id=account.pk, matching=target)
+    elapsed = time.perf_counter() - started
+    audits = AuditEvent.objects.count() - audit_before
+    print(
+        f"\nbulk assign by filter: {result.updated:,} of {count:,} rows + {audits:,} audit rows in {elapsed:.2f} s"
+    )
+    Transaction.objects.filter(pk__in=target.values("pk")).update(status="unverified", account=None)
+
+
+def explain(user: User) -> None:
+    qs = Transaction.objects.filter(
+        organization__name="Bench Org",
+        status="unverified",
+        type__in=["card_expense", "card_refund"],
+        budget__name="Budget 3",
+    ).order_by("-occurred_at", "-id")[:51]
+    print("\nplan (expenses + budget, page 1):")
+    for line in qs.explain(analyze=True).splitlines()[:8]:
+        print("  " + line)
+
+
+if __name__ == "__main__":
+    ensure_database()
+    call_command("migrate", verbosity=0)
+    org, user, account = populate()
+    measure_lists(user)
+    measure_bulk(org, user, account)
+    explain(user)
