@@ -8,7 +8,7 @@ written to the job as it goes, so a person can watch it.
 import logging
 from collections.abc import Callable, Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -179,19 +179,15 @@ def sync_accounts(
     summary.created = sum(1 for account in accounts if account.id not in existing)
     summary.active = sum(1 for row in rows if row.active)
 
-    pk_by_qoyod_id = dict(chart.values_list("qoyod_id", "pk"))
-    with_parents = [
-        Account(
-            pk=pk_by_qoyod_id[account.id],
-            parent_id=pk_by_qoyod_id[by_code[parents[account.code]].id]
-            if account.code in parents
-            else None,
-        )
-        for account in accounts
-    ]
-    for start in range(0, len(with_parents), CHUNK):
-        Account.objects.bulk_update(with_parents[start : start + CHUNK], ["parent"])
+    _set_parents(
+        organization_id=organization_id,
+        parent_of={
+            account.id: by_code[parents[account.code]].id if account.code in parents else None
+            for account in accounts
+        },
+    )
 
+    pk_by_qoyod_id = dict(chart.values_list("qoyod_id", "pk"))
     upstream_active = {row.qoyod_id for row in rows if row.active}
     newly_inactive = [
         pk
@@ -206,6 +202,25 @@ def sync_accounts(
                 integration=integration, account_pks=newly_inactive
             )
     return summary
+
+
+def _set_parents(*, organization_id: int, parent_of: dict[int, int | None]) -> None:
+    """Point each account at its parent (by Qoyod id) in one statement; rows whose parent
+    did not change are not written."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE accounting_account AS child
+               SET parent_id = parent.id
+              FROM unnest(%s::bigint[], %s::bigint[]) AS wanted(qoyod_id, parent_qoyod_id)
+              LEFT JOIN accounting_account AS parent
+                ON parent.organization_id = %s AND parent.qoyod_id = wanted.parent_qoyod_id
+             WHERE child.organization_id = %s
+               AND child.qoyod_id = wanted.qoyod_id
+               AND child.parent_id IS DISTINCT FROM parent.id
+            """,
+            [list(parent_of), list(parent_of.values()), organization_id, organization_id],
+        )
 
 
 def _after_accounts_removed(*, integration: Integration, account_pks: list[int]) -> int:
