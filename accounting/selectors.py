@@ -44,7 +44,7 @@ def transaction_list(*, organization: Organization) -> QuerySet[Transaction]:
 def tab_counts(*, filtered: QuerySet[Transaction]) -> dict[str, int]:
     """How many transactions each tab holds under the current filters (one query)."""
     return filtered.order_by().aggregate(
-        **{tab.value: Count("pk", filter=tab_condition(tab.value)) for tab in Tab}
+        **{tab.value: Count("status", filter=tab_condition(tab.value)) for tab in Tab}
     )
 
 

@@ -81,7 +81,10 @@ class AuditEvent(models.Model):
     """Who did what to which object, with the state before and after. Append-only."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="audit_events"
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="audit_events",
+        db_index=False,  # leads the (organization, target_type, target_id) index
     )
     actor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -9,6 +9,7 @@ Rules, in one place:
 Every change writes an audit row in the same database transaction.
 """
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,14 +204,8 @@ def unverify_transaction(
 # queue behind each other instead of losing updates), updates them and writes their audit
 # rows: 100,000 rows stay one round trip, all or nothing.
 _BULK_ASSIGN_SQL = """
-WITH target AS (
-    SELECT t.id, t.status, t.account_id
-    FROM accounting_transaction t
-    WHERE t.organization_id = %s
-      AND t.id IN ({candidates})
-      AND t.status IN ('unverified', 'verified', 'failed')
-    ORDER BY t.id
-    FOR UPDATE OF t
+WITH target (id, status, account_id) AS (
+    {locked_candidates}
 ), updated AS (
     UPDATE accounting_transaction t
     SET status = 'verified', account_id = %s, status_reason = '', error_code = '',
@@ -226,13 +221,12 @@ WITH target AS (
            jsonb_build_object(
                'status', u.old_status,
                'account', u.old_account_id,
-               'account_label', (
-                   SELECT a.code || ' · ' || COALESCE(NULLIF(a.name_en, ''), a.name_ar)
-                   FROM accounting_account a WHERE a.id = u.old_account_id)),
-           jsonb_build_object('status', 'verified', 'account', %s::bigint,
-                              'account_label', %s::text),
+               'account_label',
+               old.code || ' · ' || COALESCE(NULLIF(old.name_en, ''), old.name_ar)),
+           %s::jsonb,
            now()
     FROM updated u
+    LEFT JOIN accounting_account old ON old.id = u.old_account_id
     RETURNING 1
 )
 SELECT count(*) FROM audit
@@ -273,23 +267,30 @@ def bulk_assign(
         assert matching is not None
         candidates = matching.filter(organization=organization)
 
-    candidate_sql, candidate_params = candidates.order_by().values("pk").query.sql_with_params()
+    # Lock the editable candidates in id order (no deadlock with an overlapping bulk
+    # assignment). Not by row address (ctid): a row updated by a concurrent assignment while
+    # we waited for its lock has moved, and would be missed.
+    locked = (
+        candidates.filter(status__in=EDITABLE_STATUSES)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .values_list("pk", "status", "account_id")
+    )
+    locked_sql, locked_params = locked.query.sql_with_params()
     person = _person(actor)
     actor_id = person.pk if person else None
     # Placeholders in the order they appear in _BULK_ASSIGN_SQL.
     params = [
-        organization.pk,
-        *candidate_params,
+        *locked_params,
         account.pk,
         actor_id,
         organization.pk,
         actor_id,
         str(actor),
-        account.pk,
-        str(account),
+        json.dumps({"status": "verified", "account": account.pk, "account_label": str(account)}),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_BULK_ASSIGN_SQL.format(candidates=candidate_sql), params)
+        cursor.execute(_BULK_ASSIGN_SQL.format(locked_candidates=locked_sql), params)
         (updated,) = cursor.fetchone()
 
     not_editable = candidates.exclude(status__in=EDITABLE_STATUSES)
