@@ -179,6 +179,8 @@ QOYOD_TIMEOUT_SECONDS = env.float("QOYOD_TIMEOUT_SECONDS", default=30.0)
 QOYOD_RATE_LIMIT_PER_MINUTE = env.int("QOYOD_RATE_LIMIT_PER_MINUTE", default=300)
 # First wait of the read-retry backoff (doubles per attempt, capped at 10 s).
 QOYOD_RETRY_BASE_SECONDS = env.float("QOYOD_RETRY_BASE_SECONDS", default=0.5)
+# A sync run whose workers have not reported for this long is dispatched again by the reaper.
+SYNC_RUN_STALLED_AFTER_SECONDS = env.float("SYNC_RUN_STALLED_AFTER_SECONDS", default=120.0)
 
 # --- Demo ------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="sifi-demo-2025")

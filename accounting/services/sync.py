@@ -55,7 +55,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 25
 MAX_ATTEMPTS = 3  # per transaction and run, for retryable errors (5xx, timeouts, drops)
-STALLED_AFTER = timedelta(minutes=2)
 RECEIPT_LINK_MAX_AGE = timedelta(days=90)
 _ADVISORY_NAMESPACE = 7_001  # first key of our advisory locks: "journal entry push"
 
@@ -485,7 +484,7 @@ def run_counts(run: SyncRun) -> dict[str, int]:
 
 def stalled_runs() -> list[int]:
     """Runs whose workers stopped reporting (killed, lost message): to be dispatched again."""
-    cutoff = timezone.now() - STALLED_AFTER
+    cutoff = timezone.now() - timedelta(seconds=settings.SYNC_RUN_STALLED_AFTER_SECONDS)
     return list(
         SyncRun.objects.filter(status__in=[SyncRunStatus.QUEUED, SyncRunStatus.RUNNING])
         .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))

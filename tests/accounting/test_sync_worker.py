@@ -1,0 +1,193 @@
+"""Sync runs pushed by a real Celery worker process (real Redis broker, real PostgreSQL,
+the Qoyod sandbox over HTTP), including a worker killed with SIGKILL in the middle of a run.
+
+The worker runs against the test database, so these tests commit (transaction=True).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from accounting.models import SyncRun, SyncRunStatus, Transaction, TransactionStatus
+from accounting.services import start_sync_run
+from accounting.tasks import reap_stalled_sync_runs
+from sifi.celery import app as celery_app
+from tests.accounting.test_sync import connected_org, entries_by_reference, verified, with_receipt
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+class Worker:
+    """`celery -A sifi worker` in its own process group, pointed at the test database."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "sifi",
+                "worker",
+                "--concurrency=3",
+                "--pool=prefork",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,  # its own process group: SIGKILL reaches the children
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes: no cleanup, no acks, no goodbyes."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+            self.process = None
+
+
+def _forget_broker_messages() -> None:
+    """No message of an earlier test (or of a killed worker) reaches this test's worker."""
+    celery_app.control.purge()
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("unacked", "unacked_index", "unacked_mutex")
+
+
+@pytest.fixture
+def worker(qoyod_sandbox, settings) -> Iterator[Worker]:
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+        "QOYOD_BASE_URL": qoyod_sandbox.base_url,
+        "QOYOD_RETRY_BASE_SECONDS": "0.05",
+        "QOYOD_RATE_LIMIT_PER_MINUTE": "100000",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "DEBUG": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    _forget_broker_messages()
+    process = Worker(env)
+    process.start()
+    yield process
+    process.stop()
+    _forget_broker_messages()
+
+
+def wait_for(condition, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def run_finished(run_id: int) -> bool:
+    return SyncRun.objects.get(pk=run_id).status not in (
+        SyncRunStatus.QUEUED,
+        SyncRunStatus.RUNNING,
+    )
+
+
+def assert_exactly_one_entry_each(sandbox, transactions) -> None:
+    entries = entries_by_reference(sandbox)
+    assert sorted(entries) == sorted(t.reference for t in transactions)
+    duplicates = {ref: len(found) for ref, found in entries.items() if len(found) != 1}
+    assert duplicates == {}
+    for txn in Transaction.objects.filter(pk__in=[t.pk for t in transactions]):
+        assert txn.status == TransactionStatus.SYNCED
+        assert txn.journal_entry_id == entries[txn.reference][0]["id"]
+
+
+def test_a_worker_process_pushes_a_run_in_batches_with_documents(worker, qoyod_sandbox):
+    org, marketing = connected_org(qoyod_sandbox)
+    txns = [with_receipt(t) for t in verified(org, marketing, 60)]
+    run = start_sync_run(organization=org, actor=None)  # commits: the worker gets the run
+    wait_for(lambda: run_finished(run.pk), timeout=90, what="the run to finish")
+
+    run.refresh_from_db()
+    assert run.status == SyncRunStatus.SUCCEEDED, run.error
+    assert_exactly_one_entry_each(qoyod_sandbox, txns)
+    assert all(len(e[0]["attachments"]) == 1 for e in entries_by_reference(qoyod_sandbox).values())
+
+
+def test_a_worker_killed_mid_run_and_restarted_still_lands_each_entry_once(
+    worker, qoyod_sandbox, settings
+):
+    # Slow Qoyod down so the kill lands in the middle of the run, with pushes in flight.
+    qoyod_sandbox.configure(latency_ms=150)
+    org, marketing = connected_org(qoyod_sandbox)
+    txns = verified(org, marketing, 80)
+    run = start_sync_run(organization=org, actor=None)
+
+    def some_synced() -> bool:
+        return (
+            Transaction.objects.filter(organization=org, status=TransactionStatus.SYNCED).count()
+            >= 10
+        )
+
+    wait_for(some_synced, timeout=60, what="the first entries")
+    worker.kill()
+    synced_at_kill = Transaction.objects.filter(
+        organization=org, status=TransactionStatus.SYNCED
+    ).count()
+    assert 10 <= synced_at_kill < len(txns), "the kill must land mid-run"
+    in_flight = Transaction.objects.filter(
+        organization=org, push_started_at__isnull=False, journal_entry_id__isnull=True
+    ).count()
+    # Pushes were in flight: "about to create" saved, outcome unknown. These are what the
+    # restart must reconcile (look up by reference) rather than post again.
+    assert in_flight >= 1
+    assert not run_finished(run.pk)
+
+    # A new worker starts; the reaper (beat, every minute in production; every half second
+    # here) notices when the run stops reporting and dispatches what is left. The batches the
+    # dead worker had taken stay unacknowledged in Redis until the visibility timeout.
+    settings.SYNC_RUN_STALLED_AFTER_SECONDS = 1
+    qoyod_sandbox.configure(latency_ms=0)
+    worker.start()
+    reaped: list[int] = []
+
+    def beat_until_finished() -> bool:
+        reaped.extend(reap_stalled_sync_runs())
+        return run_finished(run.pk)
+
+    wait_for(beat_until_finished, timeout=90, what="the run to finish after the restart")
+    assert run.pk in reaped
+
+    run.refresh_from_db()
+    assert run.status == SyncRunStatus.SUCCEEDED, run.error
+    assert_exactly_one_entry_each(qoyod_sandbox, txns)
