@@ -3,7 +3,7 @@ import pytest
 from sifi.models import Role
 from tests.factories import api_client_for, make_org, make_user
 
-pytest_plugins = ["tests.fakes.sandbox"]
+pytest_plugins = ["tests.fakes.sandbox", "tests.fakes.worker"]
 
 
 @pytest.fixture

@@ -1,0 +1,283 @@
+# ruff: noqa: E501 (report lines read better unwrapped)
+"""Sync-run benchmark (issue 7): verified transactions, one receipt each, pushed to the
+Qoyod sandbox by real Celery workers inside a shared rate limit.
+
+    .venv/bin/python bench/sync_run.py
+    BENCH_TRANSACTIONS=10000 BENCH_RATE=50 BENCH_WORKERS=8 BENCH_SEQUENTIAL=300 .venv/bin/python bench/sync_run.py
+
+The sandbox answers every request after BENCH_LATENCY_MS (50) and refuses more than
+BENCH_RATE requests per second (as a sliding minute, like Qoyod); our limiter is set to the
+same rate. Each transaction costs two requests (create the draft entry, attach its receipt).
+Prints the run's wall time against the floor (requests / rate), duplicates (must be 0), the
+workers' memory over the run, and a sequential push (one request after another, in one
+process) of BENCH_SEQUENTIAL transactions as the baseline, scaled to the same count.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+MEDIA = Path(tempfile.mkdtemp(prefix="sifi-bench-media-"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sifi.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sifi_bench_sync")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
+os.environ.setdefault("DEBUG", "false")
+os.environ["MEDIA_ROOT"] = str(MEDIA)
+
+TRANSACTIONS = int(os.environ.get("BENCH_TRANSACTIONS", "10000"))
+RATE = float(os.environ.get("BENCH_RATE", "50"))  # requests per second
+WORKERS = int(os.environ.get("BENCH_WORKERS", "8"))
+LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
+SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "300"))
+os.environ["QOYOD_RATE_LIMIT_PER_MINUTE"] = str(int(RATE * 60))
+
+import django  # noqa: E402
+
+django.setup()
+
+import redis  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounting.models import (  # noqa: E402
+    Account,
+    Document,
+    SyncRun,
+    SyncRunStatus,
+    Transaction,
+    TransactionStatus,
+)
+from accounting.services import start_sync_run  # noqa: E402
+from accounting.services.sync import pending_batches, push_batch  # noqa: E402
+from integrations.models import ConnectionStatus, Integration  # noqa: E402
+from integrations.services import open_qoyod_client  # noqa: E402
+from sifi.models import Organization  # noqa: E402
+from tests.fakes.sandbox import Sandbox, free_port  # noqa: E402
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    name = connection.settings_dict["NAME"]
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as pg:
+        if not pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            pg.execute(f'CREATE DATABASE "{name}"')
+
+
+def organization_with_verified(sandbox: Sandbox, count: int, label: str) -> Organization:
+    """A connected organization with `count` verified card expenses, one PDF receipt each."""
+    org = Organization.objects.create(name=f"Bench sync {label} {time.time_ns()}")
+    wallet = Account.objects.create(
+        organization=org, qoyod_id=1003, code="110101", name_en="Wallet"
+    )
+    marketing = Account.objects.create(
+        organization=org, qoyod_id=1038, code="5201", name_en="Marketing Expenses"
+    )
+    Integration.objects.create(
+        organization=org,
+        status=ConnectionStatus.CONNECTED,
+        api_key=sandbox.demo_key,
+        source_account=wallet,
+    )
+    now = timezone.now()
+    txns = Transaction.objects.bulk_create(
+        [
+            Transaction(
+                organization=org,
+                reference=f"BENCH-{org.pk}-{i:06d}",
+                type="card_expense",
+                direction="debit",
+                amount=Decimal(100 + i % 900) + Decimal("0.25"),
+                currency="SAR",
+                merchant="Jarir Bookstore" if i % 2 else "مكتبة جرير",
+                occurred_at=now,
+                transaction_date=now.date(),
+                status=TransactionStatus.VERIFIED,
+                account=marketing,
+                verified_at=now,
+            )
+            for i in range(count)
+        ],
+        batch_size=2000,
+    )
+    folder = MEDIA / "bench" / str(org.pk)
+    folder.mkdir(parents=True)
+    documents = []
+    for txn in txns:
+        (folder / f"{txn.pk}.pdf").write_bytes(PDF)
+        documents.append(
+            Document(
+                organization=org,
+                transaction=txn,
+                file=f"bench/{org.pk}/{txn.pk}.pdf",
+                filename=f"receipt-{txn.reference}.pdf",
+                content_type="application/pdf",
+                size=len(PDF),
+                sha256=f"{txn.pk:064x}",
+            )
+        )
+    Document.objects.bulk_create(documents, batch_size=2000)
+    return org
+
+
+def start_workers(sandbox: Sandbox) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "QOYOD_BASE_URL": sandbox.base_url,
+        "QOYOD_RETRY_BASE_SECONDS": "0.2",
+        "PYTHONUNBUFFERED": "1",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "sifi",
+            "worker",
+            f"--concurrency={WORKERS}",
+            "--pool=prefork",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            f"--hostname=bench-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def group_rss_mb(pgid: int) -> float:
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.getpgid(int(pid)) != pgid:
+                continue
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue
+    return total / 1e6
+
+
+def duplicates(sandbox: Sandbox, org: Organization) -> tuple[int, int, int]:
+    """(entries, attachments, references with more than one entry) for this organization."""
+    prefix = f"[BENCH-{org.pk}-"
+    entries = [
+        e for e in sandbox.journal_entries() if str(e.get("description", "")).startswith(prefix)
+    ]
+    references = Counter(e["description"].split("]")[0] for e in entries)
+    attachments = sum(len(e.get("attachments", [])) for e in entries)
+    return len(entries), attachments, sum(1 for n in references.values() if n > 1)
+
+
+def concurrent_run(sandbox: Sandbox) -> float:
+    org = organization_with_verified(sandbox, TRANSACTIONS, "concurrent")
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.flushdb()  # the bench's own Redis database: broker, limiter buckets
+    workers = start_workers(sandbox)
+    time.sleep(3)  # let the pool come up before the clock starts
+    rss: list[float] = []
+    try:
+        started = time.perf_counter()
+        run = start_sync_run(organization=org, actor=None)
+        last_print = 0.0
+        while True:
+            time.sleep(1)
+            rss.append(group_rss_mb(workers.pid))
+            run.refresh_from_db()
+            if run.status not in (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING):
+                break
+            if time.perf_counter() - last_print > 30:
+                last_print = time.perf_counter()
+                done = Transaction.objects.filter(
+                    organization=org, status=TransactionStatus.SYNCED
+                ).count()
+                print(
+                    f"  … {done:,} synced after {last_print - started:.0f} s, workers {rss[-1]:.0f} MB"
+                )
+        elapsed = time.perf_counter() - started
+    finally:
+        os.killpg(workers.pid, signal.SIGTERM)
+        workers.wait(timeout=60)
+    entries, attachments, duplicated = duplicates(sandbox, org)
+    requests = entries + attachments
+    floor = requests / RATE
+    synced = Transaction.objects.filter(organization=org, status=TransactionStatus.SYNCED).count()
+    third = max(1, len(rss) // 3)
+    print(
+        f"\nconcurrent run ({WORKERS} worker processes): status {run.status}, {synced:,} of {TRANSACTIONS:,} synced"
+    )
+    print(f"  requests      {requests:,} ({entries:,} entries + {attachments:,} attachments)")
+    print(f"  wall time     {elapsed:.1f} s")
+    print(f"  floor         {floor:.1f} s (requests / {RATE:g} per s)")
+    print(f"  ratio         {elapsed / floor:.3f}  (target ≤ 1.15)")
+    print(f"  duplicates    {duplicated}")
+    print(
+        f"  worker memory first third max {max(rss[:third]):.0f} MB, last third max {max(rss[-third:]):.0f} MB, "
+        f"overall max {max(rss):.0f} MB"
+    )
+    assert run.status == SyncRunStatus.SUCCEEDED and duplicated == 0
+    return elapsed
+
+
+def sequential_baseline(sandbox: Sandbox) -> float:
+    """One process, one request after another (no workers), same latency and limit."""
+    org = organization_with_verified(sandbox, SEQUENTIAL, "sequential")
+    run = start_sync_run(organization=org, actor=None)
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRunStatus.RUNNING)
+    started = time.perf_counter()
+    with open_qoyod_client(api_key=sandbox.demo_key) as client:
+        for batch in pending_batches(run):
+            push_batch(run_id=run.pk, transaction_ids=batch, client=client)
+    elapsed = time.perf_counter() - started
+    entries, attachments, duplicated = duplicates(sandbox, org)
+    per_txn = elapsed / SEQUENTIAL
+    print(
+        f"\nsequential baseline: {SEQUENTIAL} transactions ({entries + attachments} requests) in {elapsed:.1f} s, "
+        f"{per_txn * 1000:.0f} ms per transaction, duplicates {duplicated}"
+    )
+    scaled = per_txn * TRANSACTIONS
+    print(f"  scaled to {TRANSACTIONS:,} transactions: {scaled:.0f} s")
+    return scaled
+
+
+def main() -> None:
+    ensure_database()
+    call_command("migrate", verbosity=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        sandbox = Sandbox(free_port(), Path(tmp) / "qoyod.sqlite3")
+        sandbox.start()
+        try:
+            sandbox.configure(latency_ms=LATENCY_MS, rate_limit_per_minute=int(RATE * 60))
+            settings.QOYOD_BASE_URL = sandbox.base_url
+            print(
+                f"Sync run benchmark: {TRANSACTIONS:,} verified transactions with one receipt each, "
+                f"sandbox latency {LATENCY_MS} ms, rate limit {RATE:g} requests/s"
+            )
+            concurrent = concurrent_run(sandbox)
+            sequential = sequential_baseline(sandbox)
+            print(
+                f"\nconcurrent {concurrent:.0f} s vs sequential {sequential:.0f} s (scaled): {sequential / concurrent:.1f} times faster"
+            )
+        finally:
+            sandbox.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+// Searchable account picker: a search box narrows the <select> it points at
+// (data-filters="<select id>") to accounts whose code, English or Arabic name contains
+// what was typed. Plain DOM, no framework; the <select> still works without it.
+(function () {
+  function normalize(text) {
+    return (text || "").toLocaleLowerCase().normalize("NFKC");
+  }
+  function filter(input) {
+    var select = document.getElementById(input.dataset.filters);
+    if (!select) return;
+    var query = normalize(input.value).trim();
+    var firstMatch = null;
+    var shown = 0;
+    Array.prototype.forEach.call(select.options, function (option) {
+      if (!option.value) return; // the "Choose an account…" prompt stays
+      var match = !query || normalize(option.textContent).indexOf(query) !== -1;
+      option.hidden = !match;
+      option.disabled = !match;
+      if (match) { shown += 1; if (!firstMatch) firstMatch = option; }
+    });
+    var current = select.selectedOptions[0];
+    if (query && firstMatch && (!current || !current.value || current.hidden)) {
+      select.value = firstMatch.value; // the best match is picked; the user can change it
+    }
+    var status = document.getElementById(input.dataset.filters + "-count");
+    if (status) status.textContent = query ? status.dataset.template.replace("%s", shown) : "";
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("input[data-filters]")) filter(event.target);
+  });
+})();

@@ -1,0 +1,177 @@
+"""The customer guide in a real browser: Debian's Chromium driven by Playwright against a live
+server, with a real Celery worker and the Qoyod sandbox over HTTP.
+
+Screenshots go to $SCREENSHOTS_DIR when set (`SCREENSHOTS_DIR=docs/screenshots bin/test
+tests/e2e` refreshes the README's pictures), else to the test's temporary directory.
+"""
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from accounting.models import Budget, Transaction, TransactionStatus
+from integrations.models import Integration
+from sifi.models import Role
+from tests.factories import PASSWORD, make_org, make_transaction, make_user
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not shutil.which(CHROMIUM) and not os.environ.get("REQUIRE_BROWSER"),
+        reason=f"{CHROMIUM} is not installed (`apt-get install chromium`; .ci/run does it)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # Playwright's sync API runs an event loop in this thread; the live server and the ORM
+    # calls of the test itself are plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def company(db):
+    """An organization with users of each role and unverified spending in two budgets."""
+    org = make_org("Nakheel Trading")
+    users = {
+        role: make_user(org, role, username=role, first_name=role.replace("_", " ").title())
+        for role in Role.values
+    }
+    campaign = Budget.objects.create(organization=org, name="Marketing Campaign 2025")
+    travel = Budget.objects.create(organization=org, name="Sales Travel")
+    merchants = ["Snapchat Ads", "جرير", "Google Ads", "Meta Ads", "مطبعة الرياض"]
+    for i, merchant in enumerate(merchants):
+        make_transaction(org, budget=campaign, merchant=merchant, reference=f"TX-MKT-{i}")
+    for i in range(3):
+        make_transaction(org, budget=travel, merchant="Saudia", reference=f"TX-TRV-{i}")
+    return org, users
+
+
+def page_for(browser: Browser, live_server, username: str, *, locale: str = "en-US") -> Page:
+    context = browser.new_context(
+        base_url=live_server.url, locale=locale, viewport={"width": 1280, "height": 860}
+    )
+    page = context.new_page()
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"^(?!.*/login/)"))
+    return page
+
+
+def test_admin_connects_then_accountant_assigns_by_budget_and_syncs(
+    browser, live_server, worker, qoyod_sandbox, company, shots
+):
+    org, _users = company
+
+    # --- the admin connects Qoyod and sets the source account ------------------------------
+    admin = page_for(browser, live_server, Role.ADMIN)
+    admin.get_by_role("link", name=re.compile("Integrations")).click()
+    expect(admin.get_by_role("heading", name="Qoyod")).to_be_visible()
+    admin.screenshot(path=shots / "integrations.png", full_page=True)
+    admin.get_by_role("link", name="Connect").click()
+    admin.get_by_role("button", name="Accept and continue").click()
+
+    admin.fill("#id_api_key", "not-a-real-key")
+    admin.get_by_role("button", name="Check and connect").click()
+    expect(admin.get_by_role("alert")).to_contain_text("Qoyod rejected this API key")
+
+    admin.fill("#id_api_key", qoyod_sandbox.demo_key)
+    admin.get_by_role("button", name="Check and connect").click()
+    admin.get_by_role("button", name="Continue").click()
+    # The worker syncs the chart; the page follows the job until the configuration appears.
+    expect(admin.get_by_role("heading", name="Configuration")).to_be_visible(timeout=30_000)
+    admin.get_by_test_id("source-account-search").fill("110101")
+    expect(admin.locator("#source_account")).to_have_value(re.compile(r"\d+"))
+    admin.get_by_role("button", name="Save").click()
+    expect(admin.get_by_text("Configuration saved.")).to_be_visible()
+    expect(admin.locator("#source_account option:checked")).to_contain_text("110101")
+    assert Integration.objects.get(organization=org).source_account.code == "110101"
+    admin.screenshot(path=shots / "qoyod-configuration.png", full_page=True)
+
+    # --- the accountant filters by budget, bulk-assigns, syncs --------------------------------
+    accountant = page_for(browser, live_server, Role.ACCOUNTANT)
+    accountant.get_by_role("link", name="Accounting").click()
+    accountant.get_by_label("Budget").select_option("Marketing Campaign 2025")
+    accountant.get_by_role("button", name="Filter").click()
+    expect(accountant.get_by_test_id("txn-row")).to_have_count(5)
+
+    # Search by the Arabic name ("marketing expenses") narrows the picker to 5201.
+    accountant.get_by_test_id("bulk-account-search").fill("مصاريف تسويق")
+    expect(accountant.get_by_test_id("bulk-account").locator("option:checked")).to_contain_text(
+        "5201"
+    )
+    accountant.screenshot(path=shots / "accounting-bulk-assign.png", full_page=True)
+    accountant.once("dialog", lambda dialog: dialog.accept())
+    accountant.get_by_test_id("bulk-filter").click()
+    expect(accountant.get_by_text("5 transactions verified")).to_be_visible()
+
+    verified = Transaction.objects.filter(organization=org, status=TransactionStatus.VERIFIED)
+    assert (
+        sorted(verified.values_list("budget__name", flat=True)) == ["Marketing Campaign 2025"] * 5
+    )
+    assert set(verified.values_list("account__code", flat=True)) == {"5201"}
+
+    accountant.get_by_test_id("sync-button").click()
+    progress = accountant.get_by_test_id("run-progress")
+    expect(progress).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    expect(progress).to_contain_text("5 synced, 0 failed, 0 pending of 5")
+    accountant.goto("/accounting/?tab=synced")
+    expect(accountant.get_by_test_id("txn-row")).to_have_count(5)
+    accountant.screenshot(path=shots / "accounting-synced.png", full_page=True)
+
+    entries = qoyod_sandbox.journal_entries()
+    assert len(entries) == 5
+    assert all(e["status"] == "Draft" for e in entries)
+    assert all(e["total_debit"] == e["total_credit"] for e in entries)
+
+
+def test_an_employee_does_not_see_accounting(browser, live_server, company):
+    page = page_for(browser, live_server, Role.EMPLOYEE)
+    expect(page.locator("nav.sidebar")).to_be_visible()
+    expect(page.get_by_role("link", name="Accounting")).to_have_count(0)
+    response = page.goto("/accounting/")
+    assert response is not None and response.status == 403
+
+
+def test_the_arabic_page_is_right_to_left(browser, live_server, company, shots):
+    page = page_for(browser, live_server, Role.ACCOUNTANT)
+    page.goto("/accounting/")
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    with page.expect_navigation():
+        page.get_by_label("Language").select_option("ar")  # the language switch
+    page.goto("/accounting/")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+    expect(page.get_by_role("heading", level=1)).to_have_text("المحاسبة")
+    expect(page.get_by_role("link", name=re.compile("المصروفات"))).to_be_visible()
+    page.screenshot(path=shots / "accounting-arabic.png", full_page=True)
+
+
+def test_a_browser_asking_for_arabic_gets_arabic(browser, live_server, company):
+    page = page_for(browser, live_server, Role.ACCOUNTANT, locale="ar-SA")
+    page.goto("/accounting/")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.get_by_role("heading", level=1)).to_have_text("المحاسبة")

@@ -1,0 +1,102 @@
+"""A real Celery worker process for tests, pointed at the test database and the sandbox.
+
+Use the `worker` fixture in tests marked `django_db(transaction=True)` (the worker reads what
+the test committed). It shares the test's Redis (bin/test gives tests their own database).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from sifi.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Worker:
+    """`celery -A sifi worker` in its own process group, pointed at the test database."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "sifi",
+                "worker",
+                "--concurrency=3",
+                "--pool=prefork",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,  # its own process group: SIGKILL reaches the children
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes: no cleanup, no acks, no goodbyes."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+            self.process = None
+
+
+def _forget_broker_messages() -> None:
+    """No message of an earlier test (or of a killed worker) reaches this test's worker."""
+    celery_app.control.purge()
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("unacked", "unacked_index", "unacked_mutex")
+
+
+@pytest.fixture
+def worker(qoyod_sandbox: Any, settings: Any) -> Iterator[Worker]:
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+        "QOYOD_BASE_URL": qoyod_sandbox.base_url,
+        "QOYOD_RETRY_BASE_SECONDS": "0.05",
+        "QOYOD_RATE_LIMIT_PER_MINUTE": "100000",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "DEBUG": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    _forget_broker_messages()
+    process = Worker(env)
+    process.start()
+    yield process
+    process.stop()
+    _forget_broker_messages()
