@@ -22,6 +22,7 @@ from accounting.models import (
     direction_of,
 )
 from accounting.selectors import (
+    COUNT_CAP,
     sync_run_get,
     sync_run_list,
     tab_counts,
@@ -144,24 +145,42 @@ class TransactionListApi(generics.ListAPIView):
 
 
 class TransactionCountsApi(APIView):
-    """How many transactions each tab holds under the given filters (the tab badges)."""
+    """How many transactions each tab holds under the given filters (the tab badges).
+
+    Counts are exact up to `cap` (5,000); a tab listed in `capped` holds more than `cap`.
+    `?exact=true` counts everything exactly (slower on a large ledger)."""
 
     permission_classes = [AccountingPermission]
 
     @extend_schema(
         responses=inline_serializer(
-            "TabCounts", {tab: serializers.IntegerField() for tab in Tab.values}
+            "TabCounts",
+            {
+                **{tab: serializers.IntegerField() for tab in Tab.values},
+                "cap": serializers.IntegerField(allow_null=True),
+                "capped": serializers.ListField(child=serializers.CharField()),
+            },
         )
     )
     def get(self, request: Request) -> Response:
         params = request.query_params.copy()
         params.pop("tab", None)
+        exact = params.pop("exact", ["false"])[-1].lower() in ("1", "true", "yes")
         filterset = TransactionFilter(
             data=params, queryset=transaction_list(organization=current_organization(request))
         )
         if not filterset.is_valid():
             raise serializers.ValidationError(filterset.errors)
-        return Response(tab_counts(filtered=filterset.qs))
+        cap = None if exact else COUNT_CAP
+        counts = tab_counts(filtered=filterset.qs, cap=cap)
+        capped = [tab for tab, n in counts.items() if cap is not None and n > cap]
+        return Response(
+            {
+                **{tab: min(n, cap) if cap is not None else n for tab, n in counts.items()},
+                "cap": cap,
+                "capped": capped,
+            }
+        )
 
 
 class TransactionDetailApi(APIView):

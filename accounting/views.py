@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 from accounting.filters import TransactionFilter
 from accounting.models import Document, SyncRun, Tab
 from accounting.selectors import (
+    COUNT_CAP,
     account_list,
     sync_run_get,
     tab_counts,
@@ -49,6 +50,11 @@ def _error_text(exc: Exception) -> str:
     return str(exc) or "Not found."
 
 
+def _badge(count: int) -> str:
+    """A tab badge: exact up to the cap, "5,000+" beyond."""
+    return f"{COUNT_CAP:,}+" if count > COUNT_CAP else f"{count:,}"
+
+
 class AccountingPage(RolePageMixin, TemplateView):
     page_permission = AccountingPermission
     template_name = "accounting/index.html"
@@ -75,7 +81,7 @@ class AccountingPage(RolePageMixin, TemplateView):
         source = source_account_for(organization)
         context.update(
             tab=tab,
-            tabs=[(value, label, counts.get(value, 0)) for value, label in Tab.choices],
+            tabs=[(value, label, _badge(counts.get(value, 0))) for value, label in Tab.choices],
             filterset=filterset,
             page=page,
             filter_query=filter_query,

@@ -89,9 +89,27 @@ def test_tab_counts_follow_the_filters(accountant_api, ledger, org_a):
         "verified": 1,
         "synced": 1,
         "failed": 1,
+        "cap": 5_000,
+        "capped": [],
     }
     counts = accountant_api.get(LIST + "counts/", {"type": "cash_in"}).json()
     assert counts["others"] == 1 and counts["expenses"] == 0
+
+
+def test_tab_counts_are_exact_up_to_the_cap_and_say_when_there_are_more(
+    accountant_api, ledger, org_a, monkeypatch, client_for, users_a
+):
+    monkeypatch.setattr("accounting.apis.COUNT_CAP", 2)
+    monkeypatch.setattr("accounting.views.COUNT_CAP", 2)
+    counts = accountant_api.get(LIST + "counts/").json()
+    assert counts["transfers"] == 2 and counts["expenses"] == 2 and counts["verified"] == 1
+    assert counts["cap"] == 2 and counts["capped"] == ["transfers"]
+    exact = accountant_api.get(LIST + "counts/", {"exact": "true"}).json()
+    assert exact["transfers"] == 3 and exact["cap"] is None and exact["capped"] == []
+
+    page = client_for(users_a[Role.ACCOUNTANT], token=False).get("/accounting/?tab=transfers")
+    assert page.status_code == 200
+    assert 'Transfers <span class="badge">2+</span>' in page.content.decode()
 
 
 def test_filters_by_budget_name_or_id_employee_type_amount_text_and_date(accountant_api, org_a):
