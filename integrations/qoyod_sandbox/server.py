@@ -52,6 +52,15 @@ class Config:
     faults: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _path_matches(fault: dict[str, Any], path: str) -> bool:
+    """A fault's "path" matches anywhere in the request path; ending it with "$" anchors it
+    to the end ("journal_entries$" is the create call, not an entry's attachments)."""
+    pattern = str(fault.get("path", ""))
+    if pattern.endswith("$"):
+        return path.endswith(pattern[:-1])
+    return pattern in path
+
+
 class DropConnection(Exception):
     """Close the socket without answering (what a crashed proxy or a cut network does)."""
 
@@ -82,7 +91,7 @@ class SandboxState:
     def next_fault(self, method: str, path: str) -> str | None:
         with self.lock:
             for fault in self.config.faults:
-                if fault.get("method", method) == method and fault.get("path", "") in path:
+                if fault.get("method", method) == method and _path_matches(fault, path):
                     fault["count"] = int(fault.get("count", 1)) - 1
                     if fault["count"] <= 0:
                         self.config.faults.remove(fault)
