@@ -19,17 +19,12 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sifi.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sifi_bench")
-os.environ.setdefault("DEBUG", "false")  # DEBUG keeps every SQL string: not production
 
-import django
+from bench.common import prepare_database, setup_django
 
-django.setup()
+setup_django("sifi_bench")
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 
 from accounting.models import Account  # noqa: E402
 from integrations.config_sync import run_config_sync  # noqa: E402
@@ -40,15 +35,6 @@ from tests.fakes.sandbox import Sandbox, free_port  # noqa: E402
 
 ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "10000"))
 TARGET_SECONDS = 10.0
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    name = connection.settings_dict["NAME"]
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as pg:
-        if not pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            pg.execute(f'CREATE DATABASE "{name}"')
 
 
 def rss_mb() -> float:
@@ -90,8 +76,7 @@ def timed_sync(org: Organization, admin: User, *, trace: bool = False) -> tuple[
 
 
 def main() -> None:
-    ensure_database()
-    call_command("migrate", verbosity=0)
+    prepare_database()
     settings.QOYOD_RATE_LIMIT_PER_MINUTE = 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
         sandbox = Sandbox(free_port(), Path(tmp) / "qoyod.sqlite3")

@@ -14,8 +14,6 @@ process) of BENCH_SEQUENTIAL transactions as the baseline, scaled to the same co
 """
 
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,10 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 MEDIA = Path(tempfile.mkdtemp(prefix="sifi-bench-media-"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sifi.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sifi_bench_sync")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
-os.environ.setdefault("DEBUG", "false")
 os.environ["MEDIA_ROOT"] = str(MEDIA)
 
 TRANSACTIONS = int(os.environ.get("BENCH_TRANSACTIONS", "10000"))
@@ -39,14 +34,12 @@ LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
 SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "300"))
 os.environ["QOYOD_RATE_LIMIT_PER_MINUTE"] = str(int(RATE * 60))
 
-import django  # noqa: E402
+from bench.common import prepare_database, setup_django  # noqa: E402
 
-django.setup()
+setup_django("sifi_bench_sync")
 
 import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounting.models import (  # noqa: E402
@@ -63,17 +56,9 @@ from integrations.models import ConnectionStatus, Integration  # noqa: E402
 from integrations.services import open_qoyod_client  # noqa: E402
 from sifi.models import Organization  # noqa: E402
 from tests.fakes.sandbox import Sandbox, free_port  # noqa: E402
+from tests.fakes.worker import Worker  # noqa: E402
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    name = connection.settings_dict["NAME"]
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as pg:
-        if not pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            pg.execute(f'CREATE DATABASE "{name}"')
 
 
 def organization_with_verified(sandbox: Sandbox, count: int, label: str) -> Organization:
@@ -132,32 +117,16 @@ def organization_with_verified(sandbox: Sandbox, count: int, label: str) -> Orga
     return org
 
 
-def start_workers(sandbox: Sandbox) -> subprocess.Popen[bytes]:
+def start_workers(sandbox: Sandbox) -> Worker:
     env = {
         **os.environ,
         "QOYOD_BASE_URL": sandbox.base_url,
         "QOYOD_RETRY_BASE_SECONDS": "0.2",
         "PYTHONUNBUFFERED": "1",
     }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "sifi",
-            "worker",
-            f"--concurrency={WORKERS}",
-            "--pool=prefork",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            f"--hostname=bench-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    workers = Worker(env, concurrency=WORKERS)
+    workers.start()
+    return workers
 
 
 def group_rss_mb(pgid: int) -> float:
@@ -191,6 +160,8 @@ def concurrent_run(sandbox: Sandbox) -> float:
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.flushdb()  # the bench's own Redis database: broker, limiter buckets
     workers = start_workers(sandbox)
+    assert workers.process is not None
+    pgid = workers.process.pid
     time.sleep(3)  # let the pool come up before the clock starts
     rss: list[float] = []
     try:
@@ -199,7 +170,7 @@ def concurrent_run(sandbox: Sandbox) -> float:
         last_print = 0.0
         while True:
             time.sleep(1)
-            rss.append(group_rss_mb(workers.pid))
+            rss.append(group_rss_mb(pgid))
             run.refresh_from_db()
             if run.status not in (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING):
                 break
@@ -213,8 +184,7 @@ def concurrent_run(sandbox: Sandbox) -> float:
                 )
         elapsed = time.perf_counter() - started
     finally:
-        os.killpg(workers.pid, signal.SIGTERM)
-        workers.wait(timeout=60)
+        workers.stop()
     entries, attachments, duplicated = duplicates(sandbox, org)
     requests = entries + attachments
     floor = requests / RATE
@@ -258,8 +228,7 @@ def sequential_baseline(sandbox: Sandbox) -> float:
 
 
 def main() -> None:
-    ensure_database()
-    call_command("migrate", verbosity=0)
+    prepare_database()
     with tempfile.TemporaryDirectory() as tmp:
         sandbox = Sandbox(free_port(), Path(tmp) / "qoyod.sqlite3")
         sandbox.start()

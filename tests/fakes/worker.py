@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 class Worker:
     """`celery -A sifi worker` in its own process group, pointed at the test database."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *, concurrency: int = 3) -> None:
         self.env = env
+        self.concurrency = concurrency
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -39,7 +40,7 @@ class Worker:
                 "-A",
                 "sifi",
                 "worker",
-                "--concurrency=3",
+                f"--concurrency={self.concurrency}",
                 "--pool=prefork",
                 "--loglevel=WARNING",
                 "--without-gossip",

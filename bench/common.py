@@ -1,0 +1,32 @@
+"""What every benchmark script needs: Django on a database of its own, created and migrated.
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import setup_django
+setup_django("sifi_bench")       # before importing any model
+...
+prepare_database()
+"""
+
+import os
+
+import django
+
+
+def setup_django(database: str) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sifi.settings")
+    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{database}")
+    os.environ.setdefault("DEBUG", "false")  # DEBUG keeps every SQL string: not production
+    django.setup()
+
+
+def prepare_database() -> None:
+    """Create the benchmark's database if it is missing, then migrate it."""
+    import psycopg
+    from django.core.management import call_command
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as pg:
+        if not pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            pg.execute(f'CREATE DATABASE "{name}"')
+    call_command("migrate", verbosity=0)
