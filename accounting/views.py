@@ -9,6 +9,8 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -47,7 +49,7 @@ def _error_text(exc: Exception) -> str:
         return " ".join(exc.messages)
     if isinstance(exc, DomainError):
         return exc.message
-    return str(exc) or "Not found."
+    return str(exc) or _("Not found.")
 
 
 def _badge(count: int) -> str:
@@ -126,7 +128,11 @@ class AssignAction(_ActionView):
             transaction_id=int(request.POST["transaction"]),
             account_id=request.POST.get("account"),
         )
-        messages.success(request, f"{txn.reference} verified with {txn.account}.")
+        messages.success(
+            request,
+            _("%(reference)s verified with %(account)s.")
+            % {"reference": txn.reference, "account": txn.account},
+        )
 
 
 class UnverifyAction(_ActionView):
@@ -136,7 +142,9 @@ class UnverifyAction(_ActionView):
             actor=request.user,
             transaction_id=int(request.POST["transaction"]),
         )
-        messages.success(request, f"{txn.reference} is back to unverified.")
+        messages.success(
+            request, _("%(reference)s is back to unverified.") % {"reference": txn.reference}
+        )
 
 
 class BulkAssignAction(_ActionView):
@@ -158,23 +166,31 @@ class BulkAssignAction(_ActionView):
         else:
             ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
             if not ids:
-                raise ValidationError("Select at least one transaction.")
+                raise ValidationError(_("Select at least one transaction."))
             result = bulk_assign(
                 organization=organization,
                 actor=request.user,
                 account_id=request.POST.get("account"),
                 ids=ids,
             )
-        text = f"{result.updated} transactions verified."
+        text = ngettext(
+            "%(n)s transaction verified.", "%(n)s transactions verified.", result.updated
+        ) % {"n": result.updated}
         if result.skipped_count:
-            text += f" {result.skipped_count} skipped (already synced or in a sync run)."
+            text += " " + _("%(n)s skipped (already synced or in a sync run).") % {
+                "n": result.skipped_count
+            }
         messages.success(request, text)
 
 
 class SyncAction(_ActionView):
     def act(self, request: HttpRequest) -> None:
         run = start_sync_run(organization=current_organization(request), actor=request.user)
-        messages.success(request, f"Sync run #{run.pk} started with {run.total} transactions.")
+        messages.success(
+            request,
+            _("Sync run #%(id)s started with %(total)s transactions.")
+            % {"id": run.pk, "total": run.total},
+        )
 
 
 class SyncRunProgress(RolePageMixin, TemplateView):

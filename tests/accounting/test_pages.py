@@ -47,6 +47,22 @@ def test_bulk_assign_to_everything_matching_the_budget_filter(
     assert outside.status == "unverified"
 
 
+def test_the_arabic_page_and_its_messages_are_in_arabic(
+    accountant_browser, org_a, source_a, marketing_a
+):
+    make_transaction(org_a)
+    accountant_browser.cookies["django_language"] = "ar"
+    response = accountant_browser.post(
+        "/accounting/bulk-assign/",
+        {"scope": "filter", "tab": "expenses", "account": marketing_a.pk},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "<h1>المحاسبة</h1>" in page
+    assert "تم التحقق من 1 من العمليات." in page
+
+
 def test_a_refused_action_is_a_readable_message_not_an_error_page(accountant_browser, org_a):
     txn = make_transaction(org_a)
     response = accountant_browser.post(
