@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounting.models import Account
 from integrations.models import (
@@ -72,7 +73,7 @@ def _snapshot(integration: Integration) -> dict[str, Any]:
 def record_consent(*, actor: Any, organization: Organization, accept: bool) -> Integration:
     """Record that `actor` accepted the listed scopes now. Nothing is called on Qoyod."""
     if not accept:
-        raise ValidationError({"accept": ["Accept the permissions to connect Qoyod."]})
+        raise ValidationError({"accept": [_("Accept the permissions to connect Qoyod.")]})
     integration = _integration_for_update(organization=organization)
     before = _snapshot(integration)
     integration.consented_scopes = list(QOYOD_SCOPES)
@@ -105,24 +106,34 @@ def connect_qoyod(*, actor: Any, organization: Organization, api_key: str) -> Co
     """
     api_key = api_key.strip()
     if not api_key:
-        raise ValidationError({"api_key": ["Paste the API key from Qoyod."]})
+        raise ValidationError({"api_key": [_("Paste the API key from Qoyod.")]})
     integration = Integration.objects.filter(
         organization=organization, provider=Provider.QOYOD
     ).first()
     if integration is None or not integration.consented_at:
         raise Conflict(
-            "Accept the permissions SiFi asks for before connecting Qoyod.",
+            _("Accept the permissions SiFi asks for before connecting Qoyod."),
             code="consent_required",
         )
 
     try:
         with open_qoyod_client(api_key=api_key) as client:
             accounts_found = client.validate_key()
-    except QoyodAuthError as exc:
-        raise ValidationError({"api_key": [exc.message]}) from None
+    except QoyodAuthError:
+        raise ValidationError(
+            {
+                "api_key": [
+                    _(
+                        "Qoyod rejected this API key (wrong, not saved in Qoyod, or another "
+                        "company's)."
+                    )
+                ]
+            }
+        ) from None
     except QoyodError as exc:
         raise UpstreamError(
-            f"Could not check the key with Qoyod: {exc.message} Nothing was saved; try again.",
+            _("Could not check the key with Qoyod: %(reason)s Nothing was saved; try again.")
+            % {"reason": exc.message},
             code="qoyod_unavailable",
         ) from None
 
@@ -165,7 +176,7 @@ def configure_qoyod(
     of this organization's synced chart."""
     integration = _integration_for_update(organization=organization)
     if integration.status == ConnectionStatus.NOT_CONNECTED:
-        raise Conflict("Connect Qoyod before configuring it.", code="not_connected")
+        raise Conflict(_("Connect Qoyod before configuring it."), code="not_connected")
     before = _snapshot(integration)
     if source_account_id is not _UNSET:
         if source_account_id is None:
@@ -176,11 +187,15 @@ def configure_qoyod(
             ).first()
             if account is None:
                 raise ValidationError(
-                    {"source_account": ["Pick an account from your synced Qoyod chart."]}
+                    {"source_account": [_("Pick an account from your synced Qoyod chart.")]}
                 )
             if not account.active:
                 raise ValidationError(
-                    {"source_account": [f"Account {account} is inactive in Qoyod."]}
+                    {
+                        "source_account": [
+                            _("Account %(account)s is inactive in Qoyod.") % {"account": account}
+                        ]
+                    }
                 )
             integration.source_account = account
     if auto_sync is not _UNSET:
@@ -288,7 +303,7 @@ def start_config_sync(
     with transaction.atomic():
         integration = _integration_for_update(organization=organization)
         if integration.status == ConnectionStatus.NOT_CONNECTED:
-            raise Conflict("Connect Qoyod before syncing.", code="not_connected")
+            raise Conflict(_("Connect Qoyod before syncing."), code="not_connected")
         if attributes is not None:
             integration.attributes = normalize_attributes(attributes)
             integration.save(update_fields=["attributes", "updated_at"])

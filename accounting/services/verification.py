@@ -18,6 +18,8 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounting.models import (
     EDITABLE_STATUSES,
@@ -33,9 +35,9 @@ from sifi.services import record_audit
 MAX_BULK_IDS = 10_000
 MAX_REPORTED_SKIPS = 100
 
-NOT_EDITABLE_REASONS: dict[str, str] = {
-    TransactionStatus.SYNCED: "already synced to Qoyod",
-    TransactionStatus.SYNCING: "in a sync run",
+NOT_EDITABLE_REASONS: dict[str, str] = {  # translated where shown
+    TransactionStatus.SYNCED: gettext_noop("already synced to Qoyod"),
+    TransactionStatus.SYNCING: gettext_noop("in a sync run"),
 }
 
 
@@ -59,7 +61,7 @@ def _require_source_account(organization: Organization) -> Account:
     source = source_account_for(organization)
     if source is None:
         raise Conflict(
-            "Set the Source Account in Settings → Integrations → Qoyod before verifying.",
+            _("Set the Source Account in Settings → Integrations → Qoyod before verifying."),
             code="source_account_missing",
         )
     return source
@@ -71,18 +73,26 @@ def _assignable_account(*, organization: Organization, account_id: Any, source: 
         account = Account.objects.get(organization=organization, pk=int(account_id))
     except (Account.DoesNotExist, TypeError, ValueError):
         raise ValidationError(
-            {"account": ["This account is not in your organization's chart of accounts."]}
+            {"account": [_("This account is not in your organization's chart of accounts.")]}
         ) from None
     if not account.active:
         raise ValidationError(
-            {"account": [f"Account {account} is inactive in Qoyod; pick an active account."]}
+            {
+                "account": [
+                    _("Account %(account)s is inactive in Qoyod; pick an active account.")
+                    % {"account": account}
+                ]
+            }
         )
     if account.pk == source.pk:
         raise ValidationError(
             {
                 "account": [
-                    f"Account {account} is the Source Account (the wallet); it is already the "
-                    "other side of every entry."
+                    _(
+                        "Account %(account)s is the Source Account (the wallet); it is already "
+                        "the other side of every entry."
+                    )
+                    % {"account": account}
                 ]
             }
         )
@@ -105,8 +115,8 @@ def _snapshot(txn: Transaction) -> dict[str, Any]:
 def _editable_or_409(txn: Transaction) -> None:
     if txn.status not in EDITABLE_STATUSES:
         raise Conflict(
-            f"Transaction {txn.reference} is {NOT_EDITABLE_REASONS[txn.status]}; "
-            "it cannot be changed.",
+            _("Transaction %(reference)s is %(state)s; it cannot be changed.")
+            % {"reference": txn.reference, "state": _(NOT_EDITABLE_REASONS[txn.status])},
             code=f"transaction_{txn.status}",
         )
 
@@ -296,7 +306,7 @@ def bulk_assign(
     not_editable = candidates.exclude(status__in=EDITABLE_STATUSES)
     skipped_count = not_editable.count()
     skipped = [
-        {"id": pk, "reference": ref, "reason": NOT_EDITABLE_REASONS.get(status, status)}
+        {"id": pk, "reference": ref, "reason": _(NOT_EDITABLE_REASONS.get(status, status))}
         for pk, ref, status in not_editable.order_by("pk").values_list("pk", "reference", "status")[
             :MAX_REPORTED_SKIPS
         ]

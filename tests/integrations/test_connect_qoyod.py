@@ -129,6 +129,21 @@ def test_wrong_key_is_a_clear_400_and_nothing_is_stored(admin_a, qoyod):
     assert integration.status == ConnectionStatus.NOT_CONNECTED
 
 
+def test_errors_speak_the_users_language(admin_a, qoyod):
+    client = api_client_for(admin_a)
+    consent(client)
+    response = client.post(
+        "/api/v1/integrations/qoyod/connect/",
+        {"api_key": BAD_KEY},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="ar",
+    )
+    assert response.status_code == 400
+    assert response.json()["api_key"] == [
+        "رفض قيود مفتاح API هذا (خاطئ، أو لم يُحفظ في قيود، أو يخص شركة أخرى)."
+    ]
+
+
 @pytest.mark.parametrize(
     "failure",
     [
