@@ -29,3 +29,16 @@
     if (event.target.matches("input[data-filters]")) filter(event.target);
   });
 })();
+
+// Forms marked data-busy show they are working (a bulk assignment of many rows takes a few
+// seconds): the buttons are disabled against a double submit and the form is aria-busy.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches("form[data-busy]") || event.defaultPrevented) return;
+  form.setAttribute("aria-busy", "true");
+  setTimeout(function () { // after the browser has taken the clicked button's value
+    form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+  }, 0);
+  var note = form.querySelector("[data-busy-text]");
+  if (note) note.textContent = note.dataset.busyText;
+});
