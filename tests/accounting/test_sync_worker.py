@@ -7,6 +7,7 @@ The worker runs against the test database, so these tests commit (transaction=Tr
 import time
 
 import pytest
+import redis
 
 from accounting.models import SyncRun, SyncRunStatus, Transaction, TransactionStatus
 from accounting.services import retry_failed, start_sync_run
@@ -129,6 +130,32 @@ def test_a_worker_killed_mid_run_and_restarted_still_lands_each_entry_once(
     wait_for(beat_until_finished, timeout=90, what="the run to finish after the restart")
     assert run.pk in reaped
 
+    run.refresh_from_db()
+    assert run.status == SyncRunStatus.SUCCEEDED, run.error
+    assert_exactly_one_entry_each(qoyod_sandbox, txns)
+
+
+def test_batches_lost_with_a_redis_restart_are_dispatched_again(worker, qoyod_sandbox, settings):
+    """Our Redis keeps nothing on disk: a restart loses every queued message. The run lives in
+    PostgreSQL, so the reaper finds it silent and dispatches it again."""
+    org, marketing = connected_org(qoyod_sandbox)
+    txns = verified(org, marketing, 30)
+    worker.stop()  # nobody consumes: the run's message waits in Redis ...
+    run = start_sync_run(organization=org, actor=None)
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # ... and Redis "restarts"
+    worker.start()
+    time.sleep(2)
+    assert SyncRun.objects.get(pk=run.pk).status == SyncRunStatus.QUEUED  # nothing arrived
+
+    settings.SYNC_RUN_STALLED_AFTER_SECONDS = 1
+    reaped: list[int] = []
+
+    def beat_until_finished() -> bool:
+        reaped.extend(reap_stalled_sync_runs())
+        return run_finished(run.pk)
+
+    wait_for(beat_until_finished, timeout=60, what="the run to finish after the restart")
+    assert set(reaped) == {run.pk}
     run.refresh_from_db()
     assert run.status == SyncRunStatus.SUCCEEDED, run.error
     assert_exactly_one_entry_each(qoyod_sandbox, txns)
