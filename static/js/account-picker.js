@@ -9,19 +9,27 @@
     var select = document.getElementById(input.dataset.filters);
     if (!select) return;
     var query = normalize(input.value).trim();
+    var matches = new Map();
     var firstMatch = null;
-    var shown = 0;
     Array.prototype.forEach.call(select.options, function (option) {
       if (!option.value) return; // the "Choose an account…" prompt stays
       var match = !query || normalize(option.textContent).indexOf(query) !== -1;
-      option.hidden = !match;
-      option.disabled = !match;
-      if (match) { shown += 1; if (!firstMatch) firstMatch = option; }
+      matches.set(option, match);
+      if (match && !firstMatch) firstMatch = option;
     });
     var current = select.selectedOptions[0];
-    if (query && firstMatch && (!current || !current.value || current.hidden)) {
+    if (query && firstMatch && (!current || !current.value || !matches.get(current))) {
       select.value = firstMatch.value; // the best match is picked; the user can change it
     }
+    var shown = 0;
+    matches.forEach(function (match, option) {
+      // The selected account never disappears: a search that matches nothing must not
+      // leave the form submitting an empty (disabled) choice.
+      var visible = match || option.selected;
+      option.hidden = !visible;
+      option.disabled = !visible;
+      if (match) shown += 1;
+    });
     var status = document.getElementById(input.dataset.filters + "-count");
     if (status) status.textContent = query ? status.dataset.template.replace("%s", shown) : "";
   }

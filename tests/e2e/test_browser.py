@@ -109,6 +109,12 @@ def test_admin_connects_then_accountant_assigns_by_budget_and_syncs(
     expect(admin.get_by_text("Configuration saved.")).to_be_visible()
     expect(admin.locator("#source_account option:checked")).to_contain_text("110101")
     assert Integration.objects.get(organization=org).source_account.code == "110101"
+    # A search that matches nothing never drops the chosen account from the form.
+    admin.get_by_test_id("source-account-search").fill("no such account")
+    expect(admin.locator("#source_account option:checked")).to_contain_text("110101")
+    admin.get_by_role("button", name="Save").click()
+    expect(admin.get_by_text("Configuration saved.")).to_be_visible()
+    assert Integration.objects.get(organization=org).source_account.code == "110101"
     admin.screenshot(path=shots / "qoyod-configuration.png", full_page=True)
 
     # --- the accountant filters by budget, bulk-assigns, syncs --------------------------------
