@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 
 from integrations.models import ConnectionStatus, Integration, Job, JobStatus, Provider
 from sifi.models import Organization
@@ -12,7 +13,9 @@ CONFIG_SYNC_JOB = "config_sync"
 PROVIDERS = {
     Provider.QOYOD: {
         "name": "Qoyod",
-        "description": "Saudi cloud accounting. Chart of accounts in, draft journal entries out.",
+        "description": gettext_lazy(
+            "Saudi cloud accounting. Chart of accounts in, draft journal entries out."
+        ),
     },
 }
 
