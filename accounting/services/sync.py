@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounting.models import (
     Direction,
@@ -71,15 +72,16 @@ def _connected_integration(organization: Organization) -> Integration:
         organization=organization, provider=Provider.QOYOD
     ).first()
     if integration is None or not integration.api_key:
-        raise Conflict("Connect Qoyod in Settings → Integrations first.", code="not_connected")
+        raise Conflict(_("Connect Qoyod in Settings → Integrations first."), code="not_connected")
     if integration.status == ConnectionStatus.NEEDS_ATTENTION:
         raise Conflict(
-            f"The Qoyod connection needs attention: {integration.attention_reason}",
+            _("The Qoyod connection needs attention: %(reason)s")
+            % {"reason": integration.attention_reason},
             code="needs_attention",
         )
     if integration.source_account_id is None:
         raise Conflict(
-            "Set the Source Account in Settings → Integrations → Qoyod first.",
+            _("Set the Source Account in Settings → Integrations → Qoyod first."),
             code="source_account_missing",
         )
     return integration
@@ -108,7 +110,7 @@ def start_sync_run(
     )
     if not taken:
         raise Conflict(
-            "Nothing to sync: no verified transactions (or another run already took them).",
+            _("Nothing to sync: no verified transactions (or another run already took them)."),
             code="nothing_to_sync",
         )
     run = SyncRun.objects.create(
@@ -152,7 +154,7 @@ def retry_failed(*, organization: Organization, actor: Any, run_id: int) -> Sync
         ).update(status=TransactionStatus.VERIFIED, updated_at=timezone.now())
         if not refreshed:
             raise Conflict(
-                "This run has no failed transactions left to retry.", code="nothing_to_retry"
+                _("This run has no failed transactions left to retry."), code="nothing_to_retry"
             )
         return start_sync_run(organization=organization, actor=actor, ids=failed_ids, retry_of=run)
 

@@ -61,6 +61,9 @@ def test_the_arabic_page_and_its_messages_are_in_arabic(
     assert '<html lang="ar" dir="rtl">' in page
     assert "<h1>المحاسبة</h1>" in page
     assert "تم التحقق من 1 من العمليات." in page
+    page = accountant_browser.post("/accounting/sync/", follow=True).content.decode()
+    # Refused (no API key in this fixture), and told so in the user's language.
+    assert "اربط قيود أولًا من الإعدادات ← التكاملات." in page
 
 
 def test_a_refused_action_is_a_readable_message_not_an_error_page(accountant_browser, org_a):
