@@ -17,7 +17,6 @@ from accounting.services import unverify_on_inactive_accounts
 from integrations.models import ConnectionStatus, Integration, Job, JobStatus, Provider, Vendor
 from integrations.qoyod import QoyodAccount, QoyodAuthError, QoyodError, QoyodVendor
 from integrations.services import STALE_JOB_AFTER, mark_needs_attention, open_qoyod_client
-from sifi.services import record_audit
 
 logger = logging.getLogger(__name__)
 
@@ -237,17 +236,7 @@ def _after_accounts_removed(*, integration: Integration, account_pks: list[int])
             f"The source account {source} is no longer active in Qoyod. "
             "Pick another source account in the Qoyod configuration."
         )
-        Integration.objects.filter(pk=integration.pk).update(
-            status=ConnectionStatus.NEEDS_ATTENTION, attention_reason=reason
-        )
-        record_audit(
-            organization=integration.organization,
-            actor=None,
-            action="integration.needs_attention",
-            target_type="integration",
-            target_id=integration.pk,
-            after={"reason": reason},
-        )
+        mark_needs_attention(integration_id=integration.pk, reason=reason)
     return unverified
 
 

@@ -240,7 +240,8 @@ def disconnect_qoyod(*, actor: Any, organization: Organization) -> Integration:
 
 
 def mark_needs_attention(*, integration_id: int, reason: str) -> None:
-    """Qoyod refused our key: the connection needs a person (shown on the integration card)."""
+    """The connection needs a person (Qoyod refused our key, the source account is gone):
+    shown on the integration card with `reason`, audited."""
     with transaction.atomic():
         integration = Integration.objects.select_for_update().get(pk=integration_id)
         if integration.status == ConnectionStatus.NOT_CONNECTED:
