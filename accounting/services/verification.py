@@ -132,22 +132,23 @@ def _locked_transaction(*, organization: Organization, transaction_id: int) -> T
         raise Http404("No such transaction.") from None
 
 
-@transaction.atomic
-def assign_account(
-    *, organization: Organization, actor: Any, transaction_id: int, account_id: Any
+def _set_verification(
+    txn: Transaction,
+    *,
+    organization: Organization,
+    actor: Any,
+    action: str,
+    account: Account | None,
 ) -> Transaction:
-    """Verify one transaction with `account` (or re-assign a verified or failed one)."""
-    txn = _locked_transaction(organization=organization, transaction_id=transaction_id)
-    _editable_or_409(txn)
-    source = _require_source_account(organization)
-    account = _assignable_account(organization=organization, account_id=account_id, source=source)
+    """Verified with `account` by `actor`, or back to unverified when it is None; clears any
+    reason and writes the audit row."""
     before = _snapshot(txn)
     txn.account = account
-    txn.status = TransactionStatus.VERIFIED
+    txn.status = TransactionStatus.VERIFIED if account else TransactionStatus.UNVERIFIED
     txn.status_reason = ""
     txn.error_code = ""
-    txn.verified_by = _person(actor)
-    txn.verified_at = timezone.now()
+    txn.verified_by = _person(actor) if account else None
+    txn.verified_at = timezone.now() if account else None
     txn.save(
         update_fields=[
             "account",
@@ -162,13 +163,31 @@ def assign_account(
     record_audit(
         organization=organization,
         actor=actor,
-        action="transaction.assigned",
+        action=action,
         target_type="transaction",
         target_id=txn.pk,
         before=before,
         after=_snapshot(txn),
     )
     return txn
+
+
+@transaction.atomic
+def assign_account(
+    *, organization: Organization, actor: Any, transaction_id: int, account_id: Any
+) -> Transaction:
+    """Verify one transaction with `account` (or re-assign a verified or failed one)."""
+    txn = _locked_transaction(organization=organization, transaction_id=transaction_id)
+    _editable_or_409(txn)
+    source = _require_source_account(organization)
+    account = _assignable_account(organization=organization, account_id=account_id, source=source)
+    return _set_verification(
+        txn,
+        organization=organization,
+        actor=actor,
+        action="transaction.assigned",
+        account=account,
+    )
 
 
 @transaction.atomic
@@ -180,34 +199,13 @@ def unverify_transaction(
     _editable_or_409(txn)
     if txn.status == TransactionStatus.UNVERIFIED:
         return txn
-    before = _snapshot(txn)
-    txn.account = None
-    txn.status = TransactionStatus.UNVERIFIED
-    txn.status_reason = ""
-    txn.error_code = ""
-    txn.verified_by = None
-    txn.verified_at = None
-    txn.save(
-        update_fields=[
-            "account",
-            "status",
-            "status_reason",
-            "error_code",
-            "verified_by",
-            "verified_at",
-            "updated_at",
-        ]
-    )
-    record_audit(
+    return _set_verification(
+        txn,
         organization=organization,
         actor=actor,
         action="transaction.unverified",
-        target_type="transaction",
-        target_id=txn.pk,
-        before=before,
-        after=_snapshot(txn),
+        account=None,
     )
-    return txn
 
 
 # One statement locks the editable candidates in id order (so overlapping bulk assignments
