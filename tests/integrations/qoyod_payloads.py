@@ -1,5 +1,11 @@
 """Qoyod-shaped JSON bodies for respx tests (shapes from shared/qoyod-api.md)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import respx
+
 QOYOD = "https://api.qoyod.com/2.0"
 
 
@@ -49,3 +55,18 @@ def vendors_body() -> dict:
             {"id": 72, "name": "مطعم البيك", "status": "Active", "tax_number": ""},
         ]
     }
+
+
+@contextmanager
+def qoyod_accepting(good_key: str) -> Iterator[respx.MockRouter]:
+    """Qoyod mocked at the HTTP layer: `GET /accounts` answers the small chart for
+    `good_key` and 401 for any other key."""
+    with respx.mock(base_url=QOYOD, assert_all_called=False) as mock:
+
+        def accounts(request: httpx.Request) -> httpx.Response:
+            if request.headers.get("API-KEY") == good_key:
+                return httpx.Response(200, json=accounts_body(small_chart()))
+            return httpx.Response(401, json={"message": "unauthorized"})
+
+        mock.get("/accounts").mock(side_effect=accounts)
+        yield mock

@@ -11,7 +11,7 @@ from accounting.models import Account
 from integrations.models import QOYOD_SCOPES, ConnectionStatus, Integration
 from sifi.models import AuditEvent, Role
 from tests.factories import api_client_for, make_account
-from tests.integrations.qoyod_payloads import QOYOD, accounts_body, small_chart
+from tests.integrations.qoyod_payloads import QOYOD, qoyod_accepting, small_chart
 
 GOOD_KEY = "qoyod-live-key-abcd-9f3e"
 BAD_KEY = "qoyod-wrong-key-0000"
@@ -19,14 +19,7 @@ BAD_KEY = "qoyod-wrong-key-0000"
 
 @pytest.fixture
 def qoyod():
-    with respx.mock(base_url=QOYOD, assert_all_called=False) as mock:
-
-        def accounts(request):
-            if request.headers.get("API-KEY") == GOOD_KEY:
-                return httpx.Response(200, json=accounts_body(small_chart()))
-            return httpx.Response(401, json={"message": "unauthorized"})
-
-        mock.get("/accounts").mock(side_effect=accounts)
+    with qoyod_accepting(GOOD_KEY) as mock:
         yield mock
 
 

@@ -1,27 +1,18 @@
 """Settings → Integrations pages: the wizard a person clicks through (server-side checks)."""
 
-import httpx
 import pytest
-import respx
 
 from integrations.models import ConnectionStatus, Integration, Job
 from sifi.models import Role
 from tests.factories import make_account
-from tests.integrations.qoyod_payloads import QOYOD, accounts_body, small_chart
+from tests.integrations.qoyod_payloads import qoyod_accepting
 
 GOOD_KEY = "page-flow-good-key-4242"
 
 
 @pytest.fixture
 def qoyod():
-    with respx.mock(base_url=QOYOD, assert_all_called=False) as mock:
-
-        def accounts(request):
-            if request.headers.get("API-KEY") == GOOD_KEY:
-                return httpx.Response(200, json=accounts_body(small_chart()))
-            return httpx.Response(401, json={"message": "unauthorized"})
-
-        mock.get("/accounts").mock(side_effect=accounts)
+    with qoyod_accepting(GOOD_KEY) as mock:
         yield mock
 
 
