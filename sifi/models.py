@@ -78,16 +78,30 @@ class ServiceToken(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to which object, with the state before and after. Append-only."""
+    """Who did what to which object, with the state before and after. Append-only.
+
+    A log, like its `target_id`, names the organization and the actor by id without database
+    foreign keys: a bulk assignment writes 100,000 rows at once, and the two per-row key
+    checks cost 0.7 s of its 3 s budget. Django still applies `on_delete` (an organization's
+    log goes with it; a removed user leaves `actor_label`), and rows are only written by
+    `record_audit` and the bulk assignment, from an organization and a user they hold.
+    """
 
     organization = models.ForeignKey(
         Organization,
         on_delete=models.CASCADE,
         related_name="audit_events",
         db_index=False,  # leads the (organization, target_type, target_id) index
+        db_constraint=False,
     )
     actor = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # nothing looks events up by actor; deleting a user is rare
+        db_constraint=False,
     )
     actor_label = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64)

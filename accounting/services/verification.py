@@ -26,6 +26,7 @@ from accounting.models import (
     Account,
     Transaction,
     TransactionStatus,
+    status_in,
 )
 from integrations.models import Integration, Provider
 from sifi.exceptions import Conflict
@@ -210,31 +211,31 @@ def unverify_transaction(
 
 # One statement locks the editable candidates in id order (so overlapping bulk assignments
 # queue behind each other instead of losing updates), updates them and writes their audit
-# rows: 100,000 rows stay one round trip, all or nothing.
+# rows: 100,000 rows stay one round trip, all or nothing. The update finds the locked rows by
+# primary key (an id array), not by joining the locked set with the whole table.
 _BULK_ASSIGN_SQL = """
-WITH target (id, status, account_id) AS (
+WITH target (id, status, account_id) AS MATERIALIZED (
     {locked_candidates}
 ), updated AS (
     UPDATE accounting_transaction t
     SET status = 'verified', account_id = %s, status_reason = '', error_code = '',
         verified_by_id = %s, verified_at = now(), updated_at = now()
-    FROM target
-    WHERE t.id = target.id
-    RETURNING t.id, target.status AS old_status, target.account_id AS old_account_id
+    WHERE t.id = ANY (ARRAY (SELECT id FROM target))
+    RETURNING t.id
 ), audit AS (
     INSERT INTO sifi_auditevent
         (organization_id, actor_id, actor_label, action, target_type, target_id,
          before, after, created_at)
-    SELECT %s, %s, %s, 'transaction.assigned', 'transaction', u.id,
+    SELECT %s, %s, %s, 'transaction.assigned', 'transaction', target.id,
            jsonb_build_object(
-               'status', u.old_status,
-               'account', u.old_account_id,
+               'status', target.status,
+               'account', target.account_id,
                'account_label',
                old.code || ' · ' || COALESCE(NULLIF(old.name_en, ''), old.name_ar)),
            %s::jsonb,
            now()
-    FROM updated u
-    LEFT JOIN accounting_account old ON old.id = u.old_account_id
+    FROM updated JOIN target ON target.id = updated.id
+    LEFT JOIN accounting_account old ON old.id = target.account_id
     RETURNING 1
 )
 SELECT count(*) FROM audit
@@ -279,7 +280,7 @@ def bulk_assign(
     # assignment). Not by row address (ctid): a row updated by a concurrent assignment while
     # we waited for its lock has moved, and would be missed.
     locked = (
-        candidates.filter(status__in=EDITABLE_STATUSES)
+        candidates.filter(status_in(EDITABLE_STATUSES))
         .order_by("pk")
         .select_for_update(of=("self",))
         .values_list("pk", "status", "account_id")
@@ -301,14 +302,16 @@ def bulk_assign(
         cursor.execute(_BULK_ASSIGN_SQL.format(locked_candidates=locked_sql), params)
         (updated,) = cursor.fetchone()
 
-    not_editable = candidates.exclude(status__in=EDITABLE_STATUSES)
-    skipped_count = not_editable.count()
-    skipped = [
-        {"id": pk, "reference": ref, "reason": _(NOT_EDITABLE_REASONS.get(status, status))}
-        for pk, ref, status in not_editable.order_by("pk").values_list("pk", "reference", "status")[
-            :MAX_REPORTED_SKIPS
-        ]
-    ]
+    # Skipped: one query per status (each reads that status's index; together in one OR,
+    # PostgreSQL reads the whole table), counted only when there are more than are shown.
+    skipped: list[dict[str, Any]] = []
+    skipped_count = 0
+    for status, reason in NOT_EDITABLE_REASONS.items():
+        rows = candidates.filter(status=status)
+        first = list(rows.order_by("pk").values_list("pk", "reference")[:MAX_REPORTED_SKIPS])
+        skipped_count += len(first) if len(first) < MAX_REPORTED_SKIPS else rows.count()
+        skipped += [{"id": pk, "reference": ref, "reason": _(reason)} for pk, ref in first]
+    skipped = sorted(skipped, key=lambda row: row["id"])[:MAX_REPORTED_SKIPS]
     return BulkAssignResult(updated=updated, skipped=skipped, skipped_count=skipped_count)
 
 
@@ -324,8 +327,8 @@ def unverify_on_inactive_accounts(
         .filter(
             organization=organization,
             account_id__in=account_ids,
-            status__in=[TransactionStatus.VERIFIED, TransactionStatus.FAILED],
         )
+        .filter(status_in([TransactionStatus.VERIFIED, TransactionStatus.FAILED]))
         .order_by("pk")
     )
     for txn in affected:

@@ -259,6 +259,95 @@ def test_bulk_assign_is_all_or_nothing_when_one_id_is_unknown(
     assert txn.status == "unverified"
 
 
+def test_bulk_assign_reassigns_verified_and_failed_rows_with_their_before_state(
+    accountant_api, org_a, source_a, marketing_a
+):
+    travel = make_account(org_a, code="5301", name_en="Travel Expenses")
+    fresh = make_transaction(org_a)
+    verified = make_transaction(org_a, status=TransactionStatus.VERIFIED, account=travel)
+    failed = make_transaction(org_a, status=TransactionStatus.FAILED, account=travel)
+    response = bulk(accountant_api, account=marketing_a.pk, filter={"search": "Merchant"})
+    assert response.json()["updated"] == 3
+    for txn in (fresh, verified, failed):
+        txn.refresh_from_db()
+        assert txn.status == "verified" and txn.account == marketing_a
+    before = {
+        event.target_id: event.before
+        for event in AuditEvent.objects.filter(action="transaction.assigned")
+    }
+    assert before == {
+        fresh.pk: {"status": "unverified", "account": None, "account_label": None},
+        verified.pk: {"status": "verified", "account": travel.pk, "account_label": str(travel)},
+        failed.pk: {"status": "failed", "account": travel.pk, "account_label": str(travel)},
+    }
+
+
+def test_bulk_assign_counts_every_skipped_row_and_shows_the_first_by_id(
+    accountant_api, org_a, source_a, marketing_a, monkeypatch
+):
+    from accounting.models import SyncRun
+    from accounting.services import verification
+
+    monkeypatch.setattr(verification, "MAX_REPORTED_SKIPS", 5)
+    run = SyncRun.objects.create(organization=org_a)
+    in_run = [
+        make_transaction(org_a, status=TransactionStatus.SYNCING, account=marketing_a, sync_run=run)
+        for _ in range(2)
+    ]
+    synced = [
+        make_transaction(
+            org_a, status=TransactionStatus.SYNCED, account=marketing_a, journal_entry_id=n
+        )
+        for n in range(6)
+    ]
+    make_transaction(org_a)
+    response = bulk(accountant_api, account=marketing_a.pk, filter={"search": "Merchant"})
+    body = response.json()
+    assert body["updated"] == 1 and body["skipped_count"] == 8
+    first_five = sorted(t.pk for t in [*in_run, *synced])[:5]
+    assert [row["id"] for row in body["skipped"]] == first_five
+
+
+@pytest.mark.parametrize(
+    "statuses",
+    [
+        [],
+        ["verified"],
+        ["unverified", "failed"],
+        ["unverified", "verified", "failed"],
+        ["syncing", "synced"],
+        list(TransactionStatus.values),
+    ],
+)
+def test_status_in_matches_exactly_the_statuses_given(org_a, marketing_a, statuses):
+    from accounting.models import SyncRun, status_in
+
+    run = SyncRun.objects.create(organization=org_a)
+    for status in TransactionStatus.values:
+        make_transaction(
+            org_a,
+            status=status,
+            account=None if status == "unverified" else marketing_a,
+            journal_entry_id=1,
+            sync_run=run,
+        )
+    found = Transaction.objects.filter(status_in(statuses)).values_list("status", flat=True)
+    assert sorted(found) == sorted(statuses)
+
+
+def test_a_deleted_user_leaves_the_audit_trail_with_their_name(
+    client_for, users_a, org_a, source_a, marketing_a
+):
+    accountant = users_a[Role.ACCOUNTANT]
+    txn = make_transaction(org_a)
+    assign(client_for(accountant), txn, marketing_a)
+    accountant.delete()  # audit rows and verified_by name users without database keys
+    txn.refresh_from_db()
+    assert txn.status == "verified" and txn.verified_by is None
+    event = AuditEvent.objects.get(target_id=txn.pk)
+    assert event.actor is None and event.actor_label == str(accountant)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_bulk_assignments_on_overlapping_filters_lose_no_update():
     """Two accountants assign overlapping sets at the same instant: every row ends with one
