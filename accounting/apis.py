@@ -166,8 +166,11 @@ class TransactionCountsApi(APIView):
         params = request.query_params.copy()
         params.pop("tab", None)
         exact = params.pop("exact", ["false"])[-1].lower() in ("1", "true", "yes")
+        organization = current_organization(request)
         filterset = TransactionFilter(
-            data=params, queryset=transaction_list(organization=current_organization(request))
+            data=params,
+            queryset=transaction_list(organization=organization),
+            organization=organization,
         )
         if not filterset.is_valid():
             raise serializers.ValidationError(filterset.errors)
@@ -279,6 +282,7 @@ class BulkAssignApi(APIView):
             filterset = TransactionFilter(
                 data={k: str(v) for k, v in data.validated_data["filter"].items()},
                 queryset=Transaction.objects.filter(organization=organization),
+                organization=organization,
             )
             if not filterset.is_valid():
                 raise serializers.ValidationError({"filter": filterset.errors})

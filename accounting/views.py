@@ -68,10 +68,12 @@ class AccountingPage(RolePageMixin, TemplateView):
         tab = params.get("tab") or Tab.EXPENSES
         params["tab"] = tab
         base = transaction_list(organization=organization)
-        filterset = TransactionFilter(data=params, queryset=base)
+        filterset = TransactionFilter(data=params, queryset=base, organization=organization)
         without_tab = params.copy()
         without_tab.pop("tab")
-        counts_filter = TransactionFilter(data=without_tab, queryset=base)
+        counts_filter = TransactionFilter(
+            data=without_tab, queryset=base, organization=organization
+        )
         if filterset.is_valid() and counts_filter.is_valid():
             rows = filterset.qs
             counts = tab_counts(filtered=counts_filter.qs)
@@ -154,6 +156,7 @@ class BulkAssignAction(_ActionView):
             filterset = TransactionFilter(
                 data={k: v for k, v in request.POST.items() if k in (*FILTER_FIELDS, "tab")},
                 queryset=transaction_list(organization=organization),
+                organization=organization,
             )
             if not filterset.is_valid():
                 raise ValidationError("The filter is not valid.")

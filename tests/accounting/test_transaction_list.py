@@ -139,6 +139,31 @@ def test_filters_by_budget_name_or_id_employee_type_amount_text_and_date(account
     assert references(accountant_api.get(LIST, {"status": "unverified", "type": "card_expense"}))
 
 
+def test_a_budget_filter_names_this_organizations_budget_by_id(accountant_api, org_a, org_b):
+    from django.db import connection
+
+    mine = Budget.objects.create(organization=org_a, name="Marketing")
+    theirs = Budget.objects.create(organization=org_b, name="Marketing")
+    make_transaction(org_a, reference="A", budget=mine)
+    make_transaction(org_b, reference="B", budget=theirs)
+    sent: list[str] = []
+
+    def record(run, sql, *args):
+        sent.append(sql)
+        return run(sql, *args)
+
+    with connection.execute_wrapper(record):
+        assert references(accountant_api.get(LIST, {"budget": "Marketing"})) == ["A"]
+    assert references(accountant_api.get(LIST, {"budget": theirs.pk})) == []
+    assert references(accountant_api.get(LIST, {"budget": "Nobody's budget"})) == []
+    # The ledger query gets the budget as a constant (so PostgreSQL walks that budget's
+    # index), not a join on its name.
+    ledger_sql = next(sql for sql in sent if '"accounting_transaction"."reference"' in sql)
+    where = ledger_sql.split(" WHERE ", 1)[1]
+    assert '"accounting_transaction"."budget_id" IN (%s)' in where
+    assert "accounting_budget" not in where
+
+
 @pytest.mark.parametrize(
     "params",
     [
