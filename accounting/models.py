@@ -353,11 +353,11 @@ class Transaction(models.Model):
         ]
         indexes: ClassVar = [
             # The rows of the Verified tab (verified, or taken by a run) have an index of
-            # their own and the three list indexes leave them out. A bulk assignment's new
-            # row versions (all verified) are then written into 3 indexes (this one, the
-            # primary key, the reference) instead of 5: the largest part of its cost.
-            # The columns after `id` do not change the order; they let a budget, employee or
-            # status filter be checked inside the index while it is walked newest first.
+            # their own and the three list indexes below leave them out: a bulk assignment's
+            # new row versions (all verified) go into 3 indexes (this one, the primary key,
+            # the reference) instead of 5. The columns after `id` do not change the order;
+            # they let a status, budget or employee filter be checked inside the index while
+            # it is walked newest first.
             models.Index(
                 "organization",
                 models.F("occurred_at").desc(),
