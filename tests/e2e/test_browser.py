@@ -124,6 +124,19 @@ def test_admin_connects_then_accountant_assigns_by_budget_and_syncs(
     accountant.get_by_role("button", name="Filter").click()
     expect(accountant.get_by_test_id("txn-row")).to_have_count(5)
 
+    # Without an account chosen, the browser asks for one instead of asking to confirm.
+    dialogs: list[str] = []
+
+    def refuse(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    accountant.on("dialog", refuse)
+    accountant.get_by_test_id("bulk-filter").click()
+    expect(accountant.locator("#bulk-account:invalid")).to_have_count(1)
+    assert dialogs == []
+    accountant.remove_listener("dialog", refuse)
+
     # Search by the Arabic name ("marketing expenses") narrows the picker to 5201.
     accountant.get_by_test_id("bulk-account-search").fill("مصاريف تسويق")
     expect(accountant.get_by_test_id("bulk-account").locator("option:checked")).to_contain_text(
