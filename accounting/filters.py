@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from accounting.models import (
+    TO_SYNC_STATUSES,
     Budget,
     Tab,
     Transaction,
@@ -25,8 +26,9 @@ def tab_condition(tab: str) -> Q:
     if tab in UNVERIFIED_TABS:
         return Q(status=TransactionStatus.UNVERIFIED, type__in=types_of_tab(tab))
     if tab == Tab.VERIFIED:
-        # Verified and waiting for sync, including those a run has taken but not finished.
-        return Q(status__in=[TransactionStatus.VERIFIED, TransactionStatus.SYNCING])
+        # Verified and waiting for sync, including those a run has taken but not finished:
+        # the status group that has its own index.
+        return Q(status__in=TO_SYNC_STATUSES)
     if tab == Tab.SYNCED:
         return Q(status=TransactionStatus.SYNCED)
     if tab == Tab.FAILED:
