@@ -98,4 +98,6 @@ class TransactionFilter(django_filters.FilterSet):
         )
 
 
+# The filter names, for every place that passes a filter on (the API's bulk assignment, the
+# page's tab links and its bulk form): one list, so a filter is never dropped on the way.
 FILTER_PARAMS = frozenset(TransactionFilter.base_filters)

@@ -48,20 +48,9 @@ class Account(models.Model):
         return f"{self.code} · {self.name_en or self.name_ar}"
 
 
-# --- SiFi's side: wallet, people, budgets, cards (SPEC §2) ---------------------------------
-
-
-class Wallet(models.Model):
-    """The organization's company wallet: the funding source of all card spending."""
-
-    organization = models.OneToOneField(
-        Organization, on_delete=models.CASCADE, related_name="wallet"
-    )
-    name = models.CharField(max_length=120, default="SiFi Wallet")
-    currency = models.CharField(max_length=3, default="SAR")
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.currency})"
+# --- SiFi's side: people, budgets, cards (SPEC §2) -----------------------------------------
+# The wallet itself is not a row: every transaction is a movement of it, and the Source
+# Account of the organization's books stands for it in every journal entry.
 
 
 class Employee(models.Model):
@@ -161,6 +150,10 @@ TYPE_RULES: dict[str, tuple[str, str]] = {
     TransactionType.CASH_OUT: (Direction.DEBIT, Tab.OTHERS),
     TransactionType.CASH_IN: (Direction.CREDIT, Tab.OTHERS),
 }
+
+
+# Tabs whose rows can be (re)assigned, one by one or in bulk: all but Synced.
+ASSIGNABLE_TABS = frozenset(Tab) - {Tab.SYNCED}
 
 
 def direction_of(transaction_type: str) -> str:
@@ -411,6 +404,15 @@ class Transaction(models.Model):
     def tab(self) -> str:
         return TYPE_RULES[self.type][1]
 
+    @property
+    def is_editable(self) -> bool:
+        """Its account can still be assigned or changed: not synced, not taken by a run."""
+        return self.status in EDITABLE_STATUSES
+
+    @property
+    def can_unverify(self) -> bool:
+        return self.is_editable and self.status != TransactionStatus.UNVERIFIED
+
 
 def document_upload_to(document: "Document", filename: str) -> str:
     return f"receipts/{document.organization_id}/{document.sha256[:2]}/{document.sha256}"
@@ -490,6 +492,11 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"Sync run #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        """Still pushing (or waiting for a worker): its page keeps polling."""
+        return self.status in (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING)
 
 
 class SyncRunItemOutcome(models.TextChoices):

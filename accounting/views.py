@@ -14,8 +14,8 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
-from accounting.filters import TransactionFilter
-from accounting.models import Document, SyncRun, Tab
+from accounting.filters import FILTER_PARAMS, TransactionFilter
+from accounting.models import ASSIGNABLE_TABS, Document, SyncRun, Tab
 from accounting.selectors import (
     COUNT_CAP,
     account_list,
@@ -31,17 +31,6 @@ from accounting.services.verification import source_account_for
 from sifi.exceptions import DomainError
 from sifi.permissions import AccountingPermission, RolePageMixin
 from sifi.tenancy import current_organization
-
-FILTER_FIELDS = (
-    "date_from",
-    "date_to",
-    "budget",
-    "employee",
-    "type",
-    "amount_min",
-    "amount_max",
-    "search",
-)
 
 
 def _error_text(exc: Exception) -> str:
@@ -80,7 +69,7 @@ class AccountingPage(RolePageMixin, TemplateView):
         else:
             rows, counts = base.none(), {}
         page = Paginator(rows, 50).get_page(self.request.GET.get("page"))
-        filter_query = urlencode({k: v for k, v in without_tab.items() if k in FILTER_FIELDS and v})
+        filter_query = urlencode({k: v for k, v in without_tab.items() if k in FILTER_PARAMS and v})
         latest_run = SyncRun.objects.filter(organization=organization).first()
         source = source_account_for(organization)
         context.update(
@@ -98,7 +87,7 @@ class AccountingPage(RolePageMixin, TemplateView):
             employees=organization.employees.all(),
             latest_run=latest_run,
             latest_run_counts=run_counts(latest_run) if latest_run else None,
-            editable_tab=tab not in (Tab.SYNCED,),
+            editable_tab=tab in ASSIGNABLE_TABS,
         )
         return context
 
@@ -154,7 +143,8 @@ class BulkAssignAction(_ActionView):
         organization = current_organization(request)
         if request.POST.get("scope") == "filter":
             filterset = TransactionFilter(
-                data={k: v for k, v in request.POST.items() if k in (*FILTER_FIELDS, "tab")},
+                # `account` in this form is the account to assign, not the list's filter.
+                data={k: v for k, v in request.POST.items() if k in FILTER_PARAMS - {"account"}},
                 queryset=transaction_list(organization=organization),
                 organization=organization,
             )

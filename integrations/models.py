@@ -137,6 +137,11 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
 
+    @property
+    def is_active(self) -> bool:
+        """Queued or running: its progress bar keeps polling."""
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
 
 # The permissions we ask for at consent: exactly what the product uses (SPEC §3.2).
 QOYOD_SCOPES: dict[str, "StrOrPromise"] = {

@@ -81,7 +81,7 @@ class QoyodPage(RolePageMixin, View):
             "optional_attributes": OPTIONAL_ATTRIBUTES,
             "api_key_form": api_key_form or ApiKeyForm(),
             "job": job,
-            "job_running": job is not None and job.status in ("queued", "running"),
+            "job_running": job is not None and job.is_active,
             "can_configure": can_configure_integrations(request.user),
             "account_count": accounts.count(),
             "active_account_count": accounts.filter(active=True).count(),
@@ -179,7 +179,7 @@ class JobProgressPartial(RolePageMixin, View):
     def get(self, request: HttpRequest, job_id: int) -> HttpResponse:
         job = job_get(organization=current_organization(request), job_id=job_id)
         response = render(request, "settings/_job_progress.html", {"job": job})
-        if job.status in ("succeeded", "failed") and request.GET.get("reload"):
+        if not job.is_active and request.GET.get("reload"):
             response["HX-Refresh"] = "true"  # show the configuration page once it is done
         return response
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.base import ContentFile
 
-from accounting.models import Budget, Document, Transaction
+from accounting.models import Budget, Card, Document, Transaction
 from sifi.models import Role
 from tests.factories import make_transaction
 
@@ -45,6 +45,27 @@ def test_bulk_assign_to_everything_matching_the_budget_filter(
     }
     outside.refresh_from_db()
     assert outside.status == "unverified"
+
+
+def test_bulk_assign_from_the_page_keeps_every_filter_of_the_list(
+    accountant_browser, org_a, source_a, marketing_a
+):
+    """The page and the API pass filters on from one list of names: a card filter in the
+    page's address narrows the bulk assignment exactly as it narrows the list."""
+    card = Card.objects.create(organization=org_a, reference="CARD-1", last4="4242")
+    on_card = make_transaction(org_a, card=card)
+    other = make_transaction(org_a)
+    listed = accountant_browser.get(f"/accounting/?tab=expenses&card={card.pk}").content.decode()
+    assert on_card.reference in listed and other.reference not in listed
+    assert f'name="card" value="{card.pk}"' in listed  # the bulk form carries it
+    response = accountant_browser.post(
+        "/accounting/bulk-assign/",
+        {"scope": "filter", "tab": "expenses", "card": card.pk, "account": marketing_a.pk},
+        follow=True,
+    )
+    assert "1 transaction verified." in response.content.decode()
+    other.refresh_from_db()
+    assert other.status == "unverified"
 
 
 def test_the_arabic_page_and_its_messages_are_in_arabic(

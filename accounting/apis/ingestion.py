@@ -1,0 +1,177 @@
+"""Ingestion API: SiFi's card platform sends batches of transactions (service token)."""
+
+import base64
+import binascii
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounting.models import Document, TransactionType, direction_of
+from accounting.services import ingest_transactions
+from accounting.services.ingestion import IncomingDocument, IncomingTransaction
+from sifi.permissions import IsServiceToken
+from sifi.tenancy import current_organization
+
+MAX_BATCH = 1000
+
+# File signatures: a receipt must really be the kind of file it says it is.
+MAGIC = {
+    "application/pdf": (b"%PDF",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+
+
+class DocumentInputSerializer(serializers.Serializer):
+    filename = serializers.CharField(max_length=200)
+    content_type = serializers.ChoiceField(choices=list(MAGIC))
+    content = serializers.CharField(help_text="The file, base64-encoded (at most 10 MB).")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            content = base64.b64decode(attrs["content"], validate=True)
+        except (binascii.Error, ValueError):
+            raise serializers.ValidationError({"content": "Not valid base64."}) from None
+        if not content:
+            raise serializers.ValidationError({"content": "The file is empty."})
+        if len(content) > Document.MAX_BYTES:
+            raise serializers.ValidationError({"content": "A receipt can be at most 10 MB."})
+        if not content.startswith(MAGIC[attrs["content_type"]]):
+            raise serializers.ValidationError(
+                {"content": f"The file is not a {attrs['content_type']}."}
+            )
+        return {**attrs, "content": content}
+
+
+class NamedRefSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class CardRefSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=64)
+    last4 = serializers.RegexField(r"^[0-9]{4}$")
+
+
+class IngestItemSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=64)
+    type = serializers.ChoiceField(choices=TransactionType.choices)
+    direction = serializers.ChoiceField(choices=["debit", "credit"], required=False)
+    amount = serializers.DecimalField(
+        max_digits=18, decimal_places=2, min_value=None, coerce_to_string=False
+    )
+    currency = serializers.RegexField(r"^[A-Z]{3}$", error_messages={"invalid": "ISO 4217 code"})
+    vat_amount = serializers.DecimalField(
+        max_digits=18, decimal_places=2, required=False, allow_null=True
+    )
+    occurred_at = serializers.DateTimeField()
+    merchant = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    employee = NamedRefSerializer(required=False, allow_null=True)
+    budget = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    card = CardRefSerializer(required=False, allow_null=True)
+    documents = serializers.ListField(
+        child=DocumentInputSerializer(), required=False, max_length=10
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["amount"] <= 0:
+            raise serializers.ValidationError({"amount": "The amount must be more than 0."})
+        vat = attrs.get("vat_amount")
+        if vat is not None and (vat < 0 or vat >= attrs["amount"]):
+            raise serializers.ValidationError(
+                {"vat_amount": "VAT must be at least 0 and less than the amount."}
+            )
+        expected = direction_of(attrs["type"])
+        if attrs.get("direction") and attrs["direction"] != expected:
+            raise serializers.ValidationError(
+                {"direction": f"A {attrs['type']} is always a {expected}."}
+            )
+        return attrs
+
+    def to_incoming(self, attrs: dict[str, Any]) -> IncomingTransaction:
+        employee = attrs.get("employee") or {}
+        card = attrs.get("card") or {}
+        return IncomingTransaction(
+            reference=attrs["reference"],
+            type=attrs["type"],
+            amount=attrs["amount"],
+            currency=attrs["currency"],
+            occurred_at=attrs["occurred_at"],
+            vat_amount=attrs.get("vat_amount"),
+            merchant=attrs["merchant"],
+            description=attrs["description"],
+            employee_reference=employee.get("reference", ""),
+            employee_name=employee.get("name", ""),
+            budget=attrs["budget"].strip(),
+            card_reference=card.get("reference", ""),
+            card_last4=card.get("last4", ""),
+            documents=tuple(IncomingDocument(**doc) for doc in attrs.get("documents", [])),
+        )
+
+
+class LedgerIngestApi(APIView):
+    """A batch of SiFi transactions, idempotent by reference, all-or-nothing validation."""
+
+    permission_classes = [IsServiceToken]
+
+    class OutputSerializer(serializers.Serializer):
+        created = serializers.IntegerField()
+        updated = serializers.IntegerField()
+        unchanged = serializers.IntegerField()
+        changed_after_sync = serializers.IntegerField()
+        results = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(request=IngestItemSerializer(many=True), responses=OutputSerializer)
+    def post(self, request: Request) -> Response:
+        items = request.data
+        if not isinstance(items, list) or not items:
+            raise serializers.ValidationError(
+                {"detail": "Send a non-empty JSON array of transactions."}
+            )
+        if len(items) > MAX_BATCH:
+            raise serializers.ValidationError(
+                {"detail": f"At most {MAX_BATCH} transactions per batch."}
+            )
+        errors, incoming = self._validate(items)
+        if errors:
+            return Response(
+                {
+                    "detail": f"{len(errors)} of {len(items)} transactions are invalid; "
+                    "nothing was saved.",
+                    "items": errors,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        result = ingest_transactions(
+            organization=current_organization(request), items=incoming, actor=request.user
+        )
+        return Response(self.OutputSerializer(result).data)
+
+    @staticmethod
+    def _validate(items: list[Any]) -> tuple[list[dict[str, Any]], list[IncomingTransaction]]:
+        errors: list[dict[str, Any]] = []
+        incoming: list[IncomingTransaction] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(items):
+            item = IngestItemSerializer(data=raw)
+            reference = raw.get("reference") if isinstance(raw, dict) else None
+            if not item.is_valid():
+                errors.append({"index": index, "reference": reference, "errors": item.errors})
+                continue
+            if reference in seen:
+                errors.append(
+                    {
+                        "index": index,
+                        "reference": reference,
+                        "errors": {"reference": ["Appears twice in this batch."]},
+                    }
+                )
+                continue
+            seen.add(str(reference))
+            incoming.append(item.to_incoming(item.validated_data))
+        return errors, incoming

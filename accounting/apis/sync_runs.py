@@ -1,0 +1,141 @@
+"""Sync runs API (SPEC §5, §8): start a run, follow it, its items, retry the failed."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounting.models import SyncRun, SyncRunItem
+from accounting.selectors import sync_run_get, sync_run_list
+from accounting.services import retry_failed, start_sync_run
+from accounting.services.sync import run_counts
+from accounting.services.verification import MAX_BULK_IDS
+from sifi.permissions import AccountingPermission
+from sifi.tenancy import current_organization
+
+
+class SyncRunOutputSerializer(serializers.ModelSerializer):
+    succeeded = serializers.SerializerMethodField()
+    failed = serializers.SerializerMethodField()
+    pending = serializers.SerializerMethodField()
+    released = serializers.SerializerMethodField()
+    started_by = serializers.CharField(source="started_by.username", default=None)
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id",
+            "status",
+            "total",
+            "succeeded",
+            "failed",
+            "pending",
+            "released",
+            "error",
+            "retry_of",
+            "started_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def _counts(self, run: SyncRun) -> dict[str, int]:
+        if getattr(self, "_counted_run", None) != run.pk:
+            self._counted_run, self._run_counts = run.pk, run_counts(run)
+        return self._run_counts
+
+    def get_succeeded(self, run: SyncRun) -> int:
+        return self._counts(run)["succeeded"]
+
+    def get_failed(self, run: SyncRun) -> int:
+        return self._counts(run)["failed"]
+
+    def get_pending(self, run: SyncRun) -> int:
+        return self._counts(run)["pending"]
+
+    def get_released(self, run: SyncRun) -> int:
+        return self._counts(run)["released"]
+
+
+class SyncRunItemOutputSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="transaction.reference")
+
+    class Meta:
+        model = SyncRunItem
+        fields = [
+            "transaction",
+            "reference",
+            "outcome",
+            "journal_entry_id",
+            "error",
+            "error_code",
+            "attempts",
+            "finished_at",
+        ]
+
+
+class SyncRunListApi(generics.ListAPIView):
+    """Sync runs, newest first; POST starts one with the verified transactions (202)."""
+
+    permission_classes = [AccountingPermission]
+    serializer_class = SyncRunOutputSerializer
+
+    class InputSerializer(serializers.Serializer):
+        ids = serializers.ListField(
+            child=serializers.IntegerField(min_value=1),
+            required=False,
+            allow_empty=False,
+            max_length=MAX_BULK_IDS,
+        )
+
+    def get_queryset(self) -> Any:
+        return sync_run_list(organization=current_organization(self.request))
+
+    @extend_schema(request=InputSerializer, responses={202: SyncRunOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        run = start_sync_run(
+            organization=current_organization(request),
+            actor=request.user,
+            ids=data.validated_data.get("ids"),
+        )
+        return Response(SyncRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SyncRunDetailApi(APIView):
+    permission_classes = [AccountingPermission]
+
+    @extend_schema(responses=SyncRunOutputSerializer)
+    def get(self, request: Request, run_id: int) -> Response:
+        run = sync_run_get(organization=current_organization(request), run_id=run_id)
+        return Response(SyncRunOutputSerializer(run).data)
+
+
+class SyncRunItemListApi(generics.ListAPIView):
+    """Per-transaction results of a run: Qoyod's journal entry id or the error."""
+
+    permission_classes = [AccountingPermission]
+    serializer_class = SyncRunItemOutputSerializer
+
+    def get_queryset(self) -> Any:
+        run = sync_run_get(
+            organization=current_organization(self.request), run_id=self.kwargs["run_id"]
+        )
+        items = run.items.select_related("transaction").order_by("pk")
+        outcome = self.request.query_params.get("outcome")
+        return items.filter(outcome=outcome) if outcome else items
+
+
+class SyncRunRetryFailedApi(APIView):
+    permission_classes = [AccountingPermission]
+
+    @extend_schema(request=None, responses={202: SyncRunOutputSerializer})
+    def post(self, request: Request, run_id: int) -> Response:
+        organization = current_organization(request)
+        sync_run_get(organization=organization, run_id=run_id)
+        run = retry_failed(organization=organization, actor=request.user, run_id=run_id)
+        return Response(SyncRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,165 @@
+"""Transactions API (SPEC §8): the list with its filters and tab counts, one transaction."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounting.filters import TransactionFilter
+from accounting.models import Document, Tab, Transaction
+from accounting.selectors import (
+    COUNT_CAP,
+    tab_counts,
+    transaction_audit,
+    transaction_get,
+    transaction_list,
+)
+from sifi.permissions import AccountingPermission
+from sifi.tenancy import current_organization
+
+
+class NewestFirstPagination(CursorPagination):
+    """Keyset pages: page 1 and page 10,000 cost the same on a million rows."""
+
+    ordering = ("-occurred_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class TransactionOutputSerializer(serializers.ModelSerializer):
+    employee = serializers.CharField(source="employee.name", default=None)
+    budget = serializers.CharField(source="budget.name", default=None)
+    card = serializers.CharField(source="card.last4", default=None)
+    account_label = serializers.CharField(source="account", default=None)
+    error = serializers.SerializerMethodField()
+    tab = serializers.CharField()
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id",
+            "reference",
+            "type",
+            "direction",
+            "amount",
+            "currency",
+            "vat_amount",
+            "occurred_at",
+            "transaction_date",
+            "merchant",
+            "description",
+            "employee",
+            "employee_id",
+            "budget",
+            "budget_id",
+            "card",
+            "status",
+            "status_reason",
+            "account",
+            "account_label",
+            "sync_run",
+            "journal_entry_id",
+            "journal_entry_status",
+            "error",
+            "changed_after_sync",
+            "tab",
+        ]
+
+    def get_error(self, txn: Transaction) -> str:
+        return txn.status_reason if txn.status == "failed" else ""
+
+
+class DocumentOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Document
+        fields = ["id", "filename", "content_type", "size", "qoyod_attachment_id", "attached_at"]
+
+
+class AuditOutputSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    actor = serializers.CharField(source="actor_label")
+    at = serializers.DateTimeField(source="created_at")
+    before = serializers.JSONField()
+    after = serializers.JSONField()
+
+
+class TransactionDetailSerializer(TransactionOutputSerializer):
+    documents = DocumentOutputSerializer(many=True)
+    audit = serializers.SerializerMethodField()
+
+    class Meta(TransactionOutputSerializer.Meta):
+        fields = [*TransactionOutputSerializer.Meta.fields, "documents", "audit"]
+
+    @extend_schema(responses=AuditOutputSerializer(many=True))
+    def get_audit(self, txn: Transaction) -> Any:
+        return AuditOutputSerializer(transaction_audit(transaction=txn), many=True).data
+
+
+class TransactionListApi(generics.ListAPIView):
+    """Transactions of one tab with the SPEC §8 filters, newest first, keyset-paginated."""
+
+    permission_classes = [AccountingPermission]
+    serializer_class = TransactionOutputSerializer
+    filterset_class = TransactionFilter
+    pagination_class = NewestFirstPagination
+
+    def get_queryset(self) -> Any:
+        return transaction_list(organization=current_organization(self.request))
+
+
+class TransactionCountsApi(APIView):
+    """How many transactions each tab holds under the given filters (the tab badges).
+
+    Counts are exact up to `cap` (5,000); a tab listed in `capped` holds more than `cap`.
+    `?exact=true` counts everything exactly (slower on a large ledger)."""
+
+    permission_classes = [AccountingPermission]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "TabCounts",
+            {
+                **{tab: serializers.IntegerField() for tab in Tab.values},
+                "cap": serializers.IntegerField(allow_null=True),
+                "capped": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params.copy()
+        params.pop("tab", None)
+        exact = params.pop("exact", ["false"])[-1].lower() in ("1", "true", "yes")
+        organization = current_organization(request)
+        filterset = TransactionFilter(
+            data=params,
+            queryset=transaction_list(organization=organization),
+            organization=organization,
+        )
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        cap = None if exact else COUNT_CAP
+        counts = tab_counts(filtered=filterset.qs, cap=cap)
+        capped = [tab for tab, n in counts.items() if cap is not None and n > cap]
+        return Response(
+            {
+                **{tab: min(n, cap) if cap is not None else n for tab, n in counts.items()},
+                "cap": cap,
+                "capped": capped,
+            }
+        )
+
+
+class TransactionDetailApi(APIView):
+    permission_classes = [AccountingPermission]
+
+    @extend_schema(responses=TransactionDetailSerializer)
+    def get(self, request: Request, transaction_id: int) -> Response:
+        txn = transaction_get(
+            organization=current_organization(request), transaction_id=transaction_id
+        )
+        return Response(TransactionDetailSerializer(txn).data)
