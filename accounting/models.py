@@ -1,4 +1,5 @@
-"""The ledger: chart of accounts mirrored from Qoyod, SiFi transactions, documents, sync runs."""
+"""The ledger: the chart of accounts mirrored from the organization's accounting system, SiFi
+transactions, documents, sync runs."""
 
 import functools
 import operator
@@ -13,7 +14,8 @@ from sifi.models import Organization
 
 
 class Account(models.Model):
-    """One account of an organization's chart, mirrored from Qoyod (upserted by `qoyod_id`).
+    """One account of an organization's chart, mirrored from its accounting system (`provider`)
+    and upserted by the provider's own id (`external_id`).
 
     Accounts gone upstream become inactive, never deleted: transactions may point at them.
     """
@@ -21,7 +23,10 @@ class Account(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="accounts"
     )
-    qoyod_id = models.BigIntegerField()
+    # Which accounting system the account mirrors (a key of settings.ACCOUNTING_PROVIDERS): an
+    # organization that moves its books keeps the old chart beside the new one.
+    provider = models.CharField(max_length=32)
+    external_id = models.BigIntegerField()
     code = models.CharField(max_length=64)
     name_en = models.CharField(max_length=255, blank=True)
     name_ar = models.CharField(max_length=255, blank=True)
@@ -38,7 +43,8 @@ class Account(models.Model):
     class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["organization", "qoyod_id"], name="account_unique_qoyod_id_per_org"
+                fields=["organization", "provider", "external_id"],
+                name="account_unique_external_id",
             ),
         ]
         indexes: ClassVar = [models.Index(fields=["organization", "code"])]
@@ -198,9 +204,10 @@ def status_in(statuses: Iterable[str]) -> models.Q:
 
 
 class Transaction(models.Model):
-    """One SiFi money movement, to be verified (one account assigned) and synced to Qoyod.
+    """One SiFi money movement, to be verified (one account assigned) and synced to the
+    organization's books.
 
-    `journal_entry_id` is the Qoyod entry it became; `push_started_at` is set *before* the
+    `journal_entry_id` is the provider's entry it became; `push_started_at` is set *before* the
     create call, so a retry after an unknown outcome looks the entry up instead of re-posting.
     """
 
@@ -288,7 +295,7 @@ class Transaction(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     # A correction that arrived after the transaction was taken by a run or synced: stored,
-    # shown, never applied silently (it would need a new entry in Qoyod).
+    # shown, never applied silently (it would need a new entry in the books).
     changed_after_sync = models.JSONField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -431,8 +438,9 @@ class Document(models.Model):
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
-    # Set once the document is attached to the transaction's Qoyod entry (or linked there).
-    qoyod_attachment_id = models.BigIntegerField(null=True, blank=True)
+    # Set once the document is attached to the transaction's entry (or linked there); the id
+    # is the provider's, where it returns one.
+    external_attachment_id = models.BigIntegerField(null=True, blank=True)
     attached_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -465,7 +473,7 @@ class SyncRunStatus(models.TextChoices):
 
 
 class SyncRun(models.Model):
-    """A set of verified transactions taken together to be pushed to Qoyod."""
+    """A set of verified transactions taken together to be pushed to the organization's books."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="sync_runs"
@@ -507,7 +515,7 @@ class SyncRunItemOutcome(models.TextChoices):
 
 
 class SyncRunItem(models.Model):
-    """One transaction's result in one run: the Qoyod entry id or the error."""
+    """One transaction's result in one run: the provider's entry id or the error."""
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="items")
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="+")

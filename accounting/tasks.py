@@ -1,12 +1,10 @@
-"""Celery tasks of the ledger: take ids, call a service, nothing else."""
+"""Celery tasks of the ledger: take ids, call the engine, nothing else."""
 
 from celery import group, shared_task
 from django.utils import timezone
 
 from accounting.models import SyncRun
 from accounting.services import sync
-from integrations.models import Integration, Provider
-from integrations.services import open_qoyod_client
 
 
 @shared_task(acks_late=True)
@@ -25,13 +23,8 @@ def dispatch_sync_run(run_id: int) -> int:
 
 @shared_task(acks_late=True)
 def push_sync_batch(run_id: int, transaction_ids: list[int]) -> None:
-    """Push one batch to Qoyod within the tenant's shared rate limit."""
-    run = SyncRun.objects.get(pk=run_id)
-    integration = Integration.objects.get(
-        organization_id=run.organization_id, provider=Provider.QOYOD
-    )
-    with open_qoyod_client(api_key=integration.api_key) as client:
-        sync.push_batch(run_id=run_id, transaction_ids=transaction_ids, client=client)
+    """Push one batch to the organization's books, within its provider's shared rate limit."""
+    sync.push_batch(run_id=run_id, transaction_ids=transaction_ids)
 
 
 @shared_task

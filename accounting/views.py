@@ -25,9 +25,14 @@ from accounting.selectors import (
     transaction_get,
     transaction_list,
 )
-from accounting.services import assign_account, bulk_assign, start_sync_run, unverify_transaction
+from accounting.services.runs import start_sync_run
 from accounting.services.sync import run_counts
-from accounting.services.verification import source_account_for
+from accounting.services.verification import (
+    assign_account,
+    bulk_assign,
+    source_account_for,
+    unverify_transaction,
+)
 from sifi.exceptions import DomainError
 from sifi.permissions import AccountingPermission, RolePageMixin
 from sifi.tenancy import current_organization

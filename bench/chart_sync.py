@@ -28,8 +28,8 @@ from django.conf import settings  # noqa: E402
 
 from accounting.models import Account  # noqa: E402
 from integrations.config_sync import run_config_sync  # noqa: E402
+from integrations.jobs import start_config_sync  # noqa: E402
 from integrations.models import ConnectionStatus, Integration  # noqa: E402
-from integrations.services import start_config_sync  # noqa: E402
 from sifi.models import Organization, Role, User  # noqa: E402
 from tests.fakes.sandbox import Sandbox, free_port  # noqa: E402
 
@@ -102,8 +102,8 @@ def run(sandbox: Sandbox) -> None:
     first = report("first sync (all new)")
     generated = list(
         Account.objects.filter(organization=org, code__startswith="59")
-        .order_by("qoyod_id")
-        .values_list("qoyod_id", flat=True)
+        .order_by("external_id")
+        .values_list("external_id", flat=True)
     )
     sandbox.change_accounts(
         key,

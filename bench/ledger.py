@@ -28,7 +28,7 @@ from rest_framework.test import APIClient  # noqa: E402
 
 from accounting.models import Account, Budget, Transaction  # noqa: E402
 from accounting.selectors import COUNT_CAP  # noqa: E402
-from accounting.services import bulk_assign  # noqa: E402
+from accounting.services.verification import bulk_assign  # noqa: E402
 from sifi.models import AuditEvent, Organization, Role, User  # noqa: E402
 from tests.factories import set_source_account  # noqa: E402
 
@@ -44,7 +44,11 @@ def populate() -> tuple[Organization, User, Account]:
     account = Account.objects.filter(organization=org, code="5201").first()
     if account is None:
         account = Account.objects.create(
-            organization=org, qoyod_id=1038, code="5201", name_en="Marketing Expenses"
+            organization=org,
+            provider="qoyod",
+            external_id=1038,
+            code="5201",
+            name_en="Marketing Expenses",
         )
         set_source_account(org)
     have = Transaction.objects.filter(organization=org).count()

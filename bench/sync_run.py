@@ -50,10 +50,9 @@ from accounting.models import (  # noqa: E402
     Transaction,
     TransactionStatus,
 )
-from accounting.services import start_sync_run  # noqa: E402
+from accounting.services.runs import start_sync_run  # noqa: E402
 from accounting.services.sync import pending_batches, push_batch  # noqa: E402
 from integrations.models import ConnectionStatus, Integration  # noqa: E402
-from integrations.services import open_qoyod_client  # noqa: E402
 from sifi.models import Organization  # noqa: E402
 from tests.fakes.sandbox import Sandbox, free_port  # noqa: E402
 from tests.fakes.worker import Worker  # noqa: E402
@@ -65,10 +64,14 @@ def organization_with_verified(sandbox: Sandbox, count: int, label: str) -> Orga
     """A connected organization with `count` verified card expenses, one PDF receipt each."""
     org = Organization.objects.create(name=f"Bench sync {label} {time.time_ns()}")
     wallet = Account.objects.create(
-        organization=org, qoyod_id=1003, code="110101", name_en="Wallet"
+        organization=org, provider="qoyod", external_id=1003, code="110101", name_en="Wallet"
     )
     marketing = Account.objects.create(
-        organization=org, qoyod_id=1038, code="5201", name_en="Marketing Expenses"
+        organization=org,
+        provider="qoyod",
+        external_id=1038,
+        code="5201",
+        name_en="Marketing Expenses",
     )
     Integration.objects.create(
         organization=org,
@@ -122,6 +125,7 @@ def start_workers(sandbox: Sandbox) -> Worker:
         **os.environ,
         "QOYOD_BASE_URL": sandbox.base_url,
         "QOYOD_RETRY_BASE_SECONDS": "0.2",
+        "SYNC_RETRY_BASE_SECONDS": "0.2",
         "PYTHONUNBUFFERED": "1",
     }
     workers = Worker(env, concurrency=WORKERS)
@@ -212,9 +216,8 @@ def sequential_baseline(sandbox: Sandbox) -> float:
     run = start_sync_run(organization=org, actor=None)
     SyncRun.objects.filter(pk=run.pk).update(status=SyncRunStatus.RUNNING)
     started = time.perf_counter()
-    with open_qoyod_client(api_key=sandbox.demo_key) as client:
-        for batch in pending_batches(run):
-            push_batch(run_id=run.pk, transaction_ids=batch, client=client)
+    for batch in pending_batches(run):
+        push_batch(run_id=run.pk, transaction_ids=batch)
     elapsed = time.perf_counter() - started
     entries, attachments, duplicated = duplicates(sandbox, org)
     per_txn = elapsed / SEQUENTIAL

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from accounting.models import Account
 from accounting.selectors import account_list
+from integrations.jobs import start_config_sync
 from integrations.models import (
     MANDATORY_ATTRIBUTES,
     OPTIONAL_ATTRIBUTES,
@@ -22,7 +23,6 @@ from integrations.services import (
     connect_qoyod,
     disconnect_qoyod,
     record_consent,
-    start_config_sync,
 )
 from sifi.permissions import IntegrationsPermission
 from sifi.tenancy import current_organization
@@ -199,10 +199,14 @@ class AccountListApi(generics.ListAPIView):
     permission_classes = [IntegrationsPermission]
 
     class OutputSerializer(serializers.ModelSerializer):
+        # The provider's own id; Qoyod's accounts keep their historical name for it too.
+        qoyod_id = serializers.IntegerField(source="external_id", read_only=True)
+
         class Meta:
             model = Account
             fields = [
                 "id",
+                "external_id",
                 "qoyod_id",
                 "code",
                 "name_en",

@@ -1,22 +1,25 @@
-"""The configuration sync: mirror Qoyod's chart of accounts (and chosen attributes) locally.
+"""The configuration sync: mirror the provider's chart of accounts (and chosen attributes).
 
-Upsert by Qoyod id in bulk; renamed accounts update; accounts gone upstream become inactive
-(never deleted); parents come from code prefixes (Qoyod has no parent field). Progress is
-written to the job as it goes, so a person can watch it.
+The chart goes through the ledger's chart service (`accounting.services.chart`): upsert by the
+provider's id, renamed accounts update, accounts gone upstream become inactive (never
+deleted). Progress is written to the job as it goes, so a person can watch it; a source
+account gone upstream puts the connection in "needs attention".
 """
 
 import logging
 from collections.abc import Callable, Sequence
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounting.models import Account
-from accounting.services import unverify_on_inactive_accounts
-from integrations.models import ConnectionStatus, Integration, Job, JobStatus, Provider, Vendor
-from integrations.qoyod import QoyodAccount, QoyodAuthError, QoyodError, QoyodVendor
-from integrations.services import STALE_JOB_AFTER, mark_needs_attention, open_qoyod_client
+from accounting.providers import AuthRefused, ProviderError
+from accounting.services.chart import ChartSyncSummary, sync_chart
+from integrations.connections import IntegrationBooks, connection_for
+from integrations.models import Integration, Job, JobStatus, Vendor
+from integrations.providers.qoyod import QoyodVendor
+from integrations.services import STALE_JOB_AFTER, mark_needs_attention
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ def _progress(job: Job, *, done: int, total: int) -> None:
     Job.objects.filter(pk=job.pk).update(done=done, total=total, updated_at=timezone.now())
 
 
-def _finish(job: Job, *, integration: Integration, ok: bool, message: str) -> None:
+def _finish(job: Job, *, integration: Integration | None, ok: bool, message: str) -> None:
     now = timezone.now()
     job.status = JobStatus.SUCCEEDED if ok else JobStatus.FAILED
     job.error = "" if ok else message
@@ -47,6 +50,8 @@ def _finish(job: Job, *, integration: Integration, ok: bool, message: str) -> No
         Job.objects.filter(pk=job.pk).update(
             status=job.status, error=job.error, finished_at=now, updated_at=now
         )
+        if integration is None:
+            return
         Integration.objects.filter(pk=integration.pk).update(
             last_sync_at=now,
             last_sync_status=JobStatus.SUCCEEDED if ok else JobStatus.FAILED,
@@ -60,31 +65,39 @@ def run_config_sync(*, job_id: int) -> Job | None:
     job = claim_job(job_id=job_id)
     if job is None:
         return None
-    integration = Integration.objects.get(organization=job.organization, provider=Provider.QOYOD)
-    if integration.status == ConnectionStatus.NOT_CONNECTED or not integration.api_key:
-        _finish(job, integration=integration, ok=False, message="Qoyod is not connected.")
+    books = connection_for(job.organization)
+    if books is None:  # never connected: nothing to sync from
+        _finish(job, integration=None, ok=False, message="No accounting system is connected.")
+        return job
+    integration = books.integration
+    name = books.provider.name
+    if not books.is_connected:
+        _finish(job, integration=integration, ok=False, message=f"{name} is not connected.")
         return job
     attributes = job.params.get("attributes") or ["accounts"]
     try:
-        with open_qoyod_client(api_key=integration.api_key) as client:
-            accounts = client.list_accounts()
-            vendors = client.list_vendors() if "vendors" in attributes else []
-    except QoyodAuthError as exc:
+        with books.open_session() as session:
+            accounts = session.read_chart()
+            read_vendors = getattr(session, "read_vendors", None)
+            vendors = read_vendors() if read_vendors and "vendors" in attributes else []
+    except AuthRefused as exc:
         mark_needs_attention(integration_id=integration.pk, reason=exc.message)
         _finish(job, integration=integration, ok=False, message=exc.message)
         return job
-    except QoyodError as exc:
-        _finish(job, integration=integration, ok=False, message=f"Qoyod: {exc.message}")
+    except ProviderError as exc:
+        _finish(job, integration=integration, ok=False, message=f"{name}: {exc.message}")
         return job
 
     total = len(accounts) + len(vendors)
     _progress(job, done=0, total=total)
     try:
-        summary = sync_accounts(
-            integration=integration,
+        summary = sync_chart(
+            organization=integration.organization,
+            provider=books.provider,
             accounts=accounts,
             on_progress=lambda n: _progress(job, done=n, total=total),
         )
+        _after_accounts_removed(integration=integration, summary=summary)
         if vendors:
             sync_vendors(
                 organization_id=integration.organization_id,
@@ -113,131 +126,17 @@ def run_config_sync(*, job_id: int) -> Job | None:
     return job
 
 
-def parent_codes(codes: Sequence[str]) -> dict[str, str]:
-    """Each code's parent: the longest other code that is a proper prefix of it."""
-    known = set(codes)
-    parents: dict[str, str] = {}
-    for code in codes:
-        for cut in range(len(code) - 1, 0, -1):
-            if code[:cut] in known:
-                parents[code] = code[:cut]
-                break
-    return parents
-
-
-class AccountSyncSummary:
-    def __init__(self) -> None:
-        self.created = 0
-        self.active = 0
-        self.deactivated = 0
-        self.unverified = 0
-
-
-def sync_accounts(
-    *,
-    integration: Integration,
-    accounts: Sequence[QoyodAccount],
-    on_progress: Callable[[int], None] = lambda n: None,
-) -> AccountSyncSummary:
-    """Upsert the chart in bulk, set parents, deactivate what is gone upstream.
-
-    Idempotent. Queries: one read of existing ids, two upserts per chunk, and a few updates.
-    """
-    organization_id = integration.organization_id
-    summary = AccountSyncSummary()
-    chart = Account.objects.filter(organization_id=organization_id)
-    existing = set(chart.values_list("qoyod_id", flat=True))
-    previously_active = set(chart.filter(active=True).values_list("pk", flat=True))
-    by_code = {account.code: account for account in accounts}
-    parents = parent_codes(list(by_code))
-
-    rows = [
-        Account(
-            organization_id=organization_id,
-            qoyod_id=account.id,
-            code=account.code,
-            name_en=account.name_en,
-            name_ar=account.name_ar,
-            type=account.type,
-            group_type=account.group_type,
-            receive_payments=account.receive_payments,
-            active=account.status.lower() not in ("inactive", "archived", "disabled"),
-        )
-        for account in accounts
-    ]
-    fields = ["code", "name_en", "name_ar", "type", "group_type", "receive_payments", "active"]
-    for start in range(0, len(rows), CHUNK):
-        with transaction.atomic():
-            Account.objects.bulk_create(
-                rows[start : start + CHUNK],
-                update_conflicts=True,
-                unique_fields=["organization", "qoyod_id"],
-                update_fields=[*fields, "updated_at"],
-            )
-        on_progress(min(start + CHUNK, len(rows)))
-    summary.created = sum(1 for account in accounts if account.id not in existing)
-    summary.active = sum(1 for row in rows if row.active)
-
-    _set_parents(
-        organization_id=organization_id,
-        parent_of={
-            account.id: by_code[parents[account.code]].id if account.code in parents else None
-            for account in accounts
-        },
+def _after_accounts_removed(*, integration: Integration, summary: ChartSyncSummary) -> None:
+    """A source account gone upstream puts the connection in "needs attention"."""
+    if integration.source_account_id not in summary.deactivated_ids:
+        return
+    source = Account.objects.get(pk=integration.source_account_id)
+    name = IntegrationBooks(integration).provider.name
+    reason = (
+        f"The source account {source} is no longer active in {name}. "
+        f"Pick another source account in the {name} configuration."
     )
-
-    pk_by_qoyod_id = dict(chart.values_list("qoyod_id", "pk"))
-    upstream_active = {row.qoyod_id for row in rows if row.active}
-    newly_inactive = [
-        pk
-        for qoyod_id, pk in pk_by_qoyod_id.items()
-        if qoyod_id not in upstream_active and pk in previously_active
-    ]
-    summary.deactivated = len(newly_inactive)
-    if newly_inactive:
-        with transaction.atomic():
-            Account.objects.filter(pk__in=newly_inactive).update(active=False)
-            summary.unverified = _after_accounts_removed(
-                integration=integration, account_pks=newly_inactive
-            )
-    return summary
-
-
-def _set_parents(*, organization_id: int, parent_of: dict[int, int | None]) -> None:
-    """Point each account at its parent (by Qoyod id) in one statement; rows whose parent
-    did not change are not written."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE accounting_account AS child
-               SET parent_id = parent.id
-              FROM unnest(%s::bigint[], %s::bigint[]) AS wanted(qoyod_id, parent_qoyod_id)
-              LEFT JOIN accounting_account AS parent
-                ON parent.organization_id = %s AND parent.qoyod_id = wanted.parent_qoyod_id
-             WHERE child.organization_id = %s
-               AND child.qoyod_id = wanted.qoyod_id
-               AND child.parent_id IS DISTINCT FROM parent.id
-            """,
-            [list(parent_of), list(parent_of.values()), organization_id, organization_id],
-        )
-
-
-def _after_accounts_removed(*, integration: Integration, account_pks: list[int]) -> int:
-    """Verified transactions on removed accounts go back to unverified; a removed source
-    account puts the connection in "needs attention"."""
-    unverified = unverify_on_inactive_accounts(
-        organization=integration.organization,
-        account_ids=account_pks,
-        reason="was removed from Qoyod's chart of accounts; assign another account.",
-    )
-    if integration.source_account_id in account_pks:
-        source = Account.objects.get(pk=integration.source_account_id)
-        reason = (
-            f"The source account {source} is no longer active in Qoyod. "
-            "Pick another source account in the Qoyod configuration."
-        )
-        mark_needs_attention(integration_id=integration.pk, reason=reason)
-    return unverified
+    mark_needs_attention(integration_id=integration.pk, reason=reason)
 
 
 def sync_vendors(
@@ -250,7 +149,7 @@ def sync_vendors(
     rows = [
         Vendor(
             organization_id=organization_id,
-            qoyod_id=vendor.id,
+            external_id=vendor.id,
             name=vendor.name,
             tax_number=vendor.tax_number,
             email=vendor.email,
@@ -263,10 +162,10 @@ def sync_vendors(
         Vendor.objects.bulk_create(
             rows[start : start + CHUNK],
             update_conflicts=True,
-            unique_fields=["organization", "qoyod_id"],
+            unique_fields=["organization", "external_id"],
             update_fields=["name", "tax_number", "email", "phone_number", "active", "updated_at"],
         )
         on_progress(min(start + CHUNK, len(rows)))
     Vendor.objects.filter(organization_id=organization_id).exclude(
-        qoyod_id__in=[vendor.id for vendor in vendors]
+        external_id__in=[vendor.id for vendor in vendors]
     ).update(active=False)

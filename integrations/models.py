@@ -74,10 +74,10 @@ class Integration(models.Model):
 
 
 class Vendor(models.Model):
-    """A supplier mirrored from the provider (optional attribute), upserted by `qoyod_id`."""
+    """A supplier mirrored from the provider (optional attribute), upserted by the provider's id."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="vendors")
-    qoyod_id = models.BigIntegerField()
+    external_id = models.BigIntegerField()
     name = models.CharField(max_length=255)
     tax_number = models.CharField(max_length=64, blank=True)
     email = models.CharField(max_length=255, blank=True)
@@ -88,7 +88,7 @@ class Vendor(models.Model):
     class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["organization", "qoyod_id"], name="vendor_unique_qoyod_id_per_org"
+                fields=["organization", "external_id"], name="vendor_unique_external_id_per_org"
             ),
         ]
         ordering: ClassVar = ["name"]

@@ -2,22 +2,12 @@
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy
 
+from accounting.providers import provider_for, provider_keys
 from integrations.models import ConnectionStatus, Integration, Job, JobStatus, Provider
 from sifi.models import Organization
 
 CONFIG_SYNC_JOB = "config_sync"
-
-# What each provider can do for us; the UI shows it on the provider card.
-PROVIDERS = {
-    Provider.QOYOD: {
-        "name": "Qoyod",
-        "description": gettext_lazy(
-            "Saudi cloud accounting. Chart of accounts in, draft journal entries out."
-        ),
-    },
-}
 
 
 def integration_for(*, organization: Organization, provider: str = Provider.QOYOD) -> Integration:
@@ -52,14 +42,17 @@ def connection_state(*, integration: Integration) -> str:
 
 
 def provider_list(*, organization: Organization) -> list[dict]:
+    """Every registered accounting system (settings.ACCOUNTING_PROVIDERS) with the
+    organization's state; the UI shows them as cards."""
     rows = []
-    for provider, info in PROVIDERS.items():
-        integration = integration_for(organization=organization, provider=provider)
+    for key in provider_keys():
+        provider = provider_for(key)
+        integration = integration_for(organization=organization, provider=key)
         rows.append(
             {
-                "provider": provider.value,
-                "name": info["name"],
-                "description": info["description"],
+                "provider": key,
+                "name": str(provider.name),
+                "description": provider.description,
                 "state": connection_state(integration=integration),
             }
         )

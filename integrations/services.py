@@ -1,4 +1,5 @@
-"""Writes of the Qoyod connection: consent, connect, configure, disconnect, configuration sync.
+"""Writes of the Qoyod connection: consent, connect, configure, disconnect, and queueing a
+configuration sync (`jobs.start_config_sync` queues it and hands it to a worker).
 
 Every user-visible action is one function that checks its rules, changes the rows inside one
 database transaction and writes the audit row in it. Calls to Qoyod happen outside database
@@ -27,12 +28,8 @@ from integrations.models import (
     JobStatus,
     Provider,
 )
-from integrations.qoyod import (
-    QoyodAuthError,
-    QoyodClient,
-    QoyodError,
-    limiter_for_api_key,
-)
+from integrations.providers.qoyod import QoyodAuthError, QoyodError
+from integrations.providers.qoyod.provider import open_qoyod_client
 from integrations.selectors import CONFIG_SYNC_JOB
 from sifi.exceptions import Conflict, DomainError, UpstreamError
 from sifi.models import Organization
@@ -42,11 +39,6 @@ logger = logging.getLogger(__name__)
 
 # A queued/running job not heard from for this long is taken as dead (its worker was killed).
 STALE_JOB_AFTER = timedelta(minutes=15)
-
-
-def open_qoyod_client(*, api_key: str) -> QoyodClient:
-    """A client for one Qoyod tenant, sharing that tenant's rate limit with every worker."""
-    return QoyodClient(api_key, rate_limiter=limiter_for_api_key(api_key))
 
 
 def _integration_for_update(*, organization: Organization) -> Integration:
@@ -287,20 +279,19 @@ def _fail_stale_jobs(*, organization: Organization) -> None:
     )
 
 
-def start_config_sync(
+def queue_config_sync(
     *,
     actor: Any,
     organization: Organization,
     attributes: Iterable[str] | None = None,
     trigger: str = "manual",
-) -> Job:
-    """Queue a configuration sync (chart of accounts, chosen attributes) and return its job.
+) -> tuple[Job, bool]:
+    """Queue a configuration sync (chart of accounts, chosen attributes): the job, and whether
+    it is new (a new job still has to be handed to a worker: `jobs.start_config_sync`).
 
     Idempotent while one runs: a second request gets the job already queued or running, so
     two syncs of one organization never run at once (also enforced by a unique index).
     """
-    from integrations.tasks import sync_configuration  # tasks import services
-
     with transaction.atomic():
         integration = _integration_for_update(organization=organization)
         if integration.status == ConnectionStatus.NOT_CONNECTED:
@@ -315,7 +306,7 @@ def start_config_sync(
             status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
         ).first()
         if active is not None:
-            return active
+            return active, False
         try:
             with transaction.atomic():
                 job = Job.objects.create(
@@ -328,33 +319,29 @@ def start_config_sync(
                     },
                 )
         except IntegrityError:  # another request queued one a moment ago
-            return Job.objects.get(
+            existing = Job.objects.get(
                 organization=organization,
                 kind=CONFIG_SYNC_JOB,
                 status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
             )
-        transaction.on_commit(lambda: sync_configuration.delay(job.pk))
-    return job
+            return existing, False
+    return job, True
 
 
-def start_nightly_auto_sync() -> list[int]:
-    """Queue one configuration sync per organization with Auto Sync on (beat calls this).
-
-    Each organization gets its own job and task: one failing does not stop the others.
-    """
-    started: list[int] = []
+def queue_nightly_auto_syncs() -> list[tuple[Job, bool]]:
+    """One configuration sync per organization with Auto Sync on (the nightly beat task hands
+    the new ones to workers). One organization failing does not stop the others."""
+    queued: list[tuple[Job, bool]] = []
     integrations = Integration.objects.filter(
-        provider=Provider.QOYOD, auto_sync=True, status=ConnectionStatus.CONNECTED
+        auto_sync=True, status=ConnectionStatus.CONNECTED
     ).select_related("organization")
     for integration in integrations:
         try:
-            job = start_config_sync(
-                actor=None, organization=integration.organization, trigger="auto"
+            queued.append(
+                queue_config_sync(actor=None, organization=integration.organization, trigger="auto")
             )
         except DomainError:
             logger.exception(
                 "auto sync not started for organization %s", integration.organization_id
             )
-            continue
-        started.append(job.pk)
-    return started
+    return queued

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from accounting.selectors import account_list, source_account_choices
+from integrations.jobs import start_config_sync
 from integrations.models import MANDATORY_ATTRIBUTES, OPTIONAL_ATTRIBUTES, QOYOD_SCOPES
 from integrations.selectors import (
     connection_state,
@@ -29,7 +30,6 @@ from integrations.services import (
     connect_qoyod,
     disconnect_qoyod,
     record_consent,
-    start_config_sync,
 )
 from sifi.exceptions import DomainError
 from sifi.permissions import IntegrationsPermission, RolePageMixin, can_configure_integrations

@@ -1,10 +1,20 @@
 """Writes of the core: organizations, people, service tokens, audit rows."""
 
+import json
 from typing import Any
 
 from django.db import transaction
 
 from sifi.models import AuditEvent, Organization, Role, ServiceToken, User, hash_token
+
+# The audit trail has two writers, both here: `record_audit` for one change, and
+# `bulk_audit_sql` for a set-based change that writes its rows inside its own statement.
+
+
+def _actor(actor: Any) -> tuple[User | None, str]:
+    """Who acted: a person (with their name kept as it was), or the system."""
+    person = actor if isinstance(actor, User) else None
+    return person, str(actor) if actor is not None else "system"
 
 
 def record_audit(
@@ -18,17 +28,53 @@ def record_audit(
     after: Any = None,
 ) -> AuditEvent:
     """Append one audit row. Call it inside the transaction of the change it records."""
-    person = actor if isinstance(actor, User) else None
+    person, label = _actor(actor)
     return AuditEvent.objects.create(
         organization=organization,
         actor=person,
-        actor_label=str(actor) if actor is not None else "system",
+        actor_label=label,
         action=action,
         target_type=target_type,
         target_id=target_id,
         before=before,
         after=after,
     )
+
+
+def bulk_audit_sql(
+    *,
+    rows: str,
+    organization: Organization,
+    actor: Any,
+    action: str,
+    target_type: str,
+    after: Any,
+) -> tuple[str, list[Any]]:
+    """The twin of `record_audit` for set-based changes: an `INSERT … SELECT … RETURNING 1`
+    writing one audit row per row of `rows` (a CTE of the caller's statement with the
+    columns `target_id` and `before`, jsonb), all with the same actor, action and `after`.
+
+    Returns the SQL to place as a CTE of that statement and its parameters, in order; the
+    rows are written in the same database transaction as the change, or not at all.
+    """
+    person, label = _actor(actor)
+    sql = f"""
+    INSERT INTO {AuditEvent._meta.db_table}
+        (organization_id, actor_id, actor_label, action, target_type, target_id,
+         before, after, created_at)
+    SELECT %s, %s, %s, %s, %s, {rows}.target_id, {rows}.before, %s::jsonb, now()
+    FROM {rows}
+    RETURNING 1
+    """  # noqa: S608 (table and CTE names are ours; values are parameters)
+    params = [
+        organization.pk,
+        person.pk if person else None,
+        label,
+        action,
+        target_type,
+        json.dumps(after),
+    ]
+    return sql, params
 
 
 @transaction.atomic
@@ -63,4 +109,4 @@ def ensure_member(
     return user
 
 
-__all__ = ["Role", "create_service_token", "ensure_member", "record_audit"]
+__all__ = ["Role", "bulk_audit_sql", "create_service_token", "ensure_member", "record_audit"]

@@ -171,9 +171,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 
-# --- Qoyod -----------------------------------------------------------------------------------
-# Where Qoyod users open receipt links we put in journal entries.
+# --- Accounting systems ----------------------------------------------------------------------
+# The providers the ledger can push to: key → provider class, by dotted path, loaded lazily
+# (accounting/providers.py). Adding a provider is adding its package and one line here.
+ACCOUNTING_PROVIDERS = {
+    "qoyod": "integrations.providers.qoyod.provider.QoyodProvider",
+}
+# How the ledger finds an organization's connection (the integrations app owns them).
+ACCOUNTING_CONNECTIONS = "integrations.connections.connection_for"
+# Where people open the receipt links we put in journal entries.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# First wait of the sync engine's backoff between attempts at one transaction (doubles per
+# attempt, capped at 10 s) after a retryable error (server error, timeout, rate limit).
+SYNC_RETRY_BASE_SECONDS = env.float("SYNC_RETRY_BASE_SECONDS", default=0.5)
+
+# --- Qoyod -----------------------------------------------------------------------------------
 QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")
 QOYOD_TIMEOUT_SECONDS = env.float("QOYOD_TIMEOUT_SECONDS", default=30.0)
 QOYOD_RATE_LIMIT_PER_MINUTE = env.int("QOYOD_RATE_LIMIT_PER_MINUTE", default=300)

@@ -49,4 +49,5 @@ def fast_tests(settings, tmp_path):
     """Cheap password hashing and short retry backoff: behaviour is the same, only faster."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.QOYOD_RETRY_BASE_SECONDS = 0.01
+    settings.SYNC_RETRY_BASE_SECONDS = 0.01
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -31,7 +31,8 @@ def make_user(organization: Organization | None, role: str = Role.ADMIN, **field
 def make_account(organization: Organization, **fields) -> Account:
     n = next(_seq)
     defaults = {
-        "qoyod_id": 10_000 + n,
+        "provider": "qoyod",
+        "external_id": 10_000 + n,
         "code": f"5{n:04d}",
         "name_en": f"Expense account {n}",
         "name_ar": f"حساب مصروفات {n}",

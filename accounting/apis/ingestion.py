@@ -11,8 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounting.models import Document, TransactionType, direction_of
-from accounting.services import ingest_transactions
-from accounting.services.ingestion import IncomingDocument, IncomingTransaction
+from accounting.services.ingestion import IncomingDocument, IncomingTransaction, ingest_transactions
 from sifi.permissions import IsServiceToken
 from sifi.tenancy import current_organization
 

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from accounting.models import SyncRun, SyncRunItem
 from accounting.selectors import sync_run_get, sync_run_list
-from accounting.services import retry_failed, start_sync_run
+from accounting.services.runs import retry_failed, start_sync_run
 from accounting.services.sync import run_counts
 from accounting.services.verification import MAX_BULK_IDS
 from sifi.permissions import AccountingPermission
@@ -116,7 +116,7 @@ class SyncRunDetailApi(APIView):
 
 
 class SyncRunItemListApi(generics.ListAPIView):
-    """Per-transaction results of a run: Qoyod's journal entry id or the error."""
+    """Per-transaction results of a run: the provider's journal entry id or the error."""
 
     permission_classes = [AccountingPermission]
     serializer_class = SyncRunItemOutputSerializer

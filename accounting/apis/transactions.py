@@ -77,7 +77,7 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
 class DocumentOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Document
-        fields = ["id", "filename", "content_type", "size", "qoyod_attachment_id", "attached_at"]
+        fields = ["id", "filename", "content_type", "size", "external_attachment_id", "attached_at"]
 
 
 class AuditOutputSerializer(serializers.Serializer):

@@ -12,8 +12,12 @@ from accounting.apis.transactions import TransactionOutputSerializer
 from accounting.filters import FILTER_PARAMS, TransactionFilter
 from accounting.models import Transaction
 from accounting.selectors import transaction_get
-from accounting.services import assign_account, bulk_assign, unverify_transaction
-from accounting.services.verification import MAX_BULK_IDS
+from accounting.services.verification import (
+    MAX_BULK_IDS,
+    assign_account,
+    bulk_assign,
+    unverify_transaction,
+)
 from sifi.permissions import AccountingPermission
 from sifi.tenancy import current_organization
 

@@ -268,7 +268,7 @@ def _apply_correction(
             },
         )
         return "updated"
-    # Taken by a run or synced: keep what Qoyod has, show the difference to a person.
+    # Taken by a run or synced: keep what the books have, show the difference to a person.
     change = {
         "received_at": timezone.now().isoformat(),
         "differences": differences,

@@ -1,23 +1,24 @@
-"""Sync runs: verified transactions become exactly one draft journal entry each in Qoyod.
+"""The sync engine: verified transactions become exactly one draft journal entry each in the
+organization's books, whichever accounting system keeps them.
 
 Exactly once, however often a step is retried or a worker dies:
 - a run *takes* transactions atomically (`FOR UPDATE SKIP LOCKED`, status → syncing): a
-  second click or a second user gets only what nobody has taken;
+  second click or a second user gets only what nobody has taken (`runs.start_sync_run`);
 - one worker at a time pushes a transaction: a session-level PostgreSQL advisory lock, held
   for the whole push and released by PostgreSQL itself if the worker dies;
 - "about to create" (`push_started_at`) is committed before the create call; a push that
-  finds it set looks the entry up by our reference in Qoyod first and adopts it if found;
-- the Qoyod entry id is stored as soon as Qoyod answers; documents follow, each recorded
+  finds it set looks the entry up by our reference in the books first and adopts it if found;
+- the entry id is stored as soon as the provider answers; documents follow, each recorded
   once attached. A transaction is synced only when its entry and all its documents are there.
+
+It speaks to the books only through `accounting.providers` (a session and the neutral errors).
 """
 
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -27,8 +28,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounting.journal import journal_entry_for
 from accounting.models import (
-    Direction,
+    Account,
     Document,
     SyncRun,
     SyncRunItem,
@@ -37,17 +39,18 @@ from accounting.models import (
     Transaction,
     TransactionStatus,
 )
-from integrations.models import ConnectionStatus, Integration, Provider
-from integrations.qoyod import (
-    QoyodAttachmentsUnsupported,
-    QoyodAuthError,
-    QoyodClient,
-    QoyodError,
-    QoyodRateLimited,
-    QoyodUnavailable,
-    QoyodValidationError,
+from accounting.providers import (
+    AttachmentsUnsupported,
+    AuthRefused,
+    BooksConnection,
+    ProviderError,
+    ProviderSession,
+    RateLimited,
+    Rejected,
+    Unavailable,
+    connection_for,
+    provider_names,
 )
-from integrations.qoyod.schemas import JournalEntryDraft, JournalEntryLine
 from sifi.exceptions import Conflict
 from sifi.models import Organization
 from sifi.services import record_audit
@@ -61,102 +64,35 @@ _ADVISORY_NAMESPACE = 7_001  # first key of our advisory locks: "journal entry p
 
 
 class RunStopped(Exception):
-    """Qoyod refused the key: the run stops and its remaining transactions stay verified."""
+    """The provider refused our credentials: the run stops, the rest stay verified."""
 
 
-# --- starting a run ----------------------------------------------------------------------------
+# --- what a run needs ----------------------------------------------------------------------------
 
 
-def _connected_integration(organization: Organization) -> Integration:
-    integration = Integration.objects.filter(
-        organization=organization, provider=Provider.QOYOD
-    ).first()
-    if integration is None or not integration.api_key:
-        raise Conflict(_("Connect Qoyod in Settings → Integrations first."), code="not_connected")
-    if integration.status == ConnectionStatus.NEEDS_ATTENTION:
+def books_ready_to_sync(organization: Organization) -> BooksConnection:
+    """The organization's connection, if entries can be pushed now; a 409 saying what a person
+    must do otherwise."""
+    books = connection_for(organization)
+    if books is None or not books.is_connected:
+        name = books.provider.name if books else provider_names()
         raise Conflict(
-            _("The Qoyod connection needs attention: %(reason)s")
-            % {"reason": integration.attention_reason},
+            _("Connect %(provider)s in Settings → Integrations first.") % {"provider": name},
+            code="not_connected",
+        )
+    if books.attention_reason:
+        raise Conflict(
+            _("The %(provider)s connection needs attention: %(reason)s")
+            % {"provider": books.provider.name, "reason": books.attention_reason},
             code="needs_attention",
         )
-    if integration.source_account_id is None:
+    if books.source_account is None:
         raise Conflict(
-            _("Set the Source Account in Settings → Integrations → Qoyod first."),
+            _("Set the Source Account in Settings → Integrations → %(provider)s first.")
+            % {"provider": books.provider.name},
             code="source_account_missing",
         )
-    return integration
-
-
-@transaction.atomic
-def start_sync_run(
-    *,
-    organization: Organization,
-    actor: Any,
-    ids: list[int] | None = None,
-    retry_of: SyncRun | None = None,
-) -> SyncRun:
-    """Take the verified transactions (all, or the given ids) into a new run and queue it.
-
-    Rows another run is taking at this instant are skipped, never waited for nor taken twice.
-    """
-    _connected_integration(organization)
-    candidates = Transaction.objects.filter(
-        organization=organization, status=TransactionStatus.VERIFIED
-    )
-    if ids is not None:
-        candidates = candidates.filter(pk__in=ids)
-    taken = list(
-        candidates.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)
-    )
-    if not taken:
-        raise Conflict(
-            _("Nothing to sync: no verified transactions (or another run already took them)."),
-            code="nothing_to_sync",
-        )
-    run = SyncRun.objects.create(
-        organization=organization,
-        total=len(taken),
-        retry_of=retry_of,
-        started_by=actor if getattr(actor, "pk", None) else None,
-    )
-    Transaction.objects.filter(pk__in=taken).update(
-        status=TransactionStatus.SYNCING, sync_run=run, updated_at=timezone.now()
-    )
-    SyncRunItem.objects.bulk_create(
-        [SyncRunItem(run=run, transaction_id=pk) for pk in taken], batch_size=2000
-    )
-    record_audit(
-        organization=organization,
-        actor=actor,
-        action="sync_run.started",
-        target_type="sync_run",
-        target_id=run.pk,
-        after={"total": len(taken), "retry_of": retry_of.pk if retry_of else None},
-    )
-    from accounting.tasks import dispatch_sync_run
-
-    transaction.on_commit(lambda: dispatch_sync_run.delay(run.pk))
-    return run
-
-
-def retry_failed(*, organization: Organization, actor: Any, run_id: int) -> SyncRun:
-    """A new run for the failed transactions of `run_id` (those still failed)."""
-    run = SyncRun.objects.get(organization=organization, pk=run_id)
-    failed_ids = list(
-        SyncRunItem.objects.filter(run=run, outcome=SyncRunItemOutcome.FAILED).values_list(
-            "transaction_id", flat=True
-        )
-    )
-    with transaction.atomic():
-        # Failed transactions are verified again (their account is kept) and taken anew.
-        refreshed = Transaction.objects.filter(
-            organization=organization, pk__in=failed_ids, status=TransactionStatus.FAILED
-        ).update(status=TransactionStatus.VERIFIED, updated_at=timezone.now())
-        if not refreshed:
-            raise Conflict(
-                _("This run has no failed transactions left to retry."), code="nothing_to_retry"
-            )
-        return start_sync_run(organization=organization, actor=actor, ids=failed_ids, retry_of=run)
+    return books
 
 
 def pending_batches(run: SyncRun) -> list[list[int]]:
@@ -178,38 +114,10 @@ def mark_running(run_id: int) -> SyncRun:
 # --- pushing -----------------------------------------------------------------------------------
 
 
-def describe(txn: Transaction) -> str:
-    """What a bookkeeper reads in Qoyod; our reference first, in brackets, for the lookup."""
-    parts = [
-        f"[{txn.reference}] {txn.get_type_display()}",
-        txn.merchant,
-        txn.employee.name if txn.employee else "",
-        txn.budget.name if txn.budget else "",
-        txn.description,
-    ]
-    return " · ".join(str(part) for part in parts if part)[:500]
-
-
 def receipt_link(document: Document) -> str:
     token = signing.TimestampSigner(salt="receipt").sign(str(document.pk))
     path = reverse("receipt-link", kwargs={"token": token})
     return settings.PUBLIC_BASE_URL.rstrip("/") + path
-
-
-def journal_entry_for(txn: Transaction, source_account_qoyod_id: int) -> JournalEntryDraft:
-    """Balanced lines: assigned account vs Source Account, sides by direction (SPEC §4)."""
-    assert txn.account is not None
-    links = " ".join(receipt_link(doc) for doc in txn.documents.all())
-    comment = f"Receipts: {links}"[:250] if links else ""
-    assigned = JournalEntryLine(txn.account.qoyod_id, txn.amount, comment)
-    source = JournalEntryLine(source_account_qoyod_id, txn.amount)
-    debit, credit = (assigned, source) if txn.direction == Direction.DEBIT else (source, assigned)
-    return JournalEntryDraft(
-        description=describe(txn),
-        date=txn.transaction_date,
-        debit_lines=(debit,),
-        credit_lines=(credit,),
-    )
 
 
 @contextmanager
@@ -228,38 +136,38 @@ def push_lock(transaction_id: int) -> Iterator[bool]:
                 )
 
 
-@dataclass
-class PushOutcome:
-    succeeded: bool
-    error: str = ""
-    error_code: str = ""
-
-
-def push_batch(*, run_id: int, transaction_ids: list[int], client: QoyodClient) -> None:
-    """Push a batch of the run's transactions, one after the other (idempotent)."""
+def push_batch(*, run_id: int, transaction_ids: list[int]) -> None:
+    """Push a batch of the run's transactions, one after the other, through one session with
+    the organization's books (idempotent: a pushed transaction is skipped)."""
     run = SyncRun.objects.select_related("organization").get(pk=run_id)
-    integration = Integration.objects.select_related("source_account").get(
-        organization=run.organization, provider=Provider.QOYOD
-    )
-    for transaction_id in transaction_ids:
-        if SyncRun.objects.filter(pk=run_id, status=SyncRunStatus.STOPPED).exists():
-            return
-        with push_lock(transaction_id) as mine:
-            if not mine:
-                continue  # another worker is pushing it right now
-            try:
-                push_transaction(
-                    run=run, integration=integration, transaction_id=transaction_id, client=client
-                )
-            except RunStopped as stop:
-                stop_run(run_id=run_id, reason=str(stop))
+    books = connection_for(run.organization)
+    if books is None:
+        stop_run(run_id=run_id, reason="No accounting system is connected.")
+        return
+    if not books.is_connected:
+        name = books.provider.name
+        stop_run(run_id=run_id, reason=f"{name} was disconnected.", provider_name=name)
+        return
+    with books.open_session() as session:
+        for transaction_id in transaction_ids:
+            if SyncRun.objects.filter(pk=run_id, status=SyncRunStatus.STOPPED).exists():
                 return
-        SyncRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
+            with push_lock(transaction_id) as mine:
+                if not mine:
+                    continue  # another worker is pushing it right now
+                try:
+                    push_transaction(
+                        run=run, books=books, transaction_id=transaction_id, session=session
+                    )
+                except RunStopped as stop:
+                    stop_run(run_id=run_id, reason=str(stop), provider_name=books.provider.name)
+                    return
+            SyncRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
     finish_run_if_done(run_id=run_id)
 
 
 def push_transaction(
-    *, run: SyncRun, integration: Integration, transaction_id: int, client: QoyodClient
+    *, run: SyncRun, books: BooksConnection, transaction_id: int, session: ProviderSession
 ) -> None:
     txn = (
         Transaction.objects.select_related("account", "employee", "budget")
@@ -269,28 +177,28 @@ def push_transaction(
     if txn is None:
         return  # finished by an earlier delivery of this batch
     item = SyncRunItem.objects.get(run=run, transaction_id=transaction_id)
-    assert integration.source_account is not None
-    last_error: QoyodError | None = None
+    source = books.source_account
+    assert source is not None
+    provider = books.provider
+    last_error: ProviderError | None = None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         SyncRunItem.objects.filter(pk=item.pk).update(attempts=attempt)
         try:
             if txn.journal_entry_id is None:
-                _create_entry_once(txn, integration.source_account.qoyod_id, client)
-            _attach_documents(txn, integration, client)
-        except QoyodAuthError as exc:
-            from integrations.services import mark_needs_attention
-
-            mark_needs_attention(integration_id=integration.pk, reason=exc.message)
+                _create_entry_once(txn, source, session)
+            _attach_documents(txn, books, session)
+        except AuthRefused as exc:
+            books.needs_attention(exc.message)
             raise RunStopped(exc.message) from None
-        except QoyodValidationError as exc:
-            _fail(txn, item, message=exc.message, code="qoyod_validation")
+        except Rejected as exc:
+            _fail(txn, item, message=exc.message, code=f"{provider.key}_validation")
             return
-        except (QoyodUnavailable, QoyodRateLimited) as exc:
+        except (Unavailable, RateLimited) as exc:
             last_error = exc
-            time.sleep(min(10.0, settings.QOYOD_RETRY_BASE_SECONDS * 2**attempt))
+            time.sleep(min(10.0, settings.SYNC_RETRY_BASE_SECONDS * 2**attempt))
             continue
-        except QoyodError as exc:
-            _fail(txn, item, message=exc.message, code="qoyod_error")
+        except ProviderError as exc:
+            _fail(txn, item, message=exc.message, code=f"{provider.key}_error")
             return
         _succeed(txn, item)
         return
@@ -298,26 +206,27 @@ def push_transaction(
     _fail(
         txn,
         item,
-        message=f"Qoyod could not be reached after {MAX_ATTEMPTS} attempts ({message}). "
-        "Retry the failed transactions later.",
-        code="qoyod_unavailable",
+        message=f"{provider.name} could not be reached after {MAX_ATTEMPTS} attempts "
+        f"({message}). Retry the failed transactions later.",
+        code=f"{provider.key}_unavailable",
     )
 
 
-def _create_entry_once(txn: Transaction, source_qoyod_id: int, client: QoyodClient) -> None:
+def _create_entry_once(txn: Transaction, source: Account, session: ProviderSession) -> None:
     if txn.push_started_at is not None:
-        # An earlier attempt may have reached Qoyod: look before creating.
-        found = client.find_journal_entry(reference=txn.reference, date=txn.transaction_date)
+        # An earlier attempt may have reached the books: look before creating.
+        found = session.find_entry(reference=txn.reference, date=txn.transaction_date)
         if found is not None:
             _record_entry(txn, entry_id=found.id, status=found.status, adopted=True)
             return
-    draft = journal_entry_for(txn, source_qoyod_id)
+    links = [receipt_link(document) for document in txn.documents.all()]
+    draft = journal_entry_for(txn, source_account=source, receipt_links=links)
     Transaction.objects.filter(pk=txn.pk).update(push_started_at=timezone.now())
     txn.push_started_at = timezone.now()
     try:
-        created = client.create_journal_entry(draft)
-    except (QoyodAuthError, QoyodValidationError, QoyodRateLimited):
-        # Qoyod answered and refused: nothing was created, no lookup needed next time.
+        created = session.create_draft_entry(draft)
+    except (AuthRefused, Rejected, RateLimited):
+        # The provider answered and refused: nothing was created, no lookup needed next time.
         Transaction.objects.filter(pk=txn.pk).update(push_started_at=None)
         txn.push_started_at = None
         raise
@@ -325,51 +234,47 @@ def _create_entry_once(txn: Transaction, source_qoyod_id: int, client: QoyodClie
 
 
 def _record_entry(txn: Transaction, *, entry_id: int, status: str, adopted: bool) -> None:
-    # "" means Qoyod reported no status: the bare API posts entries as approved.
-    reported = status or "Approved (no draft support)"
     Transaction.objects.filter(pk=txn.pk).update(
-        journal_entry_id=entry_id, journal_entry_status=reported
+        journal_entry_id=entry_id, journal_entry_status=status
     )
     txn.journal_entry_id = entry_id
-    txn.journal_entry_status = reported
+    txn.journal_entry_status = status
     record_audit(
         organization=txn.organization,
         actor=None,
         action="transaction.journal_entry_created",
         target_type="transaction",
         target_id=txn.pk,
-        after={"journal_entry_id": entry_id, "status": reported, "adopted": adopted},
+        after={"journal_entry_id": entry_id, "status": status, "adopted": adopted},
     )
 
 
-def _attach_documents(txn: Transaction, integration: Integration, client: QoyodClient) -> None:
-    """Upload each receipt not yet attached; a tenant without the endpoint keeps the links
-    that every entry carries in its line comment."""
+def _attach_documents(txn: Transaction, books: BooksConnection, session: ProviderSession) -> None:
+    """Upload each receipt not yet attached; books that take no files keep the links every
+    entry carries on its assigned account's line."""
     assert txn.journal_entry_id is not None
     for document in Document.objects.filter(transaction=txn, attached_at__isnull=True):
-        if integration.attachments_supported is False:
+        if books.attachments_supported is False:
             Document.objects.filter(pk=document.pk).update(attached_at=timezone.now())
             continue
         try:
             with document.file.open("rb") as handle:
                 content = handle.read()
-            result = client.attach_document(
+            attached = session.attach_document(
                 txn.journal_entry_id,
                 filename=document.filename,
                 content=content,
                 content_type=document.content_type,
             )
-        except QoyodAttachmentsUnsupported:
-            Integration.objects.filter(pk=integration.pk).update(attachments_supported=False)
-            integration.attachments_supported = False
+        except AttachmentsUnsupported:
+            books.remember_attachments_supported(False)
             Document.objects.filter(pk=document.pk).update(attached_at=timezone.now())
             continue
         Document.objects.filter(pk=document.pk).update(
-            qoyod_attachment_id=result.id, attached_at=timezone.now()
+            external_attachment_id=attached.id, attached_at=timezone.now()
         )
-        if integration.attachments_supported is None:
-            Integration.objects.filter(pk=integration.pk).update(attachments_supported=True)
-            integration.attachments_supported = True
+        if books.attachments_supported is None:
+            books.remember_attachments_supported(True)
 
 
 @transaction.atomic
@@ -417,14 +322,14 @@ def _fail(txn: Transaction, item: SyncRunItem, *, message: str, code: str) -> No
 
 
 @transaction.atomic
-def stop_run(*, run_id: int, reason: str) -> None:
-    """The key was refused: what is not pushed yet goes back to Verified, untouched."""
+def stop_run(*, run_id: int, reason: str, provider_name: object = "") -> None:
+    """The provider refused our credentials: what is not pushed yet goes back to Verified."""
     run = SyncRun.objects.select_for_update().get(pk=run_id)
     if run.status in (SyncRunStatus.STOPPED,):
         return
     pending = SyncRunItem.objects.filter(run=run, outcome=SyncRunItemOutcome.PENDING)
     released = list(pending.values_list("transaction_id", flat=True))
-    # Only those with no entry in Qoyod: one whose entry exists stays in the run's hands.
+    # Only those with no entry in the books: one whose entry exists stays in the run's hands.
     Transaction.objects.filter(
         pk__in=released, sync_run=run, journal_entry_id__isnull=True, push_started_at__isnull=True
     ).update(status=TransactionStatus.VERIFIED, sync_run=None, updated_at=timezone.now())
@@ -435,7 +340,8 @@ def stop_run(*, run_id: int, reason: str) -> None:
         outcome=SyncRunItemOutcome.RELEASED, finished_at=timezone.now()
     )
     run.status = SyncRunStatus.STOPPED
-    run.error = f"Stopped: {reason} Reconnect Qoyod, then sync again."
+    reconnect = f"Reconnect {provider_name}, then sync again." if provider_name else ""
+    run.error = f"Stopped: {reason} {reconnect}".strip()
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "error", "finished_at"])
     record_audit(
@@ -451,7 +357,7 @@ def stop_run(*, run_id: int, reason: str) -> None:
 def finish_run_if_done(*, run_id: int) -> None:
     with transaction.atomic():
         run = SyncRun.objects.select_for_update().get(pk=run_id)
-        if run.status not in (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING):
+        if not run.is_active:
             return
         counts = run_counts(run)
         if counts["pending"]:

@@ -9,7 +9,6 @@ Rules, in one place:
 Every change writes an audit row in the same database transaction.
 """
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,16 +27,16 @@ from accounting.models import (
     TransactionStatus,
     status_in,
 )
-from integrations.models import Integration, Provider
+from accounting.providers import connection_for, provider_names
 from sifi.exceptions import Conflict
 from sifi.models import Organization, User
-from sifi.services import record_audit
+from sifi.services import bulk_audit_sql, record_audit
 
 MAX_BULK_IDS = 10_000
 MAX_REPORTED_SKIPS = 100
 
 NOT_EDITABLE_REASONS: dict[str, str] = {  # translated where shown
-    TransactionStatus.SYNCED: gettext_noop("already synced to Qoyod"),
+    TransactionStatus.SYNCED: gettext_noop("already synced to %(provider)s"),
     TransactionStatus.SYNCING: gettext_noop("in a sync run"),
 }
 
@@ -50,22 +49,29 @@ class BulkAssignResult:
 
 
 def source_account_for(organization: Organization) -> Account | None:
-    integration = (
-        Integration.objects.filter(organization=organization, provider=Provider.QOYOD)
-        .select_related("source_account")
-        .first()
-    )
-    return integration.source_account if integration else None
+    books = connection_for(organization)
+    return books.source_account if books else None
+
+
+def books_name(organization: Organization) -> str:
+    """The name of the organization's accounting system, for the messages people read."""
+    books = connection_for(organization)
+    return str(books.provider.name) if books else provider_names()
 
 
 def _require_source_account(organization: Organization) -> Account:
     source = source_account_for(organization)
     if source is None:
         raise Conflict(
-            _("Set the Source Account in Settings → Integrations → Qoyod before verifying."),
+            _("Set the Source Account in Settings → Integrations → %(provider)s before verifying.")
+            % {"provider": books_name(organization)},
             code="source_account_missing",
         )
     return source
+
+
+def _not_editable_reason(status: str, organization: Organization) -> str:
+    return _(NOT_EDITABLE_REASONS[status]) % {"provider": books_name(organization)}
 
 
 def _assignable_account(*, organization: Organization, account_id: Any, source: Account) -> Account:
@@ -80,8 +86,8 @@ def _assignable_account(*, organization: Organization, account_id: Any, source: 
         raise ValidationError(
             {
                 "account": [
-                    _("Account %(account)s is inactive in Qoyod; pick an active account.")
-                    % {"account": account}
+                    _("Account %(account)s is inactive in %(provider)s; pick an active account.")
+                    % {"account": account, "provider": books_name(organization)}
                 ]
             }
         )
@@ -114,10 +120,13 @@ def _snapshot(txn: Transaction) -> dict[str, Any]:
 
 
 def _editable_or_409(txn: Transaction) -> None:
-    if txn.status not in EDITABLE_STATUSES:
+    if not txn.is_editable:
         raise Conflict(
             _("Transaction %(reference)s is %(state)s; it cannot be changed.")
-            % {"reference": txn.reference, "state": _(NOT_EDITABLE_REASONS[txn.status])},
+            % {
+                "reference": txn.reference,
+                "state": _not_editable_reason(txn.status, txn.organization),
+            },
             code=f"transaction_{txn.status}",
         )
 
@@ -211,8 +220,8 @@ def unverify_transaction(
 
 # One statement locks the editable candidates in id order (so overlapping bulk assignments
 # queue behind each other instead of losing updates), updates them and writes their audit
-# rows: 100,000 rows stay one round trip, all or nothing. The update finds the locked rows by
-# primary key (an id array), not by joining the locked set with the whole table.
+# rows (`bulk_audit_sql`): 100,000 rows stay one round trip, all or nothing. The update finds
+# the locked rows by primary key (an id array), not by joining the locked set with the table.
 _BULK_ASSIGN_SQL = """
 WITH target (id, status, account_id) AS MATERIALIZED (
     {locked_candidates}
@@ -222,21 +231,17 @@ WITH target (id, status, account_id) AS MATERIALIZED (
         verified_by_id = %s, verified_at = now(), updated_at = now()
     WHERE t.id = ANY (ARRAY (SELECT id FROM target))
     RETURNING t.id
-), audit AS (
-    INSERT INTO sifi_auditevent
-        (organization_id, actor_id, actor_label, action, target_type, target_id,
-         before, after, created_at)
-    SELECT %s, %s, %s, 'transaction.assigned', 'transaction', target.id,
+), changed (target_id, before) AS (
+    SELECT target.id,
            jsonb_build_object(
                'status', target.status,
                'account', target.account_id,
                'account_label',
-               old.code || ' · ' || COALESCE(NULLIF(old.name_en, ''), old.name_ar)),
-           %s::jsonb,
-           now()
+               old.code || ' · ' || COALESCE(NULLIF(old.name_en, ''), old.name_ar))
     FROM updated JOIN target ON target.id = updated.id
     LEFT JOIN accounting_account old ON old.id = target.account_id
-    RETURNING 1
+), audit AS (
+    {audit_rows}
 )
 SELECT count(*) FROM audit
 """
@@ -286,31 +291,32 @@ def bulk_assign(
         .values_list("pk", "status", "account_id")
     )
     locked_sql, locked_params = locked.query.sql_with_params()
+    audit_sql, audit_params = bulk_audit_sql(
+        rows="changed",
+        organization=organization,
+        actor=actor,
+        action="transaction.assigned",
+        target_type="transaction",
+        after={"status": "verified", "account": account.pk, "account_label": str(account)},
+    )
     person = _person(actor)
-    actor_id = person.pk if person else None
     # Placeholders in the order they appear in _BULK_ASSIGN_SQL.
-    params = [
-        *locked_params,
-        account.pk,
-        actor_id,
-        organization.pk,
-        actor_id,
-        str(actor),
-        json.dumps({"status": "verified", "account": account.pk, "account_label": str(account)}),
-    ]
+    params = [*locked_params, account.pk, person.pk if person else None, *audit_params]
+    sql = _BULK_ASSIGN_SQL.format(locked_candidates=locked_sql, audit_rows=audit_sql)
     with connection.cursor() as cursor:
-        cursor.execute(_BULK_ASSIGN_SQL.format(locked_candidates=locked_sql), params)
+        cursor.execute(sql, params)
         (updated,) = cursor.fetchone()
 
     # Skipped: one query per status (each reads that status's index; together in one OR,
     # PostgreSQL reads the whole table), counted only when there are more than are shown.
     skipped: list[dict[str, Any]] = []
     skipped_count = 0
-    for status, reason in NOT_EDITABLE_REASONS.items():
+    for status in NOT_EDITABLE_REASONS:
         rows = candidates.filter(status=status)
         first = list(rows.order_by("pk").values_list("pk", "reference")[:MAX_REPORTED_SKIPS])
         skipped_count += len(first) if len(first) < MAX_REPORTED_SKIPS else rows.count()
-        skipped += [{"id": pk, "reference": ref, "reason": _(reason)} for pk, ref in first]
+        reason = _not_editable_reason(status, organization) if first else ""
+        skipped += [{"id": pk, "reference": ref, "reason": reason} for pk, ref in first]
     skipped = sorted(skipped, key=lambda row: row["id"])[:MAX_REPORTED_SKIPS]
     return BulkAssignResult(updated=updated, skipped=skipped, skipped_count=skipped_count)
 
@@ -319,8 +325,8 @@ def bulk_assign(
 def unverify_on_inactive_accounts(
     *, organization: Organization, account_ids: list[int], reason: str
 ) -> int:
-    """Verified or failed (not yet synced) transactions on accounts gone from Qoyod's chart
-    go back to unverified with a visible reason. Returns how many."""
+    """Verified or failed (not yet synced) transactions on accounts gone from the provider's
+    chart go back to unverified with a visible reason. Returns how many."""
     affected = list(
         Transaction.objects.select_for_update(of=("self",))
         .select_related("account")

@@ -9,16 +9,17 @@ from django.core.files.base import ContentFile
 from django.db import connection
 
 from accounting.models import (
+    Account,
     Document,
     SyncRun,
     SyncRunStatus,
     Transaction,
     TransactionStatus,
 )
-from accounting.services import retry_failed, start_sync_run
+from accounting.services.runs import retry_failed, start_sync_run
 from accounting.services.sync import pending_batches, push_batch
+from integrations.connections import connection_for
 from integrations.models import ConnectionStatus, Integration
-from integrations.services import open_qoyod_client
 from sifi.models import AuditEvent, Role
 from tests.factories import api_client_for, make_account, make_org, make_transaction, make_user
 
@@ -30,8 +31,8 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 
 def connected_org(sandbox, org=None):
     org = org or make_org()
-    wallet = make_account(org, qoyod_id=WALLET, code="110101", name_en="Wallet")
-    marketing = make_account(org, qoyod_id=MARKETING, code="5201", name_en="Marketing Expenses")
+    wallet = make_account(org, external_id=WALLET, code="110101", name_en="Wallet")
+    marketing = make_account(org, external_id=MARKETING, code="5201", name_en="Marketing Expenses")
     Integration.objects.create(
         organization=org,
         status=ConnectionStatus.CONNECTED,
@@ -64,11 +65,8 @@ def with_receipt(txn):
 
 def drain(run):
     """What the workers do: push every pending batch of the run."""
-    with open_qoyod_client(
-        api_key=Integration.objects.get(organization=run.organization).api_key
-    ) as client:
-        for batch in pending_batches(run):
-            push_batch(run_id=run.pk, transaction_ids=batch, client=client)
+    for batch in pending_batches(run):
+        push_batch(run_id=run.pk, transaction_ids=batch)
     run.refresh_from_db()
     return run
 
@@ -177,11 +175,12 @@ def test_an_unknown_outcome_left_by_a_dead_worker_is_adopted_not_reposted(
     from accounting.services import sync
 
     txn.refresh_from_db()
+    wallet = Account.objects.get(organization=org, external_id=WALLET)
     with (
-        open_qoyod_client(api_key=qoyod_sandbox.demo_key) as client,
+        connection_for(org).open_session() as session,
         pytest.raises(Exception),  # noqa: B017 (the "crash" mid-push)
     ):
-        sync._create_entry_once(txn, WALLET, client)
+        sync._create_entry_once(txn, wallet, session)
     txn.refresh_from_db()
     assert txn.push_started_at is not None and txn.journal_entry_id is None
     drain(run)  # the redelivered batch
@@ -196,7 +195,7 @@ def test_a_validation_error_fails_the_transaction_with_qoyods_message_and_retry_
     qoyod_sandbox, django_capture_on_commit_callbacks
 ):
     org, marketing = connected_org(qoyod_sandbox)
-    gone = make_account(org, qoyod_id=424242, code="5999", name_en="Deleted in Qoyod")
+    gone = make_account(org, external_id=424242, code="5999", name_en="Deleted in Qoyod")
     bad = verified(org, gone, 1)[0]
     good = verified(org, marketing, 1)[0]
     with django_capture_on_commit_callbacks():

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from accounting.models import SyncRun, SyncRunStatus, Transaction, TransactionStatus
-from accounting.services import retry_failed, start_sync_run
+from accounting.services.runs import retry_failed, start_sync_run
 from accounting.tasks import reap_stalled_sync_runs
 from tests.accounting.test_sync import connected_org, entries_by_reference, verified, with_receipt
 

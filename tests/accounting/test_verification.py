@@ -7,7 +7,7 @@ import pytest
 from django.db import close_old_connections, connection
 
 from accounting.models import Budget, Transaction, TransactionStatus
-from accounting.services import bulk_assign
+from accounting.services.verification import bulk_assign
 from sifi.models import AuditEvent, Role
 from tests.factories import make_account, make_org, make_transaction, make_user
 
@@ -397,7 +397,7 @@ def test_concurrent_bulk_assignments_on_overlapping_filters_lose_no_update():
 def test_an_account_removed_upstream_sends_its_verified_transactions_back(
     org_a, source_a, marketing_a
 ):
-    from accounting.services import unverify_on_inactive_accounts
+    from accounting.services.verification import unverify_on_inactive_accounts
 
     txn = make_transaction(org_a, status=TransactionStatus.VERIFIED, account=marketing_a)
     synced = make_transaction(

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from integrations.qoyod_sandbox.seed import DEMO_KEY, SECOND_KEY
+from integrations.providers.qoyod.sandbox.seed import DEMO_KEY, SECOND_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -90,6 +90,7 @@ def worker(qoyod_sandbox: Any, settings: Any) -> Iterator[Worker]:
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
         "QOYOD_BASE_URL": qoyod_sandbox.base_url,
         "QOYOD_RETRY_BASE_SECONDS": "0.05",
+        "SYNC_RETRY_BASE_SECONDS": "0.05",
         "QOYOD_TIMEOUT_SECONDS": str(settings.QOYOD_TIMEOUT_SECONDS),
         "QOYOD_RATE_LIMIT_PER_MINUTE": "100000",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),

@@ -9,9 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounting.models import Account
-from integrations.config_sync import parent_codes, run_config_sync
+from integrations.config_sync import run_config_sync
+from integrations.jobs import start_config_sync
 from integrations.models import ConnectionStatus, Integration, Job, JobStatus, Vendor
-from integrations.services import start_config_sync
+from integrations.providers.qoyod.payloads import parent_codes
 from integrations.tasks import run_nightly_auto_sync
 from sifi.celery import app as celery_app
 from sifi.models import AuditEvent

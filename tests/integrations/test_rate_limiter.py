@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from integrations.qoyod import QoyodRateLimited, RedisRateLimiter
-from integrations.qoyod.ratelimit import bucket_for_api_key
+from accounting.providers import RateLimited
+from integrations.providers.qoyod.ratelimit import bucket_for_api_key
+from integrations.ratelimit import RedisRateLimiter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = textwrap.dedent(
     """
     import json, sys, time
-    from integrations.qoyod.ratelimit import RedisRateLimiter
+    from integrations.ratelimit import RedisRateLimiter
 
     url, bucket, limit, period, seconds = sys.argv[1:6]
     limiter = RedisRateLimiter(
@@ -98,7 +99,7 @@ def test_a_429_penalty_makes_every_process_wait(bucket):
     first.penalize(5)
     wait = second.try_acquire()
     assert 4 < wait <= 5
-    with pytest.raises(QoyodRateLimited) as caught:
+    with pytest.raises(RateLimited) as caught:
         second.acquire(timeout=0.1)
     assert caught.value.retry_after > 4
 

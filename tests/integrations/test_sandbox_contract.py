@@ -6,7 +6,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from integrations.qoyod import (
+from integrations.providers.qoyod import (
     QoyodAttachmentsUnsupported,
     QoyodAuthError,
     QoyodClient,
@@ -14,7 +14,7 @@ from integrations.qoyod import (
     QoyodUnavailable,
     QoyodValidationError,
 )
-from integrations.qoyod.schemas import JournalEntryDraft, JournalEntryLine
+from integrations.providers.qoyod.payloads import JournalEntryDraft, JournalEntryLine
 
 MARKETING, WALLET = 1038, 1003  # ids of "Marketing Expenses" and the wallet bank account
 PDF = b"%PDF-1.4\n%%EOF\n"

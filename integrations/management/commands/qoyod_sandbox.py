@@ -6,9 +6,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from integrations.qoyod_sandbox.seed import DEMO_KEY, SECOND_KEY
-from integrations.qoyod_sandbox.server import Config, make_server
-from integrations.qoyod_sandbox.store import Store
+from integrations.providers.qoyod.sandbox.seed import DEMO_KEY, SECOND_KEY
+from integrations.providers.qoyod.sandbox.server import Config, make_server
+from integrations.providers.qoyod.sandbox.store import Store
 
 
 class Command(BaseCommand):

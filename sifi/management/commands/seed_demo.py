@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounting.demo import demo_transactions
-from accounting.services import ingest_transactions
+from accounting.services.ingestion import ingest_transactions
 from sifi.models import Organization, Role
 from sifi.services import create_service_token, ensure_member
 
@@ -93,12 +93,8 @@ class Command(BaseCommand):
     def _connect_qoyod(self, organization: Organization) -> None:
         from accounting.models import Account
         from integrations.config_sync import run_config_sync
-        from integrations.services import (
-            configure_qoyod,
-            connect_qoyod,
-            record_consent,
-            start_config_sync,
-        )
+        from integrations.jobs import start_config_sync
+        from integrations.services import configure_qoyod, connect_qoyod, record_consent
         from sifi.models import User
 
         admin = User.objects.get(username="admin")

@@ -1,23 +1,26 @@
 """What can go wrong talking to Qoyod, as types a caller can act on.
 
-Messages are safe to show a person (they never contain the API key); `raw_body` keeps what
-Qoyod answered, for support.
+Each Qoyod error is also one of the ledger's neutral errors (`accounting.providers`): this
+file is the Qoyod → neutral error mapping, so the sync engine branches on the neutral ones
+without knowing Qoyod. Messages are safe to show a person (they never contain the API key);
+`raw_body` keeps what Qoyod answered, for support.
 """
 
+from accounting.providers import (
+    AttachmentsUnsupported,
+    AuthRefused,
+    ProviderError,
+    RateLimited,
+    Rejected,
+    Unavailable,
+)
 
-class QoyodError(Exception):
+
+class QoyodError(ProviderError):
     """Base of every error the Qoyod client raises. No raw httpx error escapes the client."""
 
-    retryable = False
 
-    def __init__(self, message: str, *, status_code: int | None = None, raw_body: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.raw_body = raw_body[:2000]
-
-
-class QoyodAuthError(QoyodError):
+class QoyodAuthError(QoyodError, AuthRefused):
     """401/403: the key is wrong, was not saved in Qoyod, was regenerated, or is another
     company's. A person must act (the connection needs attention)."""
 
@@ -26,7 +29,7 @@ class QoyodNotFound(QoyodError):
     """404 for a specific object."""
 
 
-class QoyodValidationError(QoyodError):
+class QoyodValidationError(QoyodError, Rejected):
     """422 (or 400): Qoyod refused the content. Retrying the same request cannot help."""
 
     def __init__(
@@ -43,22 +46,17 @@ class QoyodValidationError(QoyodError):
         self.field_errors = field_errors or {}
 
 
-class QoyodRateLimited(QoyodError):
+class QoyodRateLimited(QoyodError, RateLimited):
     """429: Qoyod asked us to wait `retry_after` seconds. The request was not processed."""
 
-    retryable = True
-
     def __init__(self, message: str, *, retry_after: float, raw_body: str = "") -> None:
-        super().__init__(message, status_code=429, raw_body=raw_body)
-        self.retry_after = retry_after
+        RateLimited.__init__(self, message, retry_after=retry_after, raw_body=raw_body)
 
 
-class QoyodUnavailable(QoyodError):
+class QoyodUnavailable(QoyodError, Unavailable):
     """5xx, timeout, dropped connection, redirect or an unreadable answer. Retryable; for a
     write the outcome is unknown (reconcile before sending it again)."""
 
-    retryable = True
 
-
-class QoyodAttachmentsUnsupported(QoyodError):
+class QoyodAttachmentsUnsupported(QoyodError, AttachmentsUnsupported):
     """This Qoyod tenant has no attachment endpoint (404/405 on it)."""

@@ -1,4 +1,4 @@
-"""One request budget per Qoyod tenant, shared by every process (Redis).
+"""One request budget per provider company, shared by every process (Redis).
 
 A sliding-window log kept in a Redis sorted set and updated by one Lua script, so N Celery
 workers together never send more than `limit` requests in any `period_seconds` window. Time
@@ -13,9 +13,8 @@ import time
 import uuid
 
 import redis
-from django.conf import settings
 
-from integrations.qoyod.errors import QoyodRateLimited
+from accounting.providers import RateLimited
 
 _ACQUIRE = """
 local now = redis.call('TIME')
@@ -47,8 +46,8 @@ end
 return until_ms
 """
 
-# Requests leave our process a little before they reach Qoyod; keep a margin so Qoyod's own
-# window never sees more than the limit.
+# Requests leave our process a little before they reach the provider; keep a margin so the
+# provider's own window never sees more than the limit.
 SAFETY_MARGIN_SECONDS = 0.5
 
 _connections: dict[str, redis.Redis] = {}
@@ -65,14 +64,22 @@ class RedisRateLimiter:
     `bucket`."""
 
     def __init__(
-        self, *, redis_url: str, bucket: str, limit: int, period_seconds: float = 60.0
+        self,
+        *,
+        redis_url: str,
+        bucket: str,
+        limit: int,
+        period_seconds: float = 60.0,
+        namespace: str = "provider",
+        provider_name: str = "The accounting system",
     ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
         self.limit = limit
         self.period_ms = int(period_seconds * 1000)
         self._redis = _redis(redis_url)
-        self._keys = [f"qoyod:ratelimit:{bucket}", f"qoyod:ratelimit:{bucket}:penalty"]
+        self.provider_name = provider_name
+        self._keys = [f"{namespace}:ratelimit:{bucket}", f"{namespace}:ratelimit:{bucket}:penalty"]
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._penalize = self._redis.register_script(_PENALIZE)
         self._ids = itertools.count()
@@ -85,21 +92,22 @@ class RedisRateLimiter:
         return wait_ms / 1000
 
     def acquire(self, timeout: float | None = None) -> None:
-        """Block until this process may send one request. Raises QoyodRateLimited if that
-        would take longer than `timeout` seconds."""
+        """Block until this process may send one request. Raises RateLimited if that would
+        take longer than `timeout` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             wait = self.try_acquire()
             if wait <= 0:
                 return
             if deadline is not None and time.monotonic() + wait > deadline:
-                raise QoyodRateLimited(
-                    "Qoyod's request limit is reached; try again shortly.", retry_after=wait
+                raise RateLimited(
+                    f"{self.provider_name}'s request limit is reached; try again shortly.",
+                    retry_after=wait,
                 )
             time.sleep(wait)
 
     def penalize(self, seconds: float) -> None:
-        """Make every process sharing this bucket wait `seconds` (Qoyod answered 429)."""
+        """Make every process sharing this bucket wait `seconds` (the provider answered 429)."""
         if seconds > 0:
             self._penalize(keys=[self._keys[1]], args=[int(seconds * 1000)])
 
@@ -107,15 +115,6 @@ class RedisRateLimiter:
         self._redis.delete(*self._keys)
 
 
-def bucket_for_api_key(api_key: str) -> str:
-    """Same Qoyod tenant, same key, same bucket. The key itself never goes to Redis."""
-    return hashlib.sha256(api_key.encode()).hexdigest()[:24]
-
-
-def limiter_for_api_key(api_key: str) -> RedisRateLimiter:
-    return RedisRateLimiter(
-        redis_url=settings.REDIS_URL,
-        bucket=bucket_for_api_key(api_key),
-        limit=settings.QOYOD_RATE_LIMIT_PER_MINUTE,
-        period_seconds=60.0 + SAFETY_MARGIN_SECONDS,
-    )
+def bucket_for_credential(credential: str) -> str:
+    """Same company, same credential, same bucket. The credential itself never goes to Redis."""
+    return hashlib.sha256(credential.encode()).hexdigest()[:24]

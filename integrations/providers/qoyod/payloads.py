@@ -1,9 +1,19 @@
-"""Typed shapes of what we read from and send to Qoyod (see shared/qoyod-api.md)."""
+"""Typed shapes of what we read from and send to Qoyod (see shared/qoyod-api.md), and the
+mapping between them and the ledger's neutral shapes (`chart_from`, `qoyod_draft`)."""
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from accounting import journal
+from accounting.providers import ChartAccount
+
+# Qoyod keeps the SiFi reference in the entry's description (it has no reference field), in
+# brackets and first, so `find_journal_entry` can match it exactly.
+DESCRIPTION_MAX = 500
+INACTIVE_STATUSES = ("inactive", "archived", "disabled")
 
 CENT = Decimal("0.01")
 
@@ -144,3 +154,56 @@ class FoundJournalEntry:
 class AttachmentResult:
     id: int | None
     filename: str
+
+
+# --- Qoyod ↔ ledger ------------------------------------------------------------------------
+
+
+def parent_codes(codes: Sequence[str]) -> dict[str, str]:
+    """Each code's parent: the longest other code that is a proper prefix of it (Qoyod has no
+    parent field; its charts nest by code: 1 → 11 → 1101)."""
+    known = set(codes)
+    parents: dict[str, str] = {}
+    for code in codes:
+        for cut in range(len(code) - 1, 0, -1):
+            if code[:cut] in known:
+                parents[code] = code[:cut]
+                break
+    return parents
+
+
+def chart_from(accounts: Sequence[QoyodAccount]) -> list[ChartAccount]:
+    """Qoyod's chart in the ledger's words, each account with its parent's id."""
+    by_code = {account.code: account for account in accounts}
+    parents = parent_codes(list(by_code))
+    return [
+        ChartAccount(
+            external_id=account.id,
+            code=account.code,
+            name_en=account.name_en,
+            name_ar=account.name_ar,
+            type=account.type,
+            group_type=account.group_type,
+            active=account.status.lower() not in INACTIVE_STATUSES,
+            receive_payments=account.receive_payments,
+            parent_external_id=by_code[parents[account.code]].id
+            if account.code in parents
+            else None,
+        )
+        for account in accounts
+    ]
+
+
+def qoyod_draft(draft: journal.JournalEntryDraft) -> JournalEntryDraft:
+    """The ledger's balanced draft as Qoyod's journal entry: our reference leads the
+    description, each line's memo is its comment."""
+    return JournalEntryDraft(
+        description=f"[{draft.reference}] {draft.description}"[:DESCRIPTION_MAX],
+        date=draft.date,
+        debit_lines=tuple(
+            JournalEntryLine(line.account, line.amount, line.memo) for line in draft.debit_lines
+        ),
+        credit_lines=tuple(
+            JournalEntryLine(line.account, line.amount, line.memo) for line in draft.credit_lines
+        ),
+    )

@@ -1,7 +1,8 @@
-"""The Qoyod client package: HTTP, typed results, typed errors, the shared rate limiter."""
+"""Qoyod as a provider package: the HTTP client, its typed errors (mapped onto the ledger's
+neutral ones), the payload mapping, the rate limit, the provider and its sandbox."""
 
-from integrations.qoyod.client import QoyodClient
-from integrations.qoyod.errors import (
+from integrations.providers.qoyod.client import QoyodClient
+from integrations.providers.qoyod.errors import (
     QoyodAttachmentsUnsupported,
     QoyodAuthError,
     QoyodError,
@@ -10,8 +11,7 @@ from integrations.qoyod.errors import (
     QoyodUnavailable,
     QoyodValidationError,
 )
-from integrations.qoyod.ratelimit import RedisRateLimiter, limiter_for_api_key
-from integrations.qoyod.schemas import (
+from integrations.providers.qoyod.payloads import (
     AttachmentResult,
     CreatedJournalEntry,
     FoundJournalEntry,
@@ -20,6 +20,8 @@ from integrations.qoyod.schemas import (
     QoyodAccount,
     QoyodVendor,
 )
+from integrations.providers.qoyod.ratelimit import limiter_for_api_key
+from integrations.ratelimit import RedisRateLimiter
 
 __all__ = [
     "AttachmentResult",

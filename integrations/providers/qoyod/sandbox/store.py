@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from integrations.qoyod_sandbox import seed
+from integrations.providers.qoyod.sandbox import seed
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (

@@ -20,7 +20,7 @@ import httpx
 from django.conf import settings
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from integrations.qoyod.errors import (
+from integrations.providers.qoyod.errors import (
     QoyodAttachmentsUnsupported,
     QoyodAuthError,
     QoyodError,
@@ -29,8 +29,7 @@ from integrations.qoyod.errors import (
     QoyodUnavailable,
     QoyodValidationError,
 )
-from integrations.qoyod.ratelimit import RedisRateLimiter
-from integrations.qoyod.schemas import (
+from integrations.providers.qoyod.payloads import (
     AttachmentResult,
     CreatedJournalEntry,
     FoundJournalEntry,
@@ -39,6 +38,7 @@ from integrations.qoyod.schemas import (
     QoyodVendor,
     to_decimal,
 )
+from integrations.ratelimit import RedisRateLimiter
 
 logger = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from integrations.qoyod_sandbox import seed
-from integrations.qoyod_sandbox.store import Store
+from integrations.providers.qoyod.sandbox import seed
+from integrations.providers.qoyod.sandbox.store import Store
 
 logger = logging.getLogger("qoyod_sandbox")
 

@@ -1,0 +1,108 @@
+"""How a verified transaction becomes a journal entry, in the ledger's words (SPEC §4, §5).
+
+`JournalEntryDraft` is provider-neutral and balanced by construction: any number of lines,
+each on one side, in Decimal with 2 places; debits equal credits or it cannot be built. Each
+provider package turns it into its own wire format.
+"""
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from accounting.models import Account, Direction, Transaction
+
+CENT = Decimal("0.01")
+DEBIT: Literal["debit"] = "debit"
+CREDIT: Literal["credit"] = "credit"
+
+
+@dataclass(frozen=True)
+class JournalLine:
+    """One line: `account` is the provider's id of the account (`Account.external_id`)."""
+
+    account: int
+    side: Literal["debit", "credit"]
+    amount: Decimal
+    memo: str = ""
+
+
+@dataclass(frozen=True)
+class JournalEntryDraft:
+    """A balanced entry to create as a draft in the organization's books.
+
+    `reference` is ours (the SiFi transaction reference): providers store it where they keep
+    references, and we look entries up by it. `description` is what a bookkeeper reads.
+    """
+
+    reference: str
+    date: datetime.date
+    description: str
+    currency: str
+    lines: tuple[JournalLine, ...]
+
+    def __post_init__(self) -> None:
+        if not self.debit_lines or not self.credit_lines:
+            raise ValueError("A journal entry needs at least one debit and one credit line.")
+        for line in self.lines:
+            if line.side not in (DEBIT, CREDIT):
+                raise ValueError(f"A line is a debit or a credit, not {line.side!r}.")
+            if line.amount <= 0 or line.amount != line.amount.quantize(CENT):
+                raise ValueError(f"Line amounts are positive with 2 places, not {line.amount}.")
+        if self.total_debit != self.total_credit:
+            raise ValueError(
+                f"Unbalanced journal entry: debits {self.total_debit} ≠ credits {self.total_credit}"
+            )
+
+    @property
+    def debit_lines(self) -> tuple[JournalLine, ...]:
+        return tuple(line for line in self.lines if line.side == DEBIT)
+
+    @property
+    def credit_lines(self) -> tuple[JournalLine, ...]:
+        return tuple(line for line in self.lines if line.side == CREDIT)
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((line.amount for line in self.debit_lines), Decimal("0.00"))
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((line.amount for line in self.credit_lines), Decimal("0.00"))
+
+
+def describe(txn: Transaction) -> str:
+    """What a bookkeeper reads: type, merchant, employee, budget, description."""
+    parts = [
+        txn.get_type_display(),
+        txn.merchant,
+        txn.employee.name if txn.employee else "",
+        txn.budget.name if txn.budget else "",
+        txn.description,
+    ]
+    return " · ".join(str(part) for part in parts if part)
+
+
+def journal_entry_for(
+    txn: Transaction, *, source_account: Account, receipt_links: Sequence[str] = ()
+) -> JournalEntryDraft:
+    """Balanced lines: the assigned account against the Source Account, sides by direction
+    (SPEC §4). Receipt links ride on the assigned account's line."""
+    assert txn.account is not None
+    links = " ".join(receipt_links)
+    memo = f"Receipts: {links}"[:250] if links else ""
+    assigned_side, source_side = (
+        (DEBIT, CREDIT) if txn.direction == Direction.DEBIT else (CREDIT, DEBIT)
+    )
+    lines = (
+        JournalLine(txn.account.external_id, assigned_side, txn.amount, memo),
+        JournalLine(source_account.external_id, source_side, txn.amount),
+    )
+    return JournalEntryDraft(
+        reference=txn.reference,
+        date=txn.transaction_date,
+        description=describe(txn),
+        currency=txn.currency,
+        lines=tuple(sorted(lines, key=lambda line: line.side != DEBIT)),
+    )

@@ -1,0 +1,221 @@
+"""The ledger's side of an accounting system: what it asks of one, and how it finds one.
+
+The ledger names no accounting system. It speaks to an organization's books through:
+- `BooksConnection`: the organization's connection (state, Source Account, whether the
+  provider takes attachments), which opens a `ProviderSession`;
+- `ProviderSession`: read the chart, create a draft entry, find an entry by our reference,
+  attach a document; every failure is one of the neutral errors below, the only ones the
+  sync engine branches on;
+- a registry of dotted paths (`settings.ACCOUNTING_PROVIDERS`: key → class, loaded lazily, as
+  healthchecks loads its transports) and `settings.ACCOUNTING_CONNECTIONS`, the dotted path of
+  the function that finds an organization's connection. Both point into the integrations
+  app, which imports this module, never the reverse.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from types import TracebackType
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from accounting.journal import JournalEntryDraft
+    from accounting.models import Account
+    from sifi.models import Organization
+
+
+# --- the neutral errors -------------------------------------------------------------------------
+
+
+class ProviderError(Exception):
+    """Base of every error a provider raises to the ledger. `message` is safe to show a person
+    (never a key); `raw_body` keeps what the provider answered, for support."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, status_code: int | None = None, raw_body: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.raw_body = raw_body[:2000]
+
+
+class AuthRefused(ProviderError):
+    """The provider refused our credentials: the connection needs a person, pushes stop."""
+
+
+class Rejected(ProviderError):
+    """The provider refused the content, with its own message. Sending it again cannot help."""
+
+
+class Unavailable(ProviderError):
+    """Server error, timeout, dropped connection, unreadable answer. Retryable; for a write
+    the outcome is unknown (look the entry up before sending it again)."""
+
+    retryable = True
+
+
+class RateLimited(ProviderError):
+    """The provider asked us to wait `retry_after` seconds; the request was not processed."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float, raw_body: str = "") -> None:
+        super().__init__(message, status_code=429, raw_body=raw_body)
+        self.retry_after = retry_after
+
+
+class AttachmentsUnsupported(ProviderError):
+    """This company's books take no files through the API: receipts travel as links."""
+
+
+# --- what crosses the interface -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartAccount:
+    """One account of the provider's chart, in the ledger's words."""
+
+    external_id: int
+    code: str
+    name_en: str
+    name_ar: str
+    type: str
+    group_type: str
+    active: bool
+    receive_payments: bool
+    parent_external_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EntryRef:
+    """A journal entry in the provider's books: its id and the status the provider reports."""
+
+    id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """A document attached to an entry; `id` is None where the provider returns none."""
+
+    id: int | None
+
+
+class ProviderSession(Protocol):
+    """An open connection to one company's books. Use it as a context manager."""
+
+    def read_chart(self) -> list[ChartAccount]:
+        """The whole chart of accounts."""
+        ...
+
+    def create_draft_entry(self, draft: "JournalEntryDraft") -> EntryRef:
+        """Create the entry as a draft. Never re-sent after an unknown outcome: `Unavailable`
+        means "maybe created", and the caller looks it up before trying again."""
+        ...
+
+    def find_entry(self, *, reference: str, date: datetime.date) -> EntryRef | None:
+        """The entry that carries our `reference` on that date (the oldest if several)."""
+        ...
+
+    def attach_document(
+        self, entry_id: int, *, filename: str, content: bytes, content_type: str
+    ) -> AttachmentRef:
+        """Attach one file to an entry; `AttachmentsUnsupported` if the books take none."""
+        ...
+
+    def __enter__(self) -> "ProviderSession": ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
+class Provider:
+    """Base of every accounting system (like healthchecks' `Transport`): one subclass per
+    provider package, registered in `settings.ACCOUNTING_PROVIDERS` under its `key`."""
+
+    key: ClassVar[str]
+    name: ClassVar["StrOrPromise"]  # shown to people, in their language
+    description: ClassVar["StrOrPromise"] = ""
+
+    def open_session(self, credentials: dict[str, str]) -> ProviderSession:
+        raise NotImplementedError
+
+
+class BooksConnection(Protocol):
+    """An organization's connection to its accounting system, as the ledger needs it."""
+
+    @property
+    def provider(self) -> Provider: ...
+
+    @property
+    def is_connected(self) -> bool:
+        """Credentials are stored: sessions can be opened."""
+        ...
+
+    @property
+    def attention_reason(self) -> str:
+        """Why a person must act before anything is pushed ("" when nothing is wrong)."""
+        ...
+
+    @property
+    def source_account(self) -> "Account | None":
+        """The account that stands for the SiFi wallet: every entry's other side."""
+        ...
+
+    @property
+    def attachments_supported(self) -> bool | None:
+        """Whether the books take files through the API (None: not known yet)."""
+        ...
+
+    def remember_attachments_supported(self, supported: bool) -> None: ...
+
+    def needs_attention(self, reason: str) -> None:
+        """The provider refused us: show `reason` on the connection until a person acts."""
+        ...
+
+    def open_session(self) -> ProviderSession: ...
+
+
+# --- the registry -------------------------------------------------------------------------------
+
+
+def provider_keys() -> list[str]:
+    return list(settings.ACCOUNTING_PROVIDERS)
+
+
+@cache
+def _provider_class(dotted_path: str) -> type[Provider]:
+    provider_class = import_string(dotted_path)
+    if not (isinstance(provider_class, type) and issubclass(provider_class, Provider)):
+        raise TypeError(f"{dotted_path} is not a Provider")
+    return provider_class
+
+
+def provider_for(key: str) -> Provider:
+    """The registered provider `key` (KeyError if there is none)."""
+    return _provider_class(settings.ACCOUNTING_PROVIDERS[key])()
+
+
+def provider_names() -> str:
+    """The registered providers' names, for a sentence ("A", or "A or B")."""
+    names = [str(provider_for(key).name) for key in provider_keys()]
+    return " or ".join(names)
+
+
+def connection_for(organization: "Organization") -> BooksConnection | None:
+    """The organization's connection to its accounting system, if it has one."""
+    lookup: Callable[[Organization], BooksConnection | None] = import_string(
+        settings.ACCOUNTING_CONNECTIONS
+    )
+    return lookup(organization)

@@ -1,0 +1,73 @@
+"""An organization's Integration, as the ledger sees its books (`accounting.providers`).
+
+`settings.ACCOUNTING_CONNECTIONS` points at `connection_for`: the ledger finds an
+organization's connection through it without importing this app.
+"""
+
+from django.db.models import Case, IntegerField, Value, When
+
+from accounting.models import Account
+from accounting.providers import Provider, ProviderSession, provider_for
+from integrations.models import ConnectionStatus, Integration
+from integrations.services import mark_needs_attention
+from sifi.models import Organization
+
+
+class IntegrationBooks:
+    """The ledger's `BooksConnection`, backed by one Integration row."""
+
+    def __init__(self, integration: Integration) -> None:
+        self.integration = integration
+        self._provider = provider_for(integration.provider)
+
+    @property
+    def provider(self) -> Provider:
+        return self._provider
+
+    @property
+    def is_connected(self) -> bool:
+        integration = self.integration
+        return integration.status != ConnectionStatus.NOT_CONNECTED and bool(integration.api_key)
+
+    @property
+    def attention_reason(self) -> str:
+        if self.integration.status != ConnectionStatus.NEEDS_ATTENTION:
+            return ""
+        return self.integration.attention_reason or str(ConnectionStatus.NEEDS_ATTENTION.label)
+
+    @property
+    def source_account(self) -> Account | None:
+        return self.integration.source_account
+
+    @property
+    def attachments_supported(self) -> bool | None:
+        return self.integration.attachments_supported
+
+    def remember_attachments_supported(self, supported: bool) -> None:
+        Integration.objects.filter(pk=self.integration.pk).update(attachments_supported=supported)
+        self.integration.attachments_supported = supported
+
+    def needs_attention(self, reason: str) -> None:
+        mark_needs_attention(integration_id=self.integration.pk, reason=reason)
+
+    def open_session(self) -> ProviderSession:
+        return self._provider.open_session({"api_key": self.integration.api_key})
+
+
+def connection_for(organization: Organization) -> IntegrationBooks | None:
+    """The organization's connection: the connected one, else the last it had (a
+    disconnected connection keeps its configuration)."""
+    integration = (
+        Integration.objects.select_related("source_account")
+        .filter(organization=organization)
+        .order_by(
+            Case(
+                When(status=ConnectionStatus.NOT_CONNECTED, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            "-updated_at",
+        )
+        .first()
+    )
+    return IntegrationBooks(integration) if integration else None

@@ -1,0 +1,1 @@
+"""Accounting systems, one package each (see docs/ARCHITECTURE.md, "Adding a provider")."""

@@ -1,0 +1,80 @@
+"""Qoyod behind the ledger's provider interface (`accounting.providers`).
+
+The session wraps one `QoyodClient` (one API key, that tenant's shared rate limit) and speaks
+the ledger's shapes: the neutral chart, the neutral draft, entry references. Errors need no
+translation here: every Qoyod error already is one of the neutral errors (`errors.py`).
+"""
+
+import datetime
+from types import TracebackType
+
+from django.utils.translation import gettext_lazy as _
+
+from accounting import journal
+from accounting.providers import AttachmentRef, ChartAccount, EntryRef, Provider
+from integrations.providers.qoyod.client import QoyodClient
+from integrations.providers.qoyod.payloads import (
+    QoyodVendor,
+    chart_from,
+    qoyod_draft,
+)
+from integrations.providers.qoyod.ratelimit import limiter_for_api_key
+
+# Qoyod's bare public API creates entries without a status (posted, not draft).
+NO_DRAFT_STATUS = "Approved (no draft support)"
+
+
+def open_qoyod_client(*, api_key: str) -> QoyodClient:
+    """A client for one Qoyod tenant, sharing that tenant's rate limit with every worker."""
+    return QoyodClient(api_key, rate_limiter=limiter_for_api_key(api_key))
+
+
+class QoyodSession:
+    """An open connection to one Qoyod company, as the ledger's `ProviderSession`."""
+
+    def __init__(self, client: QoyodClient) -> None:
+        self.client = client
+
+    def __enter__(self) -> "QoyodSession":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.client.close()
+
+    def read_chart(self) -> list[ChartAccount]:
+        return chart_from(self.client.list_accounts())
+
+    def read_vendors(self) -> list[QoyodVendor]:
+        return self.client.list_vendors()
+
+    def create_draft_entry(self, draft: journal.JournalEntryDraft) -> EntryRef:
+        created = self.client.create_journal_entry(qoyod_draft(draft))
+        return EntryRef(id=created.id, status=created.status or NO_DRAFT_STATUS)
+
+    def find_entry(self, *, reference: str, date: datetime.date) -> EntryRef | None:
+        found = self.client.find_journal_entry(reference=reference, date=date)
+        if found is None:
+            return None
+        return EntryRef(id=found.id, status=found.status or NO_DRAFT_STATUS)
+
+    def attach_document(
+        self, entry_id: int, *, filename: str, content: bytes, content_type: str
+    ) -> AttachmentRef:
+        attached = self.client.attach_document(
+            entry_id, filename=filename, content=content, content_type=content_type
+        )
+        return AttachmentRef(id=attached.id)
+
+
+class QoyodProvider(Provider):
+    key = "qoyod"
+    name = _("Qoyod")
+    description = _("Saudi cloud accounting. Chart of accounts in, draft journal entries out.")
+
+    def open_session(self, credentials: dict[str, str]) -> QoyodSession:
+        return QoyodSession(open_qoyod_client(api_key=credentials["api_key"]))
