@@ -1,0 +1,88 @@
+"""How the provider contract suite drives each provider's sandbox.
+
+Every provider registered in settings.ACCOUNTING_PROVIDERS has a harness here: a way to open
+sessions against its sandbox over real HTTP (through the registry, as the product does), to
+inject faults, and to read back what the sandbox holds, in the ledger's words. A provider
+package adds its row to HARNESSES when it is registered; the suite fails for one without.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from accounting.providers import ProviderSession, provider_for
+
+FaultKind = Literal["server_error", "rate_limited", "stored_then_lost"]
+
+
+@dataclass(frozen=True)
+class HeldLine:
+    account: int
+    side: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class HeldEntry:
+    """A journal entry as the provider's sandbox holds it."""
+
+    id: int
+    reference: str
+    date: datetime.date
+    status: str
+    lines: tuple[HeldLine, ...]
+    attachments: int
+
+
+class QoyodHarness:
+    key = "qoyod"
+    expense_account = 1038  # 5201 · Marketing Expenses in the sandbox's demo chart
+    wallet_account = 1003  # 110101 · Al Rajhi Bank - SiFi Wallet
+    unknown_account = 424242
+    draft_status = "Draft"
+
+    def __init__(self, sandbox: Any) -> None:
+        self.sandbox = sandbox
+
+    def session(self, *, valid: bool = True) -> ProviderSession:
+        key = self.sandbox.demo_key if valid else "not-a-key-0000"
+        return provider_for(self.key).open_session({"api_key": key})
+
+    def fault(self, kind: FaultKind, *, on: Literal["create", "attach"], count: int = 1) -> None:
+        sandbox_kind = {
+            "server_error": "500",
+            "rate_limited": "429",
+            "stored_then_lost": "drop_after_commit",
+        }[kind]
+        path = "journal_entries$" if on == "create" else "attachments"
+        self.sandbox.inject({"kind": sandbox_kind, "path": path, "method": "POST", "count": count})
+
+    def without_attachments(self) -> None:
+        self.sandbox.configure(bare=True)
+
+    def revoke(self) -> None:
+        self.sandbox.revoke()
+
+    def held_entries(self) -> list[HeldEntry]:
+        held = []
+        for entry in self.sandbox.journal_entries():
+            lines = [
+                HeldLine(int(line["account_id"]), side, Decimal(str(line["amount"])))
+                for side, key in (("debit", "debit_amounts"), ("credit", "credit_amounts"))
+                for line in entry[key]
+            ]
+            held.append(
+                HeldEntry(
+                    id=int(entry["id"]),
+                    reference=entry["description"].split("]")[0].lstrip("["),
+                    date=datetime.date.fromisoformat(entry["date"]),
+                    status=entry.get("status", ""),
+                    lines=tuple(lines),
+                    attachments=len(entry.get("attachments", [])),
+                )
+            )
+        return held
+
+
+HARNESSES = {"qoyod": QoyodHarness}
