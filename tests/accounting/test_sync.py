@@ -20,6 +20,7 @@ from accounting.services.runs import retry_failed, start_sync_run
 from accounting.services.sync import pending_batches, push_batch
 from integrations.connections import connection_for
 from integrations.models import ConnectionStatus, Integration
+from integrations.services import disconnect_qoyod
 from sifi.models import AuditEvent, Role
 from tests.factories import api_client_for, make_account, make_org, make_transaction, make_user
 
@@ -229,6 +230,22 @@ def test_a_revoked_key_stops_the_run_and_the_rest_stay_verified(
     )
     integration = Integration.objects.get(organization=org)
     assert integration.status == ConnectionStatus.NEEDS_ATTENTION
+    assert qoyod_sandbox.journal_entries() == []
+
+
+def test_a_run_whose_connection_was_removed_stops_and_the_rest_stay_verified(
+    qoyod_sandbox, django_capture_on_commit_callbacks
+):
+    org, marketing = connected_org(qoyod_sandbox)
+    verified(org, marketing, 3)
+    with django_capture_on_commit_callbacks():
+        run = start_sync_run(organization=org, actor=None)
+    disconnect_qoyod(actor=None, organization=org)  # before any worker took a batch
+    assert drain(run).status == SyncRunStatus.STOPPED
+    assert run.error == "Stopped: Qoyod was disconnected. Reconnect Qoyod, then sync again."
+    assert (
+        Transaction.objects.filter(organization=org, status="verified", sync_run=None).count() == 3
+    )
     assert qoyod_sandbox.journal_entries() == []
 
 
