@@ -125,6 +125,21 @@ def test_resync_updates_renames_adds_new_and_deactivates_removed(admin_a, org_a)
     assert "1 removed" in integration.last_sync_message
 
 
+def test_synced_accounts_carry_the_providers_id_as_external_id_and_qoyod_id(admin_a, org_a):
+    """SPEC §8: every provider's accounts carry `external_id`; Qoyod's keep `qoyod_id`."""
+    connected_integration(org_a)
+    with respx.mock(base_url=QOYOD) as mock:
+        mock.get("/accounts").respond(200, json=accounts_body(small_chart()))
+        run_config_sync(job_id=start_config_sync(actor=admin_a, organization=org_a).pk)
+    rows = api_client_for(admin_a).get("/api/v1/integrations/qoyod/accounts/").json()["results"]
+    upstream = {row["code"]: int(row["id"]) for row in small_chart()}
+    assert {row["code"]: row["external_id"] for row in rows} == upstream
+    assert all(row["qoyod_id"] == row["external_id"] for row in rows)
+    assert set(Account.objects.filter(organization=org_a).values_list("provider", flat=True)) == {
+        "qoyod"
+    }
+
+
 def test_account_that_comes_back_upstream_is_active_again(admin_a, org_a):
     connected_integration(org_a)
     with respx.mock(base_url=QOYOD) as mock:
