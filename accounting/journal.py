@@ -73,32 +73,50 @@ class JournalEntryDraft:
 
 
 def describe(txn: Transaction) -> str:
-    """What a bookkeeper reads: type, merchant, employee, budget, description."""
+    """What a bookkeeper reads: type, merchant, employee, budget, the foreign amount of a
+    payment abroad ("USD 100.00"), description."""
+    foreign = (
+        f"{txn.original_currency} {txn.original_amount:.2f}"
+        if txn.original_amount is not None
+        else ""
+    )
     parts = [
         txn.get_type_display(),
         txn.merchant,
         txn.employee.name if txn.employee else "",
         txn.budget.name if txn.budget else "",
+        foreign,
         txn.description,
     ]
     return " · ".join(str(part) for part in parts if part)
 
 
 def journal_entry_for(
-    txn: Transaction, *, source_account: Account, receipt_links: Sequence[str] = ()
+    txn: Transaction,
+    *,
+    source_account: Account,
+    input_vat_account: Account | None = None,
+    receipt_links: Sequence[str] = (),
 ) -> JournalEntryDraft:
-    """Balanced lines: the assigned account against the Source Account, sides by direction
-    (SPEC §4). Receipt links ride on the assigned account's line."""
+    """Balanced lines, sides by direction (SPEC §4, §5).
+
+    A debit transaction of amount A with VAT V, when the organization reclaims VAT (an Input
+    VAT account is set): debit the assigned account A - V, debit Input VAT V, credit the
+    Source Account A. A credit transaction (refund, transfer in, cash in) mirrors it. Without
+    VAT, or without an Input VAT account (not VAT-registered: booked gross): the assigned
+    account against the Source Account, A each. Receipt links ride on the assigned line.
+    """
     assert txn.account is not None
     links = " ".join(receipt_links)
     memo = f"Receipts: {links}"[:250] if links else ""
-    assigned_side, source_side = (
-        (DEBIT, CREDIT) if txn.direction == Direction.DEBIT else (CREDIT, DEBIT)
-    )
-    lines = (
-        JournalLine(txn.account.external_id, assigned_side, txn.amount, memo),
-        JournalLine(source_account.external_id, source_side, txn.amount),
-    )
+    debit = txn.direction == Direction.DEBIT
+    assigned_side, source_side = (DEBIT, CREDIT) if debit else (CREDIT, DEBIT)
+    vat = txn.vat_amount if input_vat_account is not None and txn.vat_amount else Decimal("0.00")
+    lines = [JournalLine(txn.account.external_id, assigned_side, txn.amount - vat, memo)]
+    if vat:
+        assert input_vat_account is not None
+        lines.append(JournalLine(input_vat_account.external_id, assigned_side, vat))
+    lines.append(JournalLine(source_account.external_id, source_side, txn.amount))
     return JournalEntryDraft(
         reference=txn.reference,
         date=txn.transaction_date,
@@ -106,3 +124,11 @@ def journal_entry_for(
         currency=txn.currency,
         lines=tuple(sorted(lines, key=lambda line: line.side != DEBIT)),
     )
+
+
+def lines_snapshot(draft: JournalEntryDraft) -> list[dict[str, str | int]]:
+    """The draft's lines as stored with the transaction (what reconciliation compares)."""
+    return [
+        {"account": line.account, "side": line.side, "amount": f"{line.amount:.2f}"}
+        for line in draft.lines
+    ]

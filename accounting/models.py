@@ -37,6 +37,9 @@ class Account(models.Model):
     )
     receive_payments = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
+    # A heading has sub-accounts in the chart ("1 · Assets"): entries are booked on posting
+    # accounts only, so a heading cannot be assigned nor be the Source or Input VAT account.
+    is_heading = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -221,9 +224,14 @@ class Transaction(models.Model):
     reference = models.CharField(max_length=64)
     type = models.CharField(max_length=32, choices=TransactionType.choices)
     direction = models.CharField(max_length=8, choices=Direction.choices)
+    # What the wallet was charged, always in the organization's base currency (SPEC §2).
     amount = models.DecimalField(max_digits=18, decimal_places=2)
     currency = models.CharField(max_length=3)
     vat_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    # A card payment abroad: what the merchant charged, in its currency (shown, and written
+    # into the entry's description; never booked).
+    original_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    original_currency = models.CharField(max_length=3, blank=True)
     merchant = models.CharField(max_length=255, blank=True)
     description = models.TextField(blank=True)
     occurred_at = models.DateTimeField()
@@ -297,6 +305,9 @@ class Transaction(models.Model):
     # A correction that arrived after the transaction was taken by a run or synced: stored,
     # shown, never applied silently (it would need a new entry in the books).
     changed_after_sync = models.JSONField(null=True, blank=True)
+    # The lines we sent in the journal entry ([{"account", "side", "amount"}]): what
+    # reconciliation compares the provider's entry with.
+    journal_entry_lines = models.JSONField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -349,6 +360,16 @@ class Transaction(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="transaction_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(original_amount__isnull=True, original_currency="")
+                    | (
+                        models.Q(original_amount__gt=0)
+                        & models.Q(original_currency__regex=r"^[A-Z]{3}$")
+                    )
+                ),
+                name="transaction_original_amount_with_currency",
             ),
         ]
         indexes: ClassVar = [
@@ -460,6 +481,36 @@ class Document(models.Model):
         return self.filename
 
 
+class ReceiptLink(models.Model):
+    """A link to one receipt, written into journal entries of books that take no files.
+
+    The token is random (unguessable, not derived from any secret), so the link works for as
+    long as the books are kept; it stops working only when revoked (disconnect, or an admin).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="links")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=255, blank=True)
+    uses = models.PositiveIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            # At most one live link per document: an entry pushed again gets the same link.
+            models.UniqueConstraint(
+                fields=["document"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="receipt_link_one_live_per_document",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"link to {self.document_id}{' (revoked)' if self.revoked_at else ''}"
+
+
 # --- Sync runs --------------------------------------------------------------------------------
 
 
@@ -537,3 +588,86 @@ class SyncRunItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.transaction_id}: {self.outcome}"
+
+
+# --- Reconciliation ---------------------------------------------------------------------------
+
+
+class ReconciliationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class Reconciliation(models.Model):
+    """What the books hold now, compared with what we sent, for the synced transactions of a
+    date range (SPEC §5)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="reconciliations"
+    )
+    date_from = models.DateField()
+    date_to = models.DateField()
+    status = models.CharField(
+        max_length=16, choices=ReconciliationStatus.choices, default=ReconciliationStatus.QUEUED
+    )
+    trigger = models.CharField(max_length=16, default="manual")  # manual / nightly
+    checked = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    missing = models.PositiveIntegerField(default=0)
+    duplicated = models.PositiveIntegerField(default=0)
+    mismatched = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # A person has seen the findings (the banner goes away).
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(date_from__lte=models.F("date_to")),
+                name="reconciliation_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reconciliation #{self.pk} {self.date_from} to {self.date_to} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ReconciliationStatus.QUEUED, ReconciliationStatus.RUNNING)
+
+    @property
+    def problems(self) -> int:
+        return self.missing + self.duplicated + self.mismatched
+
+
+class ReconciliationProblem(models.TextChoices):
+    MISSING = "missing", _("Missing")
+    DUPLICATED = "duplicated", _("Duplicated")
+    MISMATCHED = "mismatched", _("Mismatched")
+
+
+class ReconciliationItem(models.Model):
+    """One finding: a synced transaction whose entry is gone, duplicated or different."""
+
+    reconciliation = models.ForeignKey(
+        Reconciliation, on_delete=models.CASCADE, related_name="items"
+    )
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="+")
+    problem = models.CharField(max_length=16, choices=ReconciliationProblem.choices)
+    journal_entry_ids = models.JSONField(default=list)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.transaction_id}: {self.problem}"

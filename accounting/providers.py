@@ -174,6 +174,11 @@ class BooksConnection(Protocol):
         ...
 
     @property
+    def input_vat_account(self) -> "Account | None":
+        """Where VAT goes as a line of its own; None: not VAT-registered, booked gross."""
+        ...
+
+    @property
     def attachments_supported(self) -> bool | None:
         """Whether the books take files through the API (None: not known yet)."""
         ...

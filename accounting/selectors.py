@@ -1,6 +1,6 @@
 """Reads of the chart of accounts and the ledger, always scoped to one organization."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import Http404
 
 from accounting.filters import tab_condition
@@ -25,10 +25,20 @@ def account_list(
     return accounts.order_by("code", "id")
 
 
+def posting_accounts(*, organization: Organization) -> QuerySet[Account]:
+    """Accounts entries can be booked on: active, not headings."""
+    return Account.objects.filter(organization=organization, active=True, is_heading=False)
+
+
 def source_account_choices(*, organization: Organization) -> QuerySet[Account]:
-    """Active accounts, those that can take payments (bank, cash) first: the likely wallet."""
-    return Account.objects.filter(organization=organization, active=True).order_by(
-        "-receive_payments", "code", "id"
+    """Posting accounts, those that can take payments (bank, cash) first: the likely wallet."""
+    return posting_accounts(organization=organization).order_by("-receive_payments", "code", "id")
+
+
+def input_vat_account_choices(*, organization: Organization) -> QuerySet[Account]:
+    """Posting accounts, tax accounts first: the likely Input VAT account."""
+    return posting_accounts(organization=organization).order_by(
+        Case(When(group_type__iexact="tax", then=Value(0)), default=Value(1)), "code", "id"
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounting.apis import ingestion, sync_runs, transactions, verification
+from accounting.apis import documents, ingestion, sync_runs, transactions, verification
 
 urlpatterns = [
     path(
@@ -48,6 +48,11 @@ urlpatterns = [
         "accounting/sync-runs/<int:run_id>/retry-failed/",
         sync_runs.SyncRunRetryFailedApi.as_view(),
         name="sync-run-retry-failed",
+    ),
+    path(
+        "accounting/documents/<int:document_id>/revoke-link/",
+        documents.ReceiptLinkRevokeApi.as_view(),
+        name="document-revoke-link",
     ),
     path("ledger/transactions/", ingestion.LedgerIngestApi.as_view(), name="ledger-ingest"),
 ]

@@ -18,7 +18,7 @@ from accounting.filters import FILTER_PARAMS, TransactionFilter
 from accounting.models import ASSIGNABLE_TABS, Document, SyncRun, Tab
 from accounting.selectors import (
     COUNT_CAP,
-    account_list,
+    posting_accounts,
     sync_run_get,
     tab_counts,
     transaction_audit,
@@ -84,9 +84,9 @@ class AccountingPage(RolePageMixin, TemplateView):
             page=page,
             filter_query=filter_query,
             matching_count=page.paginator.count,
-            accounts=account_list(organization=organization, active=True).exclude(
-                pk=source.pk if source else 0
-            ),
+            accounts=posting_accounts(organization=organization)
+            .exclude(pk=source.pk if source else 0)
+            .order_by("code", "id"),
             source_account=source,
             budgets=organization.budgets.all(),
             employees=organization.employees.all(),

@@ -75,6 +75,8 @@ class ConnectionOutputSerializer(serializers.Serializer):
     available_attributes = serializers.SerializerMethodField()
     source_account = serializers.IntegerField(source="source_account_id", allow_null=True)
     source_account_name = serializers.CharField(source="source_account", default=None)
+    input_vat_account = serializers.IntegerField(source="input_vat_account_id", allow_null=True)
+    input_vat_account_name = serializers.CharField(source="input_vat_account", default=None)
     auto_sync = serializers.BooleanField()
     last_sync_at = serializers.DateTimeField(allow_null=True)
     last_sync_status = serializers.CharField()
@@ -100,6 +102,11 @@ class QoyodConnectionApi(APIView):
 
     class ConfigureSerializer(serializers.Serializer):
         source_account = serializers.IntegerField(required=False, allow_null=True)
+        input_vat_account = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            help_text="Where VAT goes as a line of its own; null: not VAT-registered (gross).",
+        )
         auto_sync = serializers.BooleanField(required=False)
 
     @extend_schema(responses=ConnectionOutputSerializer)
@@ -114,6 +121,8 @@ class QoyodConnectionApi(APIView):
         changes = {}
         if "source_account" in payload.validated_data:
             changes["source_account_id"] = payload.validated_data["source_account"]
+        if "input_vat_account" in payload.validated_data:
+            changes["input_vat_account_id"] = payload.validated_data["input_vat_account"]
         if "auto_sync" in payload.validated_data:
             changes["auto_sync"] = payload.validated_data["auto_sync"]
         integration = configure_qoyod(

@@ -127,16 +127,25 @@ def run_config_sync(*, job_id: int) -> Job | None:
 
 
 def _after_accounts_removed(*, integration: Integration, summary: ChartSyncSummary) -> None:
-    """A source account gone upstream puts the connection in "needs attention"."""
-    if integration.source_account_id not in summary.deactivated_ids:
-        return
-    source = Account.objects.get(pk=integration.source_account_id)
+    """A Source or Input VAT account gone upstream (or now a heading) puts the connection in
+    "needs attention": nothing is pushed against an account that cannot take entries."""
+    unusable = {*summary.deactivated_ids, *summary.new_heading_ids}
     name = IntegrationBooks(integration).provider.name
-    reason = (
-        f"The source account {source} is no longer active in {name}. "
-        f"Pick another source account in the {name} configuration."
-    )
-    mark_needs_attention(integration_id=integration.pk, reason=reason)
+    for role, account_id in (
+        ("source account", integration.source_account_id),
+        ("Input VAT account", integration.input_vat_account_id),
+    ):
+        if account_id not in unusable:
+            continue
+        account = Account.objects.get(pk=account_id)
+        state = (
+            f"is no longer active in {name}"
+            if account_id in summary.deactivated_ids
+            else f"is now a heading in {name} (it has sub-accounts)"
+        )
+        reason = f"The {role} {account} {state}. Pick another {role} in the {name} configuration."
+        mark_needs_attention(integration_id=integration.pk, reason=reason)
+        return
 
 
 def sync_vendors(

@@ -40,6 +40,10 @@ class IntegrationBooks:
         return self.integration.source_account
 
     @property
+    def input_vat_account(self) -> Account | None:
+        return self.integration.input_vat_account
+
+    @property
     def attachments_supported(self) -> bool | None:
         return self.integration.attachments_supported
 
@@ -58,7 +62,7 @@ def connection_for(organization: Organization) -> IntegrationBooks | None:
     """The organization's connection: the connected one, else the last it had (a
     disconnected connection keeps its configuration)."""
     integration = (
-        Integration.objects.select_related("source_account")
+        Integration.objects.select_related("source_account", "input_vat_account")
         .filter(organization=organization)
         .order_by(
             Case(

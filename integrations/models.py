@@ -52,6 +52,11 @@ class Integration(models.Model):
     source_account = models.ForeignKey(
         "accounting.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Where the VAT of each transaction goes, as a line of its own; empty: the organization is
+    # not VAT-registered and amounts are booked gross (SPEC §3.5).
+    input_vat_account = models.ForeignKey(
+        "accounting.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     auto_sync = models.BooleanField(default=False)
     # Whether this Qoyod company accepts attachments through the API (None: not known yet).
     attachments_supported = models.BooleanField(null=True, blank=True)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting.models import Account
+from accounting.services.receipts import revoke_receipt_links
 from integrations.models import (
     MANDATORY_ATTRIBUTES,
     OPTIONAL_ATTRIBUTES,
@@ -57,6 +58,7 @@ def _snapshot(integration: Integration) -> dict[str, Any]:
         "api_key_hint": integration.api_key_hint,
         "attributes": list(integration.attributes),
         "source_account": integration.source_account_id,
+        "input_vat_account": integration.input_vat_account_id,
         "auto_sync": integration.auto_sync,
     }
 
@@ -156,40 +158,74 @@ def connect_qoyod(*, actor: Any, organization: Organization, api_key: str) -> Co
 _UNSET: Any = object()
 
 
+def _posting_account(*, organization: Organization, account_id: int, field: str) -> Account:
+    """An active posting account of the organization's synced chart, or a 400 on `field`."""
+    account = Account.objects.filter(organization=organization, pk=account_id).first()
+    if account is None:
+        raise ValidationError({field: [_("Pick an account from your synced Qoyod chart.")]})
+    if not account.active:
+        raise ValidationError(
+            {field: [_("Account %(account)s is inactive in Qoyod.") % {"account": account}]}
+        )
+    if account.is_heading:
+        raise ValidationError(
+            {
+                field: [
+                    _(
+                        "Account %(account)s is a heading (it has sub-accounts); pick one of "
+                        "its sub-accounts."
+                    )
+                    % {"account": account}
+                ]
+            }
+        )
+    return account
+
+
 @transaction.atomic
 def configure_qoyod(
     *,
     actor: Any,
     organization: Organization,
     source_account_id: int | None = _UNSET,
+    input_vat_account_id: int | None = _UNSET,
     auto_sync: bool = _UNSET,
 ) -> Integration:
-    """Set the Source Account and/or Auto Sync. The source account must be an active account
-    of this organization's synced chart."""
+    """Set the Source Account, the Input VAT account and/or Auto Sync. Both accounts must be
+    active posting accounts of this organization's synced chart, and not the same account."""
     integration = _integration_for_update(organization=organization)
     if integration.status == ConnectionStatus.NOT_CONNECTED:
         raise Conflict(_("Connect Qoyod before configuring it."), code="not_connected")
     before = _snapshot(integration)
     if source_account_id is not _UNSET:
-        if source_account_id is None:
-            integration.source_account = None
-        else:
-            account = Account.objects.filter(
-                organization=organization, pk=source_account_id
-            ).first()
-            if account is None:
-                raise ValidationError(
-                    {"source_account": [_("Pick an account from your synced Qoyod chart.")]}
-                )
-            if not account.active:
-                raise ValidationError(
-                    {
-                        "source_account": [
-                            _("Account %(account)s is inactive in Qoyod.") % {"account": account}
-                        ]
-                    }
-                )
-            integration.source_account = account
+        integration.source_account = (
+            None
+            if source_account_id is None
+            else _posting_account(
+                organization=organization, account_id=source_account_id, field="source_account"
+            )
+        )
+    if input_vat_account_id is not _UNSET:
+        integration.input_vat_account = (
+            None
+            if input_vat_account_id is None
+            else _posting_account(
+                organization=organization,
+                account_id=input_vat_account_id,
+                field="input_vat_account",
+            )
+        )
+    if (
+        integration.input_vat_account_id is not None
+        and integration.input_vat_account_id == integration.source_account_id
+    ):
+        raise ValidationError(
+            {
+                "input_vat_account": [
+                    _("The Input VAT account cannot be the Source Account (the wallet).")
+                ]
+            }
+        )
     if auto_sync is not _UNSET:
         integration.auto_sync = bool(auto_sync)
     integration.save()
@@ -219,6 +255,8 @@ def disconnect_qoyod(*, actor: Any, organization: Organization) -> Integration:
     integration.consented_by = None
     integration.auto_sync = False
     integration.save()
+    # Receipt links written into the books stop working with the connection.
+    revoke_receipt_links(organization=organization, actor=actor, reason="Qoyod was disconnected.")
     record_audit(
         organization=organization,
         actor=actor,

@@ -14,7 +14,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from accounting.selectors import account_list, source_account_choices
+from accounting.selectors import (
+    account_list,
+    input_vat_account_choices,
+    source_account_choices,
+)
 from integrations.jobs import start_config_sync
 from integrations.models import MANDATORY_ATTRIBUTES, OPTIONAL_ATTRIBUTES, QOYOD_SCOPES
 from integrations.selectors import (
@@ -86,6 +90,7 @@ class QoyodPage(RolePageMixin, View):
             "account_count": accounts.count(),
             "active_account_count": accounts.filter(active=True).count(),
             "source_choices": source_account_choices(organization=organization),
+            "input_vat_choices": input_vat_account_choices(organization=organization),
         }
         return render(request, "settings/qoyod.html", context)
 
@@ -149,13 +154,17 @@ class QoyodSyncAction(QoyodAction):
 
 class QoyodConfigureAction(QoyodAction):
     def act(self, request: HttpRequest, organization: Any) -> HttpResponse | None:
-        raw_source = request.POST.get("source_account", "")
-        if raw_source and not raw_source.isdigit():
-            raise ValidationError({"source_account": [_("Pick an account from the list.")]})
+        chosen: dict[str, int | None] = {}
+        for field in ("source_account", "input_vat_account"):
+            raw = request.POST.get(field, "")
+            if raw and not raw.isdigit():
+                raise ValidationError({field: [_("Pick an account from the list.")]})
+            chosen[field] = int(raw) if raw else None
         configure_qoyod(
             actor=request.user,
             organization=organization,
-            source_account_id=int(raw_source) if raw_source else None,
+            source_account_id=chosen["source_account"],
+            input_vat_account_id=chosen["input_vat_account"],
             auto_sync=request.POST.get("auto_sync") == "on",
         )
         messages.success(request, _("Configuration saved."))

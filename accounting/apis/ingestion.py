@@ -11,7 +11,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounting.models import Document, TransactionType, direction_of
-from accounting.services.ingestion import IncomingDocument, IncomingTransaction, ingest_transactions
+from accounting.services.ingestion import (
+    IncomingDocument,
+    IncomingTransaction,
+    ingest_transactions,
+    wallet_currency_error,
+)
+from sifi.models import Organization
 from sifi.permissions import IsServiceToken
 from sifi.tenancy import current_organization
 
@@ -67,6 +73,20 @@ class IngestItemSerializer(serializers.Serializer):
     vat_amount = serializers.DecimalField(
         max_digits=18, decimal_places=2, required=False, allow_null=True
     )
+    original_amount = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="A payment abroad: what the merchant charged, in original_currency.",
+    )
+    original_currency = serializers.RegexField(
+        r"^[A-Z]{3}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "ISO 4217 code"},
+    )
     occurred_at = serializers.DateTimeField()
     merchant = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -85,6 +105,21 @@ class IngestItemSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"vat_amount": "VAT must be at least 0 and less than the amount."}
             )
+        organization = self.context.get("organization")
+        if organization is not None:
+            wrong_currency = wallet_currency_error(organization, attrs["currency"])
+            if wrong_currency:
+                raise serializers.ValidationError({"currency": wrong_currency})
+        original_amount = attrs.get("original_amount")
+        if (original_amount is None) != (not attrs["original_currency"]):
+            field = "original_currency" if original_amount is not None else "original_amount"
+            raise serializers.ValidationError(
+                {field: "Send original_amount and original_currency together, or neither."}
+            )
+        if original_amount is not None and original_amount <= 0:
+            raise serializers.ValidationError(
+                {"original_amount": "The original amount must be more than 0."}
+            )
         expected = direction_of(attrs["type"])
         if attrs.get("direction") and attrs["direction"] != expected:
             raise serializers.ValidationError(
@@ -102,6 +137,8 @@ class IngestItemSerializer(serializers.Serializer):
             currency=attrs["currency"],
             occurred_at=attrs["occurred_at"],
             vat_amount=attrs.get("vat_amount"),
+            original_amount=attrs.get("original_amount"),
+            original_currency=attrs["original_currency"],
             merchant=attrs["merchant"],
             description=attrs["description"],
             employee_reference=employee.get("reference", ""),
@@ -136,7 +173,8 @@ class LedgerIngestApi(APIView):
             raise serializers.ValidationError(
                 {"detail": f"At most {MAX_BATCH} transactions per batch."}
             )
-        errors, incoming = self._validate(items)
+        organization = current_organization(request)
+        errors, incoming = self._validate(items, organization)
         if errors:
             return Response(
                 {
@@ -146,18 +184,18 @@ class LedgerIngestApi(APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        result = ingest_transactions(
-            organization=current_organization(request), items=incoming, actor=request.user
-        )
+        result = ingest_transactions(organization=organization, items=incoming, actor=request.user)
         return Response(self.OutputSerializer(result).data)
 
     @staticmethod
-    def _validate(items: list[Any]) -> tuple[list[dict[str, Any]], list[IncomingTransaction]]:
+    def _validate(
+        items: list[Any], organization: Organization
+    ) -> tuple[list[dict[str, Any]], list[IncomingTransaction]]:
         errors: list[dict[str, Any]] = []
         incoming: list[IncomingTransaction] = []
         seen: set[str] = set()
         for index, raw in enumerate(items):
-            item = IngestItemSerializer(data=raw)
+            item = IngestItemSerializer(data=raw, context={"organization": organization})
             reference = raw.get("reference") if isinstance(raw, dict) else None
             if not item.is_valid():
                 errors.append({"index": index, "reference": reference, "errors": item.errors})

@@ -49,6 +49,8 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
             "amount",
             "currency",
             "vat_amount",
+            "original_amount",
+            "original_currency",
             "occurred_at",
             "transaction_date",
             "merchant",

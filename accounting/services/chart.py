@@ -25,6 +25,7 @@ class ChartSyncSummary:
     deactivated: int = 0
     unverified: int = 0
     deactivated_ids: list[int] = field(default_factory=list)
+    new_heading_ids: list[int] = field(default_factory=list)
 
 
 def sync_chart(
@@ -77,6 +78,17 @@ def sync_chart(
         parent_of={account.external_id: account.parent_external_id for account in accounts},
     )
 
+    summary.new_heading_ids = _mark_headings(organization_id=organization.pk, provider=provider.key)
+    if summary.new_heading_ids:
+        with transaction.atomic():
+            summary.unverified += unverify_on_inactive_accounts(
+                organization=organization,
+                account_ids=summary.new_heading_ids,
+                reason=f"is now a heading in {provider.name}'s chart (it has sub-accounts); "
+                "assign one of its sub-accounts.",
+                code="account_heading",
+            )
+
     pk_by_external_id = dict(chart.values_list("external_id", "pk"))
     upstream_active = {row.external_id for row in rows if row.active}
     summary.deactivated_ids = [
@@ -88,7 +100,7 @@ def sync_chart(
     if summary.deactivated_ids:
         with transaction.atomic():
             Account.objects.filter(pk__in=summary.deactivated_ids).update(active=False)
-            summary.unverified = unverify_on_inactive_accounts(
+            summary.unverified += unverify_on_inactive_accounts(
                 organization=organization,
                 account_ids=summary.deactivated_ids,
                 reason=f"was removed from {provider.name}'s chart of accounts; "
@@ -124,3 +136,26 @@ def _set_parents(*, organization_id: int, provider: str, parent_of: dict[int, in
                 provider,
             ],
         )
+
+
+def _mark_headings(*, organization_id: int, provider: str) -> list[int]:
+    """An account with sub-accounts is a heading; set the flag where it changed, in one
+    statement. Returns the accounts that just became headings."""
+    table = Account._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} AS account
+               SET is_heading = heading.value
+              FROM (SELECT candidate.id,
+                           EXISTS (SELECT 1 FROM {table} AS child
+                                    WHERE child.parent_id = candidate.id) AS value
+                      FROM {table} AS candidate
+                     WHERE candidate.organization_id = %s AND candidate.provider = %s
+                   ) AS heading
+             WHERE account.id = heading.id AND account.is_heading <> heading.value
+            RETURNING account.id, account.is_heading
+            """,  # noqa: S608 (the table name is ours; values are parameters)
+            [organization_id, provider],
+        )
+        return [pk for pk, is_heading in cursor.fetchall() if is_heading]

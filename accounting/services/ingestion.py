@@ -34,6 +34,8 @@ COMPARED_FIELDS = (
     "amount",
     "currency",
     "vat_amount",
+    "original_amount",
+    "original_currency",
     "merchant",
     "description",
     "occurred_at",
@@ -41,6 +43,19 @@ COMPARED_FIELDS = (
     "budget_id",
     "card_id",
 )
+
+
+def wallet_currency_error(organization: Organization, currency: str) -> str | None:
+    """`amount` is what the wallet was charged, always in the organization's base currency
+    (SPEC §2): anything else would be booked as if it were that currency."""
+    if currency == organization.base_currency:
+        return None
+    base = organization.base_currency
+    return (
+        f"The wallet is charged in {base}: send amount and currency in {base} (what the wallet "
+        f"paid), and the merchant's amount as original_amount with original_currency "
+        f"{currency}."
+    )
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,8 @@ class IncomingTransaction:
     currency: str
     occurred_at: datetime.datetime
     vat_amount: Decimal | None = None
+    original_amount: Decimal | None = None
+    original_currency: str = ""
     merchant: str = ""
     description: str = ""
     employee_reference: str = ""
@@ -150,6 +167,8 @@ def _values(
         "amount": item.amount,
         "currency": item.currency,
         "vat_amount": item.vat_amount,
+        "original_amount": item.original_amount,
+        "original_currency": item.original_currency,
         "merchant": item.merchant,
         "description": item.description,
         "occurred_at": occurred_at,

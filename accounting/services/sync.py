@@ -21,14 +21,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import connection, transaction
 from django.db.models import Count, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounting.journal import journal_entry_for
+from accounting.journal import JournalEntryDraft, journal_entry_for, lines_snapshot
 from accounting.models import (
     Account,
     Document,
@@ -51,6 +49,7 @@ from accounting.providers import (
     connection_for,
     provider_names,
 )
+from accounting.services.receipts import link_for
 from sifi.exceptions import Conflict
 from sifi.models import Organization
 from sifi.services import record_audit
@@ -59,7 +58,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 25
 MAX_ATTEMPTS = 3  # per transaction and run, for retryable errors (5xx, timeouts, drops)
-RECEIPT_LINK_MAX_AGE = timedelta(days=90)
 _ADVISORY_NAMESPACE = 7_001  # first key of our advisory locks: "journal entry push"
 
 
@@ -112,12 +110,6 @@ def mark_running(run_id: int) -> SyncRun:
 
 
 # --- pushing -----------------------------------------------------------------------------------
-
-
-def receipt_link(document: Document) -> str:
-    token = signing.TimestampSigner(salt="receipt").sign(str(document.pk))
-    path = reverse("receipt-link", kwargs={"token": token})
-    return settings.PUBLIC_BASE_URL.rstrip("/") + path
 
 
 @contextmanager
@@ -185,7 +177,7 @@ def push_transaction(
         SyncRunItem.objects.filter(pk=item.pk).update(attempts=attempt)
         try:
             if txn.journal_entry_id is None:
-                _create_entry_once(txn, source, session)
+                _create_entry_once(txn, source, session, books.input_vat_account)
             _attach_documents(txn, books, session)
         except AuthRefused as exc:
             books.needs_attention(exc.message)
@@ -212,15 +204,22 @@ def push_transaction(
     )
 
 
-def _create_entry_once(txn: Transaction, source: Account, session: ProviderSession) -> None:
+def _create_entry_once(
+    txn: Transaction,
+    source: Account,
+    session: ProviderSession,
+    input_vat: Account | None = None,
+) -> None:
+    links = [link_for(document) for document in txn.documents.all()]
+    draft = journal_entry_for(
+        txn, source_account=source, input_vat_account=input_vat, receipt_links=links
+    )
     if txn.push_started_at is not None:
         # An earlier attempt may have reached the books: look before creating.
         found = session.find_entry(reference=txn.reference, date=txn.transaction_date)
         if found is not None:
-            _record_entry(txn, entry_id=found.id, status=found.status, adopted=True)
+            _record_entry(txn, draft, entry_id=found.id, status=found.status, adopted=True)
             return
-    links = [receipt_link(document) for document in txn.documents.all()]
-    draft = journal_entry_for(txn, source_account=source, receipt_links=links)
     Transaction.objects.filter(pk=txn.pk).update(push_started_at=timezone.now())
     txn.push_started_at = timezone.now()
     try:
@@ -230,12 +229,16 @@ def _create_entry_once(txn: Transaction, source: Account, session: ProviderSessi
         Transaction.objects.filter(pk=txn.pk).update(push_started_at=None)
         txn.push_started_at = None
         raise
-    _record_entry(txn, entry_id=created.id, status=created.status, adopted=False)
+    _record_entry(txn, draft, entry_id=created.id, status=created.status, adopted=False)
 
 
-def _record_entry(txn: Transaction, *, entry_id: int, status: str, adopted: bool) -> None:
+def _record_entry(
+    txn: Transaction, draft: JournalEntryDraft, *, entry_id: int, status: str, adopted: bool
+) -> None:
     Transaction.objects.filter(pk=txn.pk).update(
-        journal_entry_id=entry_id, journal_entry_status=status
+        journal_entry_id=entry_id,
+        journal_entry_status=status,
+        journal_entry_lines=lines_snapshot(draft),
     )
     txn.journal_entry_id = entry_id
     txn.journal_entry_status = status

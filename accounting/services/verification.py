@@ -91,6 +91,18 @@ def _assignable_account(*, organization: Organization, account_id: Any, source: 
                 ]
             }
         )
+    if account.is_heading:
+        raise ValidationError(
+            {
+                "account": [
+                    _(
+                        "Account %(account)s is a heading (it has sub-accounts); entries are "
+                        "booked on one of its sub-accounts."
+                    )
+                    % {"account": account}
+                ]
+            }
+        )
     if account.pk == source.pk:
         raise ValidationError(
             {
@@ -323,10 +335,15 @@ def bulk_assign(
 
 @transaction.atomic
 def unverify_on_inactive_accounts(
-    *, organization: Organization, account_ids: list[int], reason: str
+    *,
+    organization: Organization,
+    account_ids: list[int],
+    reason: str,
+    code: str = "account_inactive",
 ) -> int:
-    """Verified or failed (not yet synced) transactions on accounts gone from the provider's
-    chart go back to unverified with a visible reason. Returns how many."""
+    """Verified or failed (not yet synced) transactions on accounts that can no longer take
+    entries (gone from the provider's chart, or now a heading) go back to unverified with a
+    visible reason. Returns how many."""
     affected = list(
         Transaction.objects.select_for_update(of=("self",))
         .select_related("account")
@@ -344,7 +361,7 @@ def unverify_on_inactive_accounts(
         txn.status = TransactionStatus.UNVERIFIED
         txn.verified_by = None
         txn.verified_at = None
-        txn.error_code = "account_inactive"
+        txn.error_code = code
         record_audit(
             organization=organization,
             actor=None,

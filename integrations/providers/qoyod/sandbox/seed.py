@@ -78,8 +78,10 @@ def demo_chart() -> list[dict[str, Any]]:
     """About 300 accounts with deterministic ids (stable across restarts)."""
     rows = [_row(1000 + i, *entry) for i, entry in enumerate(_BASE_CHART)]
     next_id = 2000
+    # Operating, admin and financing expenses are split by department (so 5101 is a heading
+    # with 510101… under it); selling and marketing (52xx) are posted as they are, per budget.
     for code, name_en, name_ar, kind, group, _pays in _BASE_CHART:
-        if len(code) != 4 or not code.startswith("5"):
+        if len(code) != 4 or not code.startswith("5") or code.startswith("52"):
             continue
         for index, (dept_en, dept_ar) in enumerate(_DEPARTMENTS, start=1):
             rows.append(
