@@ -47,6 +47,16 @@ TYPE_WEIGHTS = [
 RIYADH = ZoneInfo("Asia/Riyadh")
 
 
+# Purchases on a tax invoice carry Saudi VAT (15 %, inside the amount); transfers and cash
+# movements do not.
+VAT_ABLE_TYPES = ("card_expense", "card_refund", "reimbursement")
+
+
+def saudi_vat(amount: Decimal) -> Decimal:
+    """The VAT inside a VAT-inclusive amount, as Saudi receipts show it (to the halala)."""
+    return (amount * Decimal("0.15") / Decimal("1.15")).quantize(Decimal("0.01"))
+
+
 def receipt_pdf(reference: str, merchant: str, amount: Decimal) -> bytes:
     """A one-page PDF receipt (ASCII text; real PDF structure so viewers open it)."""
     text = f"SiFi receipt {reference} - {amount} SAR".replace("(", "").replace(")", "")
@@ -130,9 +140,12 @@ def demo_transactions(count: int, *, end: datetime.date) -> Iterator[IncomingTra
             amount=amount,
             currency="SAR",
             occurred_at=occurred_at,
-            vat_amount=(amount * Decimal("0.15") / Decimal("1.15")).quantize(Decimal("0.01"))
-            if kind == "card_expense"
+            vat_amount=saudi_vat(amount) if kind in VAT_ABLE_TYPES else None,
+            # Every 25th card payment was made abroad, in US dollars (3.75 SAR each).
+            original_amount=(amount / Decimal("3.75")).quantize(Decimal("0.01"))
+            if kind == "card_expense" and index % 25 == 0
             else None,
+            original_currency="USD" if kind == "card_expense" and index % 25 == 0 else "",
             merchant=merchant,
             description=descriptions.get(kind, ""),
             employee_reference=employee_ref,

@@ -124,3 +124,25 @@ def test_seed_demo_builds_a_realistic_ledger_once():
     assert demo.filter(merchant__regex=r"[\u0600-\u06FF]").exists()  # Arabic merchants
     assert {d.content_type for d in Document.objects.all()} == {"application/pdf", "image/png"}
     assert Document.objects.first().file.read(4) in (b"%PDF", b"\x89PNG")
+
+
+@pytest.mark.django_db
+def test_seed_demo_books_vat_like_a_saudi_company_and_connects_with_input_vat(qoyod_sandbox):
+    from accounting.demo import saudi_vat
+    from accounting.models import Transaction
+    from integrations.models import Integration
+
+    call_command("seed_demo", "--transactions", "200", "--connect-qoyod")
+    demo = Organization.objects.get(name="Demo Trading Co.")
+    integration = Integration.objects.get(organization=demo)
+    assert integration.source_account.code == "110101"
+    assert (integration.input_vat_account.code, integration.input_vat_account.name_en) == (
+        "1104",
+        "Input VAT",
+    )
+    ledger = Transaction.objects.filter(organization=demo)
+    for txn in ledger.filter(type__in=["card_expense", "card_refund", "reimbursement"]):
+        assert txn.vat_amount == saudi_vat(txn.amount)
+    assert not ledger.filter(type__in=["transfer_out", "cash_in"], vat_amount__isnull=False)
+    abroad = ledger.filter(original_currency="USD")
+    assert abroad.exists() and all(t.currency == "SAR" for t in abroad)

@@ -114,5 +114,13 @@ class Command(BaseCommand):
                 break
             time.sleep(0.5)
         wallet = Account.objects.get(organization=organization, code="110101")
-        configure_qoyod(actor=admin, organization=organization, source_account_id=wallet.pk)
-        self.stdout.write(f"Connected to the Qoyod sandbox; source account: {wallet}.")
+        input_vat = Account.objects.get(organization=organization, code="1104")
+        configure_qoyod(
+            actor=admin,
+            organization=organization,
+            source_account_id=wallet.pk,
+            input_vat_account_id=input_vat.pk,
+        )
+        self.stdout.write(
+            f"Connected to the Qoyod sandbox; source account: {wallet}; input VAT: {input_vat}."
+        )
