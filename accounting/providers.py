@@ -15,6 +15,7 @@ The ledger names no accounting system. It speaks to an organization's books thro
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, Protocol
@@ -102,6 +103,30 @@ class EntryRef:
 
 
 @dataclass(frozen=True)
+class HeldLine:
+    """One line of an entry as the books hold it."""
+
+    account: int
+    side: str  # "debit" / "credit"
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class HeldEntry:
+    """A journal entry as the books hold it now: what reconciliation compares."""
+
+    id: int
+    reference: str  # ours, where the provider keeps it ("" if the entry is not ours)
+    date: datetime.date | None
+    status: str
+    lines: tuple[HeldLine, ...]
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((line.amount for line in self.lines if line.side == "debit"), Decimal("0"))
+
+
+@dataclass(frozen=True)
 class AttachmentRef:
     """A document attached to an entry; `id` is None where the provider returns none."""
 
@@ -128,6 +153,14 @@ class ProviderSession(Protocol):
         self, entry_id: int, *, filename: str, content: bytes, content_type: str
     ) -> AttachmentRef:
         """Attach one file to an entry; `AttachmentsUnsupported` if the books take none."""
+        ...
+
+    def list_entries(self, *, date_from: datetime.date, date_to: datetime.date) -> list[HeldEntry]:
+        """Every entry dated in the range, as the books hold it now (all pages)."""
+        ...
+
+    def get_entry(self, entry_id: int) -> HeldEntry | None:
+        """One entry by the provider's id; None if the books no longer have it."""
         ...
 
     def __enter__(self) -> "ProviderSession": ...

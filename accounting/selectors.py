@@ -4,7 +4,14 @@ from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import Http404
 
 from accounting.filters import tab_condition
-from accounting.models import Account, SyncRun, Tab, Transaction
+from accounting.models import (
+    Account,
+    Reconciliation,
+    ReconciliationStatus,
+    SyncRun,
+    Tab,
+    Transaction,
+)
 from sifi.models import AuditEvent, Organization
 
 
@@ -100,3 +107,28 @@ def sync_run_get(*, organization: Organization, run_id: int) -> SyncRun:
         return sync_run_list(organization=organization).get(pk=run_id)
     except SyncRun.DoesNotExist:
         raise Http404("No such sync run.") from None
+
+
+def reconciliation_list(*, organization: Organization) -> QuerySet[Reconciliation]:
+    return Reconciliation.objects.filter(organization=organization)
+
+
+def reconciliation_get(*, organization: Organization, reconciliation_id: int) -> Reconciliation:
+    try:
+        return reconciliation_list(organization=organization).get(pk=reconciliation_id)
+    except Reconciliation.DoesNotExist:
+        raise Http404("No such reconciliation.") from None
+
+
+def reconciliation_findings(*, organization: Organization) -> Reconciliation | None:
+    """The latest finished reconciliation, if it found problems nobody has dismissed yet (the
+    banner on the Accounting page)."""
+    latest = (
+        reconciliation_list(organization=organization)
+        .filter(status=ReconciliationStatus.SUCCEEDED)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    if latest is None or latest.acknowledged_at is not None or not latest.problems:
+        return None
+    return latest

@@ -4,7 +4,7 @@ from celery import group, shared_task
 from django.utils import timezone
 
 from accounting.models import SyncRun
-from accounting.services import sync
+from accounting.services import reconciliation, sync
 
 
 @shared_task(acks_late=True)
@@ -34,3 +34,10 @@ def reap_stalled_sync_runs() -> list[int]:
     for run_id in runs:
         dispatch_sync_run.delay(run_id)
     return runs
+
+
+@shared_task(acks_late=True)
+def reconcile(reconciliation_id: int) -> str:
+    """Compare a range's synced transactions with the books. Safe to deliver twice."""
+    done = reconciliation.run_reconciliation(reconciliation_id=reconciliation_id)
+    return done.status if done else "already-taken"

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from accounting.apis import documents, ingestion, sync_runs, transactions, verification
+from accounting.apis import (
+    documents,
+    ingestion,
+    reconciliations,
+    sync_runs,
+    transactions,
+    verification,
+)
 
 urlpatterns = [
     path(
@@ -53,6 +60,16 @@ urlpatterns = [
         "accounting/documents/<int:document_id>/revoke-link/",
         documents.ReceiptLinkRevokeApi.as_view(),
         name="document-revoke-link",
+    ),
+    path(
+        "accounting/reconciliations/",
+        reconciliations.ReconciliationListApi.as_view(),
+        name="reconciliation-list",
+    ),
+    path(
+        "accounting/reconciliations/<int:reconciliation_id>/",
+        reconciliations.ReconciliationDetailApi.as_view(),
+        name="reconciliation-detail",
     ),
     path("ledger/transactions/", ingestion.LedgerIngestApi.as_view(), name="ledger-ingest"),
 ]

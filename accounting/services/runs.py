@@ -1,17 +1,22 @@
-"""Starting sync runs: take verified transactions into a run and hand it to the workers.
+"""Starting background runs of the ledger: sync runs (take verified transactions and hand
+them to the workers) and reconciliations.
 
 Separate from the engine (`sync`) because it queues work: this module imports the tasks, the
 tasks import the engine, and nothing imports back.
 """
 
+import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting import tasks
 from accounting.models import (
+    Reconciliation,
+    ReconciliationStatus,
     SyncRun,
     SyncRunItem,
     SyncRunItemOutcome,
@@ -93,3 +98,50 @@ def retry_failed(*, organization: Organization, actor: Any, run_id: int) -> Sync
                 _("This run has no failed transactions left to retry."), code="nothing_to_retry"
             )
         return start_sync_run(organization=organization, actor=actor, ids=failed_ids, retry_of=run)
+
+
+MAX_RECONCILIATION_DAYS = 366
+
+
+@transaction.atomic
+def start_reconciliation(
+    *,
+    organization: Organization,
+    actor: Any,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    trigger: str = "manual",
+) -> Reconciliation:
+    """Queue a reconciliation of the synced transactions dated in the range (a year at most).
+
+    While one of the organization runs, asking again gives that one: two never run at once.
+    """
+    if date_from > date_to:
+        raise ValidationError({"date_to": [_("The end date is before the start date.")]})
+    if (date_to - date_from).days >= MAX_RECONCILIATION_DAYS:
+        raise ValidationError({"date_to": [_("Reconcile at most a year at a time (366 days).")]})
+    books_ready_to_sync(organization)
+    Organization.objects.select_for_update().get(pk=organization.pk)  # one start at a time
+    active = Reconciliation.objects.filter(
+        organization=organization,
+        status__in=[ReconciliationStatus.QUEUED, ReconciliationStatus.RUNNING],
+    ).first()
+    if active is not None:
+        return active
+    reconciliation = Reconciliation.objects.create(
+        organization=organization,
+        date_from=date_from,
+        date_to=date_to,
+        trigger=trigger,
+        started_by=actor if getattr(actor, "pk", None) else None,
+    )
+    record_audit(
+        organization=organization,
+        actor=actor,
+        action="reconciliation.started",
+        target_type="reconciliation",
+        target_id=reconciliation.pk,
+        after={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()},
+    )
+    transaction.on_commit(lambda: tasks.reconcile.delay(reconciliation.pk))
+    return reconciliation

@@ -98,6 +98,16 @@ class Sandbox:
             self._control("GET", "journal_entries", params={"api_key": api_key})["journal_entries"]
         )
 
+    def delete_entry(self, entry_id: int, api_key: str = DEMO_KEY) -> None:
+        """An accountant deletes the entry in Qoyod."""
+        self._control("DELETE", f"journal_entries/{entry_id}", params={"api_key": api_key})
+
+    def change_entry(self, entry_id: int, api_key: str = DEMO_KEY, **changes: Any) -> None:
+        """An accountant edits the entry in Qoyod (date, description, debit/credit lines)."""
+        self._control(
+            "PATCH", f"journal_entries/{entry_id}", params={"api_key": api_key}, json=changes
+        )
+
     def revoke(self, api_key: str = DEMO_KEY) -> None:
         self._control("POST", f"tenants/{api_key}/revoke")
 

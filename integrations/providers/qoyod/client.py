@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 USER_AGENT = "SiFi-Accounting-Sync/1.0 (+https://sifi.sa)"
 AUTH_MESSAGE = "Qoyod rejected this API key (wrong, not saved in Qoyod, or another company's)."
 MAX_PAGES = 1000
+LIST_PAGE_SIZE = 100  # Qoyod honours per_page up to 100 where it pages at all
 T = TypeVar("T")
 
 
@@ -190,6 +191,27 @@ class QoyodClient:
             description=str(first.get("description") or ""),
             status=str(first.get("status") or ""),
         )
+
+    def list_journal_entries(
+        self, *, date_from: datetime.date, date_to: datetime.date
+    ) -> list[dict[str, Any]]:
+        """Every entry dated in the range (Qoyod's journal lists are the whole ledger unless
+        filtered by date), page by page."""
+        params = {
+            "q[date_gteq]": date_from.isoformat(),
+            "q[date_lteq]": date_to.isoformat(),
+            "per_page": str(LIST_PAGE_SIZE),
+        }
+        return self._get_list("journal_entries", "journal_entries", params=params)
+
+    def get_journal_entry(self, journal_entry_id: int) -> dict[str, Any] | None:
+        """One entry by Qoyod's id; None if Qoyod has no such entry (deleted)."""
+        try:
+            body = self._call(lambda: self._request("GET", f"journal_entries/{journal_entry_id}"))
+        except QoyodNotFound:
+            return None
+        entry = body.get("journal_entry", body) if isinstance(body, dict) else None
+        return entry if isinstance(entry, dict) and entry.get("id") is not None else None
 
     def attach_document(
         self, journal_entry_id: int, *, filename: str, content: bytes, content_type: str

@@ -2,18 +2,20 @@
 mapping between them and the ledger's neutral shapes (`chart_from`, `qoyod_draft`)."""
 
 import datetime
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from accounting import journal
-from accounting.providers import ChartAccount
+from accounting.providers import ChartAccount, HeldEntry, HeldLine
 
 # Qoyod keeps the SiFi reference in the entry's description (it has no reference field), in
 # brackets and first, so `find_journal_entry` can match it exactly.
 DESCRIPTION_MAX = 500
 INACTIVE_STATUSES = ("inactive", "archived", "disabled")
+REFERENCE_TAG = re.compile(r"^\[([^\]]+)\]")
 
 CENT = Decimal("0.01")
 
@@ -206,4 +208,27 @@ def qoyod_draft(draft: journal.JournalEntryDraft) -> JournalEntryDraft:
         credit_lines=tuple(
             JournalEntryLine(line.account, line.amount, line.memo) for line in draft.credit_lines
         ),
+    )
+
+
+def held_entry_from(row: dict[str, Any], *, no_status: str = "") -> HeldEntry:
+    """An entry as Qoyod returns it (list or detail), in the ledger's words; our reference is
+    the `[tag]` that leads its description."""
+    tag = REFERENCE_TAG.match(str(row.get("description") or ""))
+    try:
+        date = datetime.date.fromisoformat(str(row.get("date") or ""))
+    except ValueError:
+        date = None
+    lines = tuple(
+        HeldLine(int(line["account_id"]), side, to_decimal(line.get("amount")))
+        for side, key in (("debit", "debit_amounts"), ("credit", "credit_amounts"))
+        for line in (row.get(key) or [])
+        if isinstance(line, dict) and line.get("account_id") is not None
+    )
+    return HeldEntry(
+        id=int(row["id"]),
+        reference=tag.group(1) if tag else "",
+        date=date,
+        status=str(row.get("status") or no_status),
+        lines=lines,
     )

@@ -11,11 +11,12 @@ from types import TracebackType
 from django.utils.translation import gettext_lazy as _
 
 from accounting import journal
-from accounting.providers import AttachmentRef, ChartAccount, EntryRef, Provider
+from accounting.providers import AttachmentRef, ChartAccount, EntryRef, HeldEntry, Provider
 from integrations.providers.qoyod.client import QoyodClient
 from integrations.providers.qoyod.payloads import (
     QoyodVendor,
     chart_from,
+    held_entry_from,
     qoyod_draft,
 )
 from integrations.providers.qoyod.ratelimit import limiter_for_api_key
@@ -61,6 +62,14 @@ class QoyodSession:
         if found is None:
             return None
         return EntryRef(id=found.id, status=found.status or NO_DRAFT_STATUS)
+
+    def list_entries(self, *, date_from: datetime.date, date_to: datetime.date) -> list[HeldEntry]:
+        rows = self.client.list_journal_entries(date_from=date_from, date_to=date_to)
+        return [held_entry_from(row, no_status=NO_DRAFT_STATUS) for row in rows]
+
+    def get_entry(self, entry_id: int) -> HeldEntry | None:
+        row = self.client.get_journal_entry(entry_id)
+        return held_entry_from(row, no_status=NO_DRAFT_STATUS) if row else None
 
     def attach_document(
         self, entry_id: int, *, filename: str, content: bytes, content_type: str

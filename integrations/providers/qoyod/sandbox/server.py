@@ -1,12 +1,14 @@
 """The sandbox's HTTP server: Qoyod's /2.0 API as our client uses it, plus /_sandbox/ controls.
 
 API (header `API-KEY`): GET /2.0/accounts, GET /2.0/vendors, GET /2.0/journal_entries
-(Ransack `q[date_eq]`, `q[description_cont]`, `page`, `per_page`), GET /2.0/journal_entries/{id},
+(Ransack `q[date_eq]`, `q[date_gteq]`, `q[date_lteq]`, `q[description_cont]`,
+`page`, `per_page`), GET /2.0/journal_entries/{id},
 POST /2.0/journal_entries, POST /2.0/journal_entries/{id}/attachments (multipart `file`).
 
 Controls (no auth, for tests and demos): GET/PATCH /_sandbox/config, POST /_sandbox/faults,
 POST /_sandbox/tenants, POST /_sandbox/tenants/{key}/revoke|restore,
 PATCH /_sandbox/tenants/{key}/accounts, GET /_sandbox/journal_entries?api_key=,
+DELETE|PATCH /_sandbox/journal_entries/{id}?api_key= (an accountant's edits in Qoyod),
 POST /_sandbox/reset, GET /_sandbox/health.
 """
 
@@ -246,6 +248,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch("PATCH")
 
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
     # --- the Qoyod API ----------------------------------------------------------------------
 
     def _api(self, method: str, path: str, query: dict[str, list[str]]) -> None:
@@ -311,6 +316,8 @@ class Handler(BaseHTTPRequestHandler):
             api_key,
             date=(query.get("q[date_eq]") or [""])[0],
             description_contains=(query.get("q[description_cont]") or [""])[0],
+            date_from=(query.get("q[date_gteq]") or [""])[0],
+            date_to=(query.get("q[date_lteq]") or [""])[0],
         )
         filtered = any(key.startswith("q[") for key in query)
         if filtered and not rows:
@@ -424,6 +431,17 @@ class Handler(BaseHTTPRequestHandler):
             for entry in entries:
                 entry["attachments"] = [a for a in attachments if a["entry_id"] == entry["id"]]
             self._send(200, {"journal_entries": entries})
+        elif match := re.fullmatch(r"/_sandbox/journal_entries/(\d+)", path):
+            api_key = (query.get("api_key") or [seed.DEMO_KEY])[0]
+            entry_id = int(match.group(1))
+            if method == "DELETE":
+                found = state.store.delete_entry(api_key, entry_id)
+                self._send(200 if found else 404, {"ok": found})
+            elif method == "PATCH":
+                changed = state.store.change_entry(api_key, entry_id, body)
+                self._send(200 if changed else 404, {"journal_entry": changed})
+            else:
+                self._send(405, {"message": "Method Not Allowed"})
         elif path == "/_sandbox/reset" and method == "POST":
             state.store.reset()
             with state.lock:

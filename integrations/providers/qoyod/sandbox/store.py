@@ -154,19 +154,60 @@ class Store:
         return stored
 
     def entries(
-        self, api_key: str, *, date: str | None = None, description_contains: str | None = None
+        self,
+        api_key: str,
+        *,
+        date: str | None = None,
+        description_contains: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
     ) -> list[dict[str, Any]]:
         query = "SELECT body FROM journal_entries WHERE tenant = ?"
         params: list[Any] = [api_key]
         if date:
             query += " AND date = ?"
             params.append(date)
+        if date_from:
+            query += " AND date >= ?"
+            params.append(date_from)
+        if date_to:
+            query += " AND date <= ?"
+            params.append(date_to)
         if description_contains:
             query += " AND instr(lower(description), lower(?)) > 0"
             params.append(description_contains)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY id", params).fetchall()
         return [json.loads(row[0]) for row in rows]
+
+    def delete_entry(self, api_key: str, entry_id: int) -> bool:
+        """What an accountant deleting the entry in Qoyod does."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "DELETE FROM journal_entries WHERE tenant = ? AND id = ?", (api_key, entry_id)
+            )
+        return cursor.rowcount > 0
+
+    def change_entry(
+        self, api_key: str, entry_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """What an accountant editing the entry in Qoyod does (date, description, lines)."""
+        entry = self.entry(api_key, entry_id)
+        if entry is None:
+            return None
+        allowed = ("date", "description", "debit_amounts", "credit_amounts", "status")
+        entry.update({key: value for key, value in changes.items() if key in allowed})
+        with self._tx() as db:
+            db.execute(
+                "UPDATE journal_entries SET date = ?, description = ?, body = ? WHERE id = ?",
+                (
+                    entry["date"],
+                    entry["description"],
+                    json.dumps(entry, ensure_ascii=False),
+                    entry_id,
+                ),
+            )
+        return entry
 
     def entry(self, api_key: str, entry_id: int) -> dict[str, Any] | None:
         with self._lock:

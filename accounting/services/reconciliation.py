@@ -1,0 +1,217 @@
+"""Reconciliation: what the books hold now, against what we sent (SPEC §5).
+
+For a date range, every synced transaction is compared with the provider's entries, found by
+the stored entry id and by our reference (the provider's date-range listing, all pages):
+- **missing**: the entry we created is gone and no entry carries our reference;
+- **duplicated**: more than one entry carries our reference;
+- **mismatched**: the date, the amount or the accounts differ from what we sent (said how);
+- else **matched**.
+Requests: the listing's pages, plus one lookup by id for each entry the listing did not
+return (its date may have been changed). All through the organization's session, so within
+its provider's shared rate limit.
+"""
+
+import datetime
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounting.journal import journal_entry_for, lines_snapshot
+from accounting.models import (
+    Account,
+    Reconciliation,
+    ReconciliationItem,
+    ReconciliationProblem,
+    ReconciliationStatus,
+    Transaction,
+    TransactionStatus,
+)
+from accounting.providers import HeldEntry, ProviderError, connection_for
+from sifi.services import record_audit
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 2000
+Line = tuple[int, str, Decimal]
+
+
+def claim_reconciliation(reconciliation_id: int) -> Reconciliation | None:
+    """Take a queued reconciliation for this worker; None if another took it (or it ended)."""
+    claimed = Reconciliation.objects.filter(
+        pk=reconciliation_id, status=ReconciliationStatus.QUEUED
+    ).update(status=ReconciliationStatus.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return None
+    return Reconciliation.objects.select_related("organization").get(pk=reconciliation_id)
+
+
+def run_reconciliation(*, reconciliation_id: int) -> Reconciliation | None:
+    """Compare the range's synced transactions with the books; store the findings and the
+    counts. Idempotent: a reconciliation already taken or finished is left alone. A provider
+    failure ends it as failed with a reason a person can act on."""
+    reconciliation = claim_reconciliation(reconciliation_id)
+    if reconciliation is None:
+        return None
+    books = connection_for(reconciliation.organization)
+    if books is None or not books.is_connected:
+        return _finish(reconciliation, error="No accounting system is connected.")
+    synced = Transaction.objects.filter(
+        organization=reconciliation.organization,
+        status=TransactionStatus.SYNCED,
+        transaction_date__gte=reconciliation.date_from,
+        transaction_date__lte=reconciliation.date_to,
+    ).select_related("account", "employee", "budget")
+    items: list[ReconciliationItem] = []
+    counts: Counter[str] = Counter()
+    source = books.source_account
+    try:
+        with books.open_session() as session:
+            held = session.list_entries(
+                date_from=reconciliation.date_from, date_to=reconciliation.date_to
+            )
+            by_id = {entry.id: entry for entry in held}
+            by_reference: dict[str, list[HeldEntry]] = defaultdict(list)
+            for entry in held:
+                if entry.reference:
+                    by_reference[entry.reference].append(entry)
+            for txn in synced.order_by("pk").iterator(chunk_size=CHUNK):
+                assert txn.journal_entry_id is not None
+                ours = by_id.get(txn.journal_entry_id)
+                if ours is None:  # not in the range any more: moved, or deleted
+                    ours = session.get_entry(txn.journal_entry_id)
+                    if ours is not None and ours.reference == txn.reference:
+                        by_reference[txn.reference].append(ours)
+                finding = compare(txn, ours, by_reference.get(txn.reference, []), source)
+                counts["checked"] += 1
+                if finding is None:
+                    counts["matched"] += 1
+                    continue
+                problem, entry_ids, detail = finding
+                counts[problem] += 1
+                items.append(
+                    ReconciliationItem(
+                        reconciliation=reconciliation,
+                        transaction=txn,
+                        problem=problem,
+                        journal_entry_ids=entry_ids,
+                        detail=detail,
+                    )
+                )
+    except ProviderError as exc:
+        return _finish(reconciliation, error=f"{books.provider.name}: {exc.message}")
+    with transaction.atomic():
+        ReconciliationItem.objects.bulk_create(items, batch_size=CHUNK)
+        for name in ("checked", "matched", *ReconciliationProblem.values):
+            setattr(reconciliation, name, counts[name])
+        return _finish(reconciliation)
+
+
+def compare(
+    txn: Transaction,
+    ours: HeldEntry | None,
+    carrying_reference: Iterable[HeldEntry],
+    source_account: Account | None = None,
+) -> tuple[str, list[int], str] | None:
+    """What is wrong with a synced transaction's entry, or None when it matches."""
+    carrying = sorted({entry.id: entry for entry in carrying_reference}.values(), key=_id)
+    if len(carrying) > 1:
+        ids = [entry.id for entry in carrying]
+        listed = ", ".join(f"#{entry_id}" for entry_id in ids)
+        return ReconciliationProblem.DUPLICATED, ids, f"{len(ids)} entries carry it: {listed}."
+    if ours is None:
+        if carrying:
+            other = carrying[0]
+            return (
+                ReconciliationProblem.MISMATCHED,
+                [other.id],
+                f"Entry #{txn.journal_entry_id} we created is gone; #{other.id} carries "
+                "this reference now.",
+            )
+        return (
+            ReconciliationProblem.MISSING,
+            [txn.journal_entry_id or 0],
+            f"Entry #{txn.journal_entry_id} is no longer in the books (deleted).",
+        )
+    differences = _differences(txn, ours, source_account)
+    if differences:
+        return ReconciliationProblem.MISMATCHED, [ours.id], "; ".join(differences) + "."
+    return None
+
+
+def _id(entry: HeldEntry) -> int:
+    return entry.id
+
+
+def _differences(txn: Transaction, held: HeldEntry, source: Account | None) -> list[str]:
+    found: list[str] = []
+    if held.date != txn.transaction_date:
+        found.append(f"date {txn.transaction_date} → {held.date or 'none'}")
+    if held.total_debit != txn.amount:
+        found.append(f"amount {txn.amount:.2f} → {held.total_debit:.2f}")
+    sent = Counter(_sent_lines(txn, source))
+    kept = Counter((line.account, line.side, line.amount) for line in held.lines)
+    if sent != kept:
+        gone = _describe(sent - kept)
+        added = _describe(kept - sent)
+        found.append(
+            "lines differ: "
+            + "; ".join(part for part in (f"sent {gone}" if gone else "", f"now {added}") if part)
+        )
+    return found
+
+
+def _sent_lines(txn: Transaction, source: Account | None) -> list[Line]:
+    """The lines we sent (stored at push time), or, for entries pushed before they were kept,
+    the two lines every entry had then (assigned account against the Source Account)."""
+    sent = txn.journal_entry_lines
+    if not sent and txn.account is not None and source is not None:
+        sent = lines_snapshot(journal_entry_for(txn, source_account=source))
+    return [
+        (int(line["account"]), str(line["side"]), Decimal(str(line["amount"])))
+        for line in sent or []
+    ]
+
+
+def _describe(lines: Counter[Line]) -> str:
+    return ", ".join(
+        f"{side} {account} {amount:.2f}" for (account, side, amount) in sorted(lines.elements())
+    )
+
+
+def _finish(reconciliation: Reconciliation, *, error: str = "") -> Reconciliation:
+    reconciliation.status = ReconciliationStatus.FAILED if error else ReconciliationStatus.SUCCEEDED
+    reconciliation.error = error
+    reconciliation.finished_at = timezone.now()
+    reconciliation.save()
+    record_audit(
+        organization=reconciliation.organization,
+        actor=None,
+        action="reconciliation.finished",
+        target_type="reconciliation",
+        target_id=reconciliation.pk,
+        after=_summary(reconciliation),
+    )
+    return reconciliation
+
+
+def _summary(reconciliation: Reconciliation) -> dict[str, Any]:
+    return {
+        "status": reconciliation.status,
+        "date_from": reconciliation.date_from.isoformat(),
+        "date_to": reconciliation.date_to.isoformat(),
+        "checked": reconciliation.checked,
+        "missing": reconciliation.missing,
+        "duplicated": reconciliation.duplicated,
+        "mismatched": reconciliation.mismatched,
+        "error": reconciliation.error,
+    }
+
+
+def nightly_range(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The nightly reconciliation's range: the last 35 days, today included."""
+    return today - datetime.timedelta(days=34), today
