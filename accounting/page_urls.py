@@ -15,6 +15,24 @@ urlpatterns = [
         name="accounting-transaction",
     ),
     path(
+        "reconciliations/", views.ReconciliationsPage.as_view(), name="accounting-reconciliations"
+    ),
+    path(
+        "reconciliations/start/",
+        views.StartReconciliationAction.as_view(),
+        name="accounting-reconciliation-start",
+    ),
+    path(
+        "reconciliations/<int:reconciliation_id>/",
+        views.ReconciliationPage.as_view(),
+        name="accounting-reconciliation",
+    ),
+    path(
+        "reconciliations/dismiss/",
+        views.DismissReconciliationAction.as_view(),
+        name="accounting-reconciliation-dismiss",
+    ),
+    path(
         "documents/<int:document_id>/", views.DocumentDownload.as_view(), name="accounting-document"
     ),
 ]

@@ -3,12 +3,14 @@
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -19,13 +21,17 @@ from accounting.models import ASSIGNABLE_TABS, Document, SyncRun, Tab
 from accounting.selectors import (
     COUNT_CAP,
     posting_accounts,
+    reconciliation_findings,
+    reconciliation_get,
+    reconciliation_list,
     sync_run_get,
     tab_counts,
     transaction_audit,
     transaction_get,
     transaction_list,
 )
-from accounting.services.runs import start_sync_run
+from accounting.services.reconciliation import acknowledge_reconciliation, nightly_range
+from accounting.services.runs import start_reconciliation, start_sync_run
 from accounting.services.sync import run_counts
 from accounting.services.verification import (
     assign_account,
@@ -91,6 +97,7 @@ class AccountingPage(RolePageMixin, TemplateView):
             budgets=organization.budgets.all(),
             employees=organization.employees.all(),
             latest_run=latest_run,
+            findings=reconciliation_findings(organization=organization),
             latest_run_counts=run_counts(latest_run) if latest_run else None,
             editable_tab=tab in ASSIGNABLE_TABS,
         )
@@ -102,8 +109,12 @@ class _ActionView(RolePageMixin, View):
 
     page_permission = AccountingPermission
 
+    next_url = ""
+
     def back(self) -> HttpResponseRedirect:
-        return HttpResponseRedirect(self.request.POST.get("next") or reverse("accounting"))
+        return HttpResponseRedirect(
+            self.next_url or self.request.POST.get("next") or reverse("accounting")
+        )
 
     def post(self, request: HttpRequest) -> HttpResponse:
         try:
@@ -224,3 +235,81 @@ class DocumentDownload(RolePageMixin, View):
         return FileResponse(
             document.file.open("rb"), content_type=document.content_type, filename=document.filename
         )
+
+
+# --- reconciliation ----------------------------------------------------------------------------
+
+
+class ReconciliationsPage(RolePageMixin, TemplateView):
+    """Accounting → Reconciliation: start one for a date range; the reports so far."""
+
+    page_permission = AccountingPermission
+    template_name = "accounting/reconciliations.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        date_from, date_to = nightly_range(today)
+        context.update(
+            reconciliations=reconciliation_list(organization=current_organization(self.request))[
+                :50
+            ],
+            default_from=date_from,
+            default_to=date_to,
+        )
+        return context
+
+
+class ReconciliationPage(RolePageMixin, TemplateView):
+    """One reconciliation's report, each finding linked to its transaction; it refreshes
+    itself while the reconciliation runs."""
+
+    page_permission = AccountingPermission
+    template_name = "accounting/reconciliation.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        reconciliation = reconciliation_get(
+            organization=current_organization(self.request),
+            reconciliation_id=kwargs["reconciliation_id"],
+        )
+        context.update(
+            reconciliation=reconciliation,
+            items=reconciliation.items.select_related("transaction")[:1000],
+        )
+        return context
+
+
+class StartReconciliationAction(_ActionView):
+    def act(self, request: HttpRequest) -> None:
+        form = ReconciliationForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError(
+                " ".join(str(error) for errors in form.errors.values() for error in errors)
+            )
+        reconciliation = start_reconciliation(
+            organization=current_organization(request),
+            actor=request.user,
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+        )
+        self.next_url = reverse("accounting-reconciliation", args=[reconciliation.pk])
+        messages.success(
+            request,
+            _("Reconciliation of %(date_from)s to %(date_to)s started.")
+            % {"date_from": reconciliation.date_from, "date_to": reconciliation.date_to},
+        )
+
+
+class DismissReconciliationAction(_ActionView):
+    def act(self, request: HttpRequest) -> None:
+        acknowledge_reconciliation(
+            organization=current_organization(request),
+            actor=request.user,
+            reconciliation_id=int(request.POST.get("reconciliation") or 0),
+        )
+
+
+class ReconciliationForm(forms.Form):
+    date_from = forms.DateField()
+    date_to = forms.DateField()

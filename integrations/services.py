@@ -6,6 +6,7 @@ database transaction and writes the audit row in it. Calls to Qoyod happen outsi
 transactions (never hold a lock while waiting on the network).
 """
 
+import datetime
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from django.utils.translation import gettext as _
 
 from accounting.models import Account
 from accounting.services.receipts import revoke_receipt_links
+from accounting.services.reconciliation import nightly_range
+from accounting.services.runs import start_reconciliation
 from integrations.models import (
     MANDATORY_ATTRIBUTES,
     OPTIONAL_ATTRIBUTES,
@@ -383,3 +386,32 @@ def queue_nightly_auto_syncs() -> list[tuple[Job, bool]]:
                 "auto sync not started for organization %s", integration.organization_id
             )
     return queued
+
+
+def start_nightly_reconciliations(*, today: datetime.date) -> list[int]:
+    """One reconciliation of the last 35 days per organization with Auto Sync on (the nightly
+    beat task): its findings show as a banner on the Accounting page. One organization
+    failing does not stop the others."""
+    started: list[int] = []
+    date_from, date_to = nightly_range(today)
+    integrations = Integration.objects.filter(
+        auto_sync=True, status=ConnectionStatus.CONNECTED
+    ).select_related("organization")
+    for integration in integrations:
+        try:
+            reconciliation = start_reconciliation(
+                organization=integration.organization,
+                actor=None,
+                date_from=date_from,
+                date_to=date_to,
+                trigger="nightly",
+            )
+        except (DomainError, ValidationError) as refused:
+            logger.warning(
+                "nightly reconciliation not started for organization %s: %s",
+                integration.organization_id,
+                refused,
+            )
+            continue
+        started.append(reconciliation.pk)
+    return started

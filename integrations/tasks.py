@@ -2,9 +2,10 @@
 
 from celery import shared_task
 from django.db import transaction
+from django.utils import timezone
 
 from integrations.config_sync import run_config_sync
-from integrations.services import queue_nightly_auto_syncs
+from integrations.services import queue_nightly_auto_syncs, start_nightly_reconciliations
 
 
 @shared_task(acks_late=True)
@@ -16,10 +17,11 @@ def sync_configuration(job_id: int) -> str:
 
 @shared_task
 def run_nightly_auto_sync() -> list[int]:
-    """Beat, nightly (Asia/Riyadh): one configuration sync per organization with Auto Sync on,
-    each its own job and task."""
+    """Beat, nightly (Asia/Riyadh): per organization with Auto Sync on, one configuration sync
+    (its own job and task) and one reconciliation of the last 35 days."""
     queued = queue_nightly_auto_syncs()
     for job, created in queued:
         if created:
             transaction.on_commit(lambda pk=job.pk: sync_configuration.delay(pk))  # type: ignore[misc]
+    start_nightly_reconciliations(today=timezone.localdate())
     return [job.pk for job, _created in queued]

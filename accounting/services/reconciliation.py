@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from accounting.journal import journal_entry_for, lines_snapshot
@@ -32,6 +33,7 @@ from accounting.models import (
     TransactionStatus,
 )
 from accounting.providers import HeldEntry, ProviderError, connection_for
+from sifi.models import Organization
 from sifi.services import record_audit
 
 logger = logging.getLogger(__name__)
@@ -215,3 +217,27 @@ def _summary(reconciliation: Reconciliation) -> dict[str, Any]:
 def nightly_range(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The nightly reconciliation's range: the last 35 days, today included."""
     return today - datetime.timedelta(days=34), today
+
+
+@transaction.atomic
+def acknowledge_reconciliation(
+    *, organization: Organization, actor: Any, reconciliation_id: int
+) -> Reconciliation:
+    """A person has seen the findings: the Accounting page's banner goes away."""
+    try:
+        reconciliation = Reconciliation.objects.select_for_update().get(
+            organization=organization, pk=reconciliation_id
+        )
+    except Reconciliation.DoesNotExist:
+        raise Http404("No such reconciliation.") from None
+    if reconciliation.acknowledged_at is None:
+        reconciliation.acknowledged_at = timezone.now()
+        reconciliation.save(update_fields=["acknowledged_at"])
+        record_audit(
+            organization=organization,
+            actor=actor,
+            action="reconciliation.acknowledged",
+            target_type="reconciliation",
+            target_id=reconciliation.pk,
+        )
+    return reconciliation

@@ -162,3 +162,68 @@ def test_asking_again_while_one_runs_gives_the_running_one(qoyod_sandbox):
     first = start_reconciliation(organization=org, actor=None, date_from=DAY, date_to=DAY)
     again = start_reconciliation(organization=org, actor=None, date_from=DAY, date_to=DAY)
     assert again.pk == first.pk and Reconciliation.objects.count() == 1
+
+
+def test_the_nightly_run_reconciles_the_last_35_days_of_auto_sync_organizations(
+    qoyod_sandbox, django_capture_on_commit_callbacks
+):
+    from integrations.models import Integration
+    from integrations.services import start_nightly_reconciliations
+
+    auto, _marketing = connected_org(qoyod_sandbox)
+    manual, _marketing = connected_org(qoyod_sandbox)
+    Integration.objects.filter(organization=auto).update(auto_sync=True)
+    with django_capture_on_commit_callbacks() as queued:
+        started = start_nightly_reconciliations(today=datetime.date(2025, 3, 31))
+    [reconciliation] = Reconciliation.objects.filter(pk__in=started)
+    assert reconciliation.organization == auto and reconciliation.trigger == "nightly"
+    assert (reconciliation.date_from, reconciliation.date_to) == (
+        datetime.date(2025, 2, 25),
+        datetime.date(2025, 3, 31),
+    )
+    assert len(queued) == 1
+    assert not Reconciliation.objects.filter(organization=manual).exists()
+
+
+def test_findings_show_as_a_banner_until_someone_has_seen_the_report(
+    qoyod_sandbox, django_capture_on_commit_callbacks, client
+):
+    org, txns = synced(qoyod_sandbox, django_capture_on_commit_callbacks, count=2)
+    qoyod_sandbox.delete_entry(entries_by_reference(qoyod_sandbox)[txns[0].reference][0]["id"])
+    client.force_login(make_user(org, Role.ACCOUNTANT))
+    assert b"reconciliation-banner" not in client.get("/accounting/").content
+    with django_capture_on_commit_callbacks():
+        response = client.post(
+            "/accounting/reconciliations/start/",
+            {"date_from": "2025-03-01", "date_to": "2025-03-31"},
+        )
+    reconciliation = Reconciliation.objects.get(organization=org)
+    assert response.url == f"/accounting/reconciliations/{reconciliation.pk}/"
+    run_reconciliation(reconciliation_id=reconciliation.pk)
+
+    page = client.get("/accounting/").content.decode()
+    assert "Reconciliation of 2025-03-01 to 2025-03-31: 1 missing, 0 duplicated" in page
+    report = client.get(response.url).content.decode()
+    assert f'href="/accounting/transactions/{txns[0].pk}/"' in report
+    assert "deleted" in report and "Missing" in report
+    client.post("/accounting/reconciliations/dismiss/", {"reconciliation": reconciliation.pk})
+    assert b"reconciliation-banner" not in client.get("/accounting/").content
+    listing = client.get("/accounting/reconciliations/").content.decode()
+    assert "2025-03-01 → 2025-03-31" in listing
+
+
+def test_a_bad_range_on_the_page_is_a_message_not_an_error_page(qoyod_sandbox, client):
+    org, _marketing = connected_org(qoyod_sandbox)
+    client.force_login(make_user(org, Role.ACCOUNTANT))
+    response = client.post(
+        "/accounting/reconciliations/start/",
+        {
+            "date_from": "2025-03-31",
+            "date_to": "2025-03-01",
+            "next": "/accounting/reconciliations/",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "The end date is before the start date." in response.content.decode()
+    assert not Reconciliation.objects.exists()
