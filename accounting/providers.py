@@ -159,8 +159,8 @@ class ProviderSession(Protocol):
         """Every entry dated in the range, as the books hold it now (all pages)."""
         ...
 
-    def get_entry(self, entry_id: int) -> HeldEntry | None:
-        """One entry by the provider's id; None if the books no longer have it."""
+    def get_entries(self, entry_ids: list[int]) -> dict[int, HeldEntry | None]:
+        """Entries by the provider's ids; None for one the books no longer have."""
         ...
 
     def __enter__(self) -> "ProviderSession": ...

@@ -7,14 +7,14 @@ the stored entry id and by our reference (the provider's date-range listing, all
 - **mismatched**: the date, the amount or the accounts differ from what we sent (said how);
 - else **matched**.
 Requests: the listing's pages, plus one lookup by id for each entry the listing did not
-return (its date may have been changed). All through the organization's session, so within
-its provider's shared rate limit.
+return (its date may have been changed); the provider sends them a few at a time. All go
+through the organization's session, so within its provider's shared rate limit.
 """
 
 import datetime
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -81,29 +81,32 @@ def run_reconciliation(*, reconciliation_id: int) -> Reconciliation | None:
             for entry in held:
                 if entry.reference:
                     by_reference[entry.reference].append(entry)
-            for txn in synced.order_by("pk").iterator(chunk_size=CHUNK):
-                assert txn.journal_entry_id is not None
-                ours = by_id.get(txn.journal_entry_id)
-                if ours is None:  # not in the range any more: moved, or deleted
-                    ours = session.get_entry(txn.journal_entry_id)
-                    if ours is not None and ours.reference == txn.reference:
-                        by_reference[txn.reference].append(ours)
-                finding = compare(txn, ours, by_reference.get(txn.reference, []), source)
-                counts["checked"] += 1
-                if finding is None:
-                    counts["matched"] += 1
-                    continue
-                problem, entry_ids, detail = finding
-                counts[problem] += 1
-                items.append(
-                    ReconciliationItem(
-                        reconciliation=reconciliation,
-                        transaction=txn,
-                        problem=problem,
-                        journal_entry_ids=entry_ids,
-                        detail=detail,
+            for chunk in _chunks(synced.order_by("pk").iterator(chunk_size=CHUNK), CHUNK):
+                # Entries the listing did not return: moved out of the range, or deleted.
+                unlisted = [t.journal_entry_id for t in chunk if t.journal_entry_id not in by_id]
+                looked_up = session.get_entries([i for i in unlisted if i is not None])
+                for txn in chunk:
+                    assert txn.journal_entry_id is not None
+                    ours = by_id.get(txn.journal_entry_id) or looked_up.get(txn.journal_entry_id)
+                    carrying = list(by_reference.get(txn.reference, []))
+                    if ours is not None and ours.id not in by_id and ours.reference:
+                        carrying.append(ours)
+                    finding = compare(txn, ours, carrying, source)
+                    counts["checked"] += 1
+                    if finding is None:
+                        counts["matched"] += 1
+                        continue
+                    problem, entry_ids, detail = finding
+                    counts[problem] += 1
+                    items.append(
+                        ReconciliationItem(
+                            reconciliation=reconciliation,
+                            transaction=txn,
+                            problem=problem,
+                            journal_entry_ids=entry_ids,
+                            detail=detail,
+                        )
                     )
-                )
     except ProviderError as exc:
         return _finish(reconciliation, error=f"{books.provider.name}: {exc.message}")
     with transaction.atomic():
@@ -111,6 +114,17 @@ def run_reconciliation(*, reconciliation_id: int) -> Reconciliation | None:
         for name in ("checked", "matched", *ReconciliationProblem.values):
             setattr(reconciliation, name, counts[name])
         return _finish(reconciliation)
+
+
+def _chunks(rows: Iterable[Transaction], size: int) -> Iterator[list[Transaction]]:
+    chunk: list[Transaction] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def compare(

@@ -420,3 +420,34 @@ def test_neither_the_key_nor_a_receipts_bytes_are_logged(client, qoyod, caplog, 
     assert KEY not in caplog.text
     assert secret_bytes.decode() not in caplog.text
     assert "qoyod GET /accounts -> 200" in caplog.text
+
+
+def test_a_date_range_listing_reads_every_page_once_a_few_at_a_time(client, qoyod):
+    def page(request):
+        number = int(request.url.params.get("page", "1"))
+        assert request.url.params["q[date_gteq]"] == "2025-03-01"
+        assert request.url.params["q[date_lteq]"] == "2025-03-31"
+        assert request.url.params["per_page"] == "100"
+        rows = [{"id": number * 10 + i, "description": f"[R{number}-{i}]"} for i in range(2)]
+        rows.append({"id": 11, "description": "[R1-1]"})  # a row repeated across pages
+        return httpx.Response(
+            200,
+            json={"journal_entries": rows, "pagination": {"totalPages": 5, "currentPage": number}},
+        )
+
+    route = qoyod.get("/journal_entries").mock(side_effect=page)
+    rows = client.list_journal_entries(
+        date_from=datetime.date(2025, 3, 1), date_to=datetime.date(2025, 3, 31)
+    )
+    assert route.call_count == 5
+    assert sorted(row["id"] for row in rows) == sorted(
+        {n * 10 + i for n in range(1, 6) for i in range(2)} | {11}
+    )
+
+
+def test_entries_by_id_say_none_for_a_deleted_one(client, qoyod):
+    qoyod.get("/journal_entries/7").respond(
+        200, json={"journal_entry": {"id": 7, "date": "2025-03-10"}}
+    )
+    qoyod.get("/journal_entries/8").respond(404, json={"message": "Not Found"})
+    assert client.get_journal_entries([7, 8]) == {7: entry, 8: None}

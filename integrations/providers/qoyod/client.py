@@ -14,6 +14,7 @@ import email.utils
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import httpx
@@ -96,6 +97,14 @@ def _validation_error(response: httpx.Response, body: Any) -> QoyodValidationErr
     )
 
 
+def _total_pages(body: Any) -> int:
+    """Pages a list has, from its `pagination` object (1 when Qoyod sends it all at once)."""
+    pagination = body.get("pagination") if isinstance(body, dict) else None
+    if not isinstance(pagination, dict):
+        return 1
+    return int(pagination.get("total_pages") or pagination.get("totalPages") or 1)
+
+
 def _wait_for(state: RetryCallState) -> float:
     """Read backoff: Qoyod's Retry-After, else base, 2*base, 4*base ... (at most 10 s)."""
     exc = state.outcome.exception() if state.outcome else None
@@ -116,10 +125,13 @@ class QoyodClient:
         timeout: float | None = None,
         rate_limiter: RedisRateLimiter | None = None,
         max_retries: int = 3,
+        concurrency: int = 4,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.rate_limiter = rate_limiter
         self.max_retries = max_retries
+        # Requests of one listing or lookup sent at once (each still within the rate limit).
+        self.concurrency = max(1, concurrency)
         timeout = timeout if timeout is not None else settings.QOYOD_TIMEOUT_SECONDS
         self._http = httpx.Client(
             base_url=(base_url or settings.QOYOD_BASE_URL).rstrip("/") + "/",
@@ -196,13 +208,32 @@ class QoyodClient:
         self, *, date_from: datetime.date, date_to: datetime.date
     ) -> list[dict[str, Any]]:
         """Every entry dated in the range (Qoyod's journal lists are the whole ledger unless
-        filtered by date), page by page."""
+        filtered by date). The first page says how many there are; the others are fetched
+        `concurrency` at a time, each within the shared rate limit. A row repeated across
+        pages is kept once."""
         params = {
             "q[date_gteq]": date_from.isoformat(),
             "q[date_lteq]": date_to.isoformat(),
             "per_page": str(LIST_PAGE_SIZE),
         }
-        return self._get_list("journal_entries", "journal_entries", params=params)
+
+        def page(number: int) -> Any:
+            query = {**params, "page": str(number)} if number > 1 else params
+            return self._call(lambda: self._request("GET", "journal_entries", params=query))
+
+        first = page(1)
+        bodies = [first]
+        total_pages = min(_total_pages(first), MAX_PAGES)
+        if total_pages > 1:
+            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                bodies.extend(pool.map(page, range(2, total_pages + 1)))
+        rows: dict[Any, dict[str, Any]] = {}
+        for body in bodies:
+            batch = body.get("journal_entries", []) if isinstance(body, dict) else []
+            for row in batch if isinstance(batch, list) else []:
+                if isinstance(row, dict) and row.get("id") is not None:
+                    rows.setdefault(row["id"], row)
+        return list(rows.values())
 
     def get_journal_entry(self, journal_entry_id: int) -> dict[str, Any] | None:
         """One entry by Qoyod's id; None if Qoyod has no such entry (deleted)."""
@@ -212,6 +243,11 @@ class QoyodClient:
             return None
         entry = body.get("journal_entry", body) if isinstance(body, dict) else None
         return entry if isinstance(entry, dict) and entry.get("id") is not None else None
+
+    def get_journal_entries(self, ids: list[int]) -> dict[int, dict[str, Any] | None]:
+        """Several entries by id, `concurrency` requests at a time (None: no such entry)."""
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return dict(zip(ids, pool.map(self.get_journal_entry, ids), strict=True))
 
     def attach_document(
         self, journal_entry_id: int, *, filename: str, content: bytes, content_type: str

@@ -67,9 +67,12 @@ class QoyodSession:
         rows = self.client.list_journal_entries(date_from=date_from, date_to=date_to)
         return [held_entry_from(row, no_status=NO_DRAFT_STATUS) for row in rows]
 
-    def get_entry(self, entry_id: int) -> HeldEntry | None:
-        row = self.client.get_journal_entry(entry_id)
-        return held_entry_from(row, no_status=NO_DRAFT_STATUS) if row else None
+    def get_entries(self, entry_ids: list[int]) -> dict[int, HeldEntry | None]:
+        rows = self.client.get_journal_entries(entry_ids)
+        return {
+            entry_id: held_entry_from(row, no_status=NO_DRAFT_STATUS) if row else None
+            for entry_id, row in rows.items()
+        }
 
     def attach_document(
         self, entry_id: int, *, filename: str, content: bytes, content_type: str
