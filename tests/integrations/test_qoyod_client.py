@@ -446,8 +446,7 @@ def test_a_date_range_listing_reads_every_page_once_a_few_at_a_time(client, qoyo
 
 
 def test_entries_by_id_say_none_for_a_deleted_one(client, qoyod):
-    qoyod.get("/journal_entries/7").respond(
-        200, json={"journal_entry": {"id": 7, "date": "2025-03-10"}}
-    )
+    entry = {"id": 7, "date": "2025-03-10"}
+    qoyod.get("/journal_entries/7").respond(200, json={"journal_entry": entry})
     qoyod.get("/journal_entries/8").respond(404, json={"message": "Not Found"})
     assert client.get_journal_entries([7, 8]) == {7: entry, 8: None}
