@@ -9,7 +9,8 @@ Controls (no auth, for tests and demos): GET/PATCH /_sandbox/config, POST /_sand
 POST /_sandbox/tenants, POST /_sandbox/tenants/{key}/revoke|restore,
 PATCH /_sandbox/tenants/{key}/accounts, GET /_sandbox/journal_entries?api_key=,
 DELETE|PATCH /_sandbox/journal_entries/{id}?api_key= (an accountant's edits in Qoyod),
-POST /_sandbox/reset, GET /_sandbox/health.
+GET /_sandbox/stats?api_key= (requests served and refused), POST /_sandbox/reset,
+GET /_sandbox/health.
 """
 
 import datetime
@@ -19,7 +20,7 @@ import random
 import re
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from email.parser import BytesParser
@@ -74,6 +75,12 @@ class SandboxState:
         self.defaults = Config(**{k: v for k, v in asdict(config).items() if k != "faults"})
         self.lock = threading.Lock()
         self.calls: dict[str, deque[float]] = defaultdict(deque)
+        # Requests per tenant: served, or refused with a 429 (benchmarks read them).
+        self.stats: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def count(self, api_key: str, outcome: str) -> None:
+        with self.lock:
+            self.stats[api_key][outcome] += 1
 
     def take_rate_slot(self, api_key: str) -> float:
         """0 if the request may go on, else the seconds until a slot frees (sliding minute)."""
@@ -264,6 +271,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(401, {"message": "unauthorized"})
             return
         wait = state.take_rate_slot(api_key)
+        state.count(api_key, "rate_limited" if wait else "served")
         if wait:
             self._send(
                 429, {"message": "Too many requests"}, {"Retry-After": str(max(1, round(wait)))}
@@ -312,21 +320,23 @@ class Handler(BaseHTTPRequestHandler):
         return entry
 
     def _list_entries(self, query: dict[str, list[str]], api_key: str) -> None:
-        rows = self.state.store.entries(
-            api_key,
-            date=(query.get("q[date_eq]") or [""])[0],
-            description_contains=(query.get("q[description_cont]") or [""])[0],
-            date_from=(query.get("q[date_gteq]") or [""])[0],
-            date_to=(query.get("q[date_lteq]") or [""])[0],
-        )
+        filters = {
+            "date": (query.get("q[date_eq]") or [""])[0],
+            "description_contains": (query.get("q[description_cont]") or [""])[0],
+            "date_from": (query.get("q[date_gteq]") or [""])[0],
+            "date_to": (query.get("q[date_lteq]") or [""])[0],
+        }
+        total = self.state.store.count_entries(api_key, **filters)
         filtered = any(key.startswith("q[") for key in query)
-        if filtered and not rows:
+        if filtered and not total:
             self._send(404, {"message": "found nothing"})
             return
-        per_page = int((query.get("per_page") or ["100"])[0])
-        page = int((query.get("page") or ["1"])[0])
-        total_pages = max(1, -(-len(rows) // per_page))
-        chunk = rows[(page - 1) * per_page : page * per_page]
+        per_page = max(1, int((query.get("per_page") or ["100"])[0]))
+        page = max(1, int((query.get("page") or ["1"])[0]))
+        total_pages = max(1, -(-total // per_page))
+        chunk = self.state.store.entries(
+            api_key, **filters, limit=per_page, offset=(page - 1) * per_page
+        )
         self._send(
             200,
             {
@@ -442,11 +452,17 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200 if changed else 404, {"journal_entry": changed})
             else:
                 self._send(405, {"message": "Method Not Allowed"})
+        elif path == "/_sandbox/stats":
+            api_key = (query.get("api_key") or [seed.DEMO_KEY])[0]
+            with state.lock:
+                counted = dict(state.stats[api_key])
+            self._send(200, {"served": counted.get("served", 0), **counted})
         elif path == "/_sandbox/reset" and method == "POST":
             state.store.reset()
             with state.lock:
                 state.config = Config(**asdict(state.defaults))
                 state.calls.clear()
+                state.stats.clear()
             self._send(200, {"ok": True})
         else:
             self._send(404, {"message": "Not Found"})

@@ -161,24 +161,55 @@ class Store:
         description_contains: str | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
-        query = "SELECT body FROM journal_entries WHERE tenant = ?"
-        params: list[Any] = [api_key]
-        if date:
-            query += " AND date = ?"
-            params.append(date)
-        if date_from:
-            query += " AND date >= ?"
-            params.append(date_from)
-        if date_to:
-            query += " AND date <= ?"
-            params.append(date_to)
-        if description_contains:
-            query += " AND instr(lower(description), lower(?)) > 0"
-            params.append(description_contains)
+        where, params = self._entry_filter(api_key, date, description_contains, date_from, date_to)
+        query = f"SELECT body FROM journal_entries WHERE {where} ORDER BY id"  # noqa: S608
+        if limit is not None:
+            query += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
         with self._lock:
-            rows = self._db.execute(query + " ORDER BY id", params).fetchall()
+            rows = self._db.execute(query, params).fetchall()
         return [json.loads(row[0]) for row in rows]
+
+    def count_entries(
+        self,
+        api_key: str,
+        *,
+        date: str | None = None,
+        description_contains: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> int:
+        where, params = self._entry_filter(api_key, date, description_contains, date_from, date_to)
+        with self._lock:
+            (count,) = self._db.execute(
+                f"SELECT count(*) FROM journal_entries WHERE {where}",  # noqa: S608
+                params,
+            ).fetchone()
+        return int(count)
+
+    @staticmethod
+    def _entry_filter(
+        api_key: str,
+        date: str | None,
+        description_contains: str | None,
+        date_from: str | None,
+        date_to: str | None,
+    ) -> tuple[str, list[Any]]:
+        where = ["tenant = ?"]
+        params: list[Any] = [api_key]
+        for condition, value in (
+            ("date = ?", date),
+            ("instr(lower(description), lower(?)) > 0", description_contains),
+            ("date >= ?", date_from),
+            ("date <= ?", date_to),
+        ):
+            if value:
+                where.append(condition)
+                params.append(value)
+        return " AND ".join(where), params
 
     def delete_entry(self, api_key: str, entry_id: int) -> bool:
         """What an accountant deleting the entry in Qoyod does."""
