@@ -84,9 +84,15 @@ def write_entries(store: Store, reference_of: list[str]) -> list[int]:
 
 def synced_organization(references: list[str], entry_ids: list[int], api_key: str) -> Organization:
     org = Organization.objects.create(name=f"Bench reconcile {time.time_ns()}")
-    wallet = Account.objects.create(organization=org, provider="qoyod", external_id=WALLET, code="110101", name_en="Wallet")
-    marketing = Account.objects.create(organization=org, provider="qoyod", external_id=MARKETING, code="5201", name_en="Marketing")
-    Integration.objects.create(organization=org, status=ConnectionStatus.CONNECTED, api_key=api_key, source_account=wallet)
+    wallet = Account.objects.create(
+        organization=org, provider="qoyod", external_id=WALLET, code="110101", name_en="Wallet"
+    )
+    marketing = Account.objects.create(
+        organization=org, provider="qoyod", external_id=MARKETING, code="5201", name_en="Marketing"
+    )
+    Integration.objects.create(
+        organization=org, status=ConnectionStatus.CONNECTED, api_key=api_key, source_account=wallet
+    )
     now = timezone.now()
     Transaction.objects.bulk_create(
         [
@@ -129,8 +135,15 @@ def measure(sandbox: Sandbox, org: Organization, label: str, expected: dict[str,
     refused = after.get("rate_limited", 0) - before.get("rate_limited", 0)
     windows = (served - 1) // PER_MINUTE
     floor = windows * WINDOW_S
-    found = {name: getattr(done, name) for name in ("checked", "matched", "missing", "duplicated", "mismatched")}
-    verdict = f"floor {floor:.1f} s, ratio {elapsed / floor:.3f}" if floor else "the limit does not bind (fewer requests than one window allows)"
+    found = {
+        name: getattr(done, name)
+        for name in ("checked", "matched", "missing", "duplicated", "mismatched")
+    }
+    verdict = (
+        f"floor {floor:.1f} s, ratio {elapsed / floor:.3f}"
+        if floor
+        else "the limit does not bind (fewer requests than one window allows)"
+    )
     print(
         f"{label}: {done.checked:,} transactions, {served} requests ({refused} refused with 429) "
         f"in {elapsed:.2f} s; {verdict}; findings {found}"
@@ -153,23 +166,49 @@ def main() -> None:
         sandbox.configure(latency_ms=LATENCY_MS, rate_limit_per_minute=PER_MINUTE)
         org = synced_organization(references, entry_ids, DEMO_KEY)
         settings.QOYOD_BASE_URL = sandbox.base_url
-        print(f"sandbox: {LATENCY_MS} ms latency, {PER_MINUTE} requests/minute; our limiter the same")
-        in_place = measure(sandbox, org, "everything in place", {"checked": TRANSACTIONS, "matched": TRANSACTIONS, "missing": 0, "duplicated": 0, "mismatched": 0})
+        print(
+            f"sandbox: {LATENCY_MS} ms latency, {PER_MINUTE} requests/minute; our limiter the same"
+        )
+        in_place = measure(
+            sandbox,
+            org,
+            "everything in place",
+            {
+                "checked": TRANSACTIONS,
+                "matched": TRANSACTIONS,
+                "missing": 0,
+                "duplicated": 0,
+                "mismatched": 0,
+            },
+        )
 
         # A month of a Qoyod accountant's edits.
         step = 100
         moved = entry_ids[0:TRANSACTIONS:20]  # 5 %
-        deleted = entry_ids[1 : TRANSACTIONS : step]  # 1 %
-        changed = entry_ids[2 : TRANSACTIONS : step]  # 1 %
+        deleted = entry_ids[1:TRANSACTIONS:step]  # 1 %
+        changed = entry_ids[2:TRANSACTIONS:step]  # 1 %
         duplicated = list(range(3, TRANSACTIONS, step))  # 1 %
         for entry_id in moved:
             sandbox.change_entry(entry_id, date="2025-04-15")
         for entry_id in deleted:
             sandbox.delete_entry(entry_id)
         for entry_id in changed:
-            sandbox.change_entry(entry_id, debit_amounts=[{"account_id": MARKETING, "amount": "1.00"}], credit_amounts=[{"account_id": WALLET, "amount": "1.00"}])
+            sandbox.change_entry(
+                entry_id,
+                debit_amounts=[{"account_id": MARKETING, "amount": "1.00"}],
+                credit_amounts=[{"account_id": WALLET, "amount": "1.00"}],
+            )
         for index in duplicated:
-            store.create_entry(DEMO_KEY, {"date": DAY.isoformat(), "description": f"[{references[index]}] copy", "status": "Draft", "debit_amounts": [], "credit_amounts": []})
+            store.create_entry(
+                DEMO_KEY,
+                {
+                    "date": DAY.isoformat(),
+                    "description": f"[{references[index]}] copy",
+                    "status": "Draft",
+                    "debit_amounts": [],
+                    "credit_amounts": [],
+                },
+            )
         problems = len(moved) + len(deleted) + len(changed) + len(duplicated)
         edited = measure(
             sandbox,
@@ -183,7 +222,9 @@ def main() -> None:
                 "mismatched": len(moved) + len(changed),
             },
         )
-        print(f"ratio to the floor where the limit binds: {edited:.3f} (target ≤ 1.15); in place: {'no floor' if not in_place else f'{in_place:.3f}'}")
+        print(
+            f"ratio to the floor where the limit binds: {edited:.3f} (target ≤ 1.15); in place: {'no floor' if not in_place else f'{in_place:.3f}'}"
+        )
     finally:
         sandbox.stop()
 
