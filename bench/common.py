@@ -16,6 +16,9 @@ def setup_django(database: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sifi.settings")
     os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{database}")
     os.environ.setdefault("DEBUG", "false")  # DEBUG keeps every SQL string: not production
+    # DEBUG off refuses to start without keys; benchmarks use their own, never production's.
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "b" * 40)
+    os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE=")
     django.setup()
 
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.http import HttpResponseBase
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -10,10 +11,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sifi.permissions import IsOrganizationMember
+from sifi.throttling import AnonymousThrottle
+from sifi.views import login_locked_out
 
 
 class TokenApi(ObtainAuthToken):
-    """`POST {username, password}` → `{"token": ...}` for `Authorization: Token <token>`."""
+    """`POST {username, password}` → `{"token": ...}` for `Authorization: Token <token>`.
+
+    Wrong passwords count towards the same lockout as the login page (django-axes): once a
+    username is locked out from this address, the answer is a 429 saying so, whatever the
+    password."""
+
+    throttle_classes = [AnonymousThrottle]  # DRF's ObtainAuthToken has none
 
     @extend_schema(
         request=inline_serializer(
@@ -22,8 +31,14 @@ class TokenApi(ObtainAuthToken):
         ),
         responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
     )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return super().post(request, *args, **kwargs)
+        except serializers.ValidationError:
+            # django-axes flags the request it was given (this DRF request) when it refused.
+            if getattr(request, "axes_locked_out", False):
+                return login_locked_out(request._request, None, None)
+            raise
 
 
 class MeApi(APIView):

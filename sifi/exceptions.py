@@ -51,4 +51,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)
+    if isinstance(exc, exceptions.Throttled) and response is not None:
+        wait = max(1, round(exc.wait or 1))
+        response.data = {
+            "detail": f"Too many requests. Wait {wait} seconds, then try again "
+            "(the Retry-After header says the same).",
+            "code": "throttled",
+        }
+    return response

@@ -1,14 +1,20 @@
 """Settings read from environment variables, with defaults that work on a developer machine.
 
-Production must set SECRET_KEY, FIELD_ENCRYPTION_KEYS and DEBUG=false.
+With DEBUG off (production, and every process `bin/start` runs) the settings refuse to load
+without a real SECRET_KEY and FIELD_ENCRYPTION_KEYS: the dev-only defaults below are public
+(they are in this file), and with them anyone could sign receipt links or decrypt the stored
+provider keys. `bin/secrets` generates both.
 """
 
 import base64
+import datetime
 import hashlib
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,7 +22,14 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")  # optional; silently absent
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-secret-key-change-me-in-production")
+_DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default="" if not DEBUG else _DEV_SECRET_KEY)
+if not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "DEBUG is off, so SECRET_KEY must be set to a secret of at least 50 characters "
+        "(not the development default). Generate one with `bin/secrets` (it writes "
+        "var/secrets.env) and pass it in the environment."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -31,7 +44,10 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
+    "axes",
     "sifi",
     "integrations",
     "accounting",
@@ -39,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -48,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sifi.urls"
@@ -79,11 +98,18 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "sifi.User"
+# django-axes first: it refuses a locked-out username from that address before the password
+# is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
+CSRF_FAILURE_VIEW = "sifi.views.csrf_failure"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 
@@ -112,15 +138,29 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-    }
+    },
+    # API throttle counters (sifi/throttling.py), shared by every web process.
+    "throttles": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "throttle",
+    },
 }
 
 # --- Secrets at rest -------------------------------------------------------------------------
 # Comma-separated Fernet keys, newest first. Values are encrypted with the first key and
 # decrypted with any of them, so a key can be rotated: prepend a new key, run
 # `manage.py rotate_encryption_keys`, then drop the old one.
+# Development only: derived from the (public) dev secret key. With DEBUG off they must be set.
 _dev_fernet_key = base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_dev_fernet_key])
+FIELD_ENCRYPTION_KEYS = env.list(
+    "FIELD_ENCRYPTION_KEYS", default=[_dev_fernet_key] if DEBUG else []
+)
+if not DEBUG and not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "DEBUG is off, so FIELD_ENCRYPTION_KEYS must be set (comma-separated Fernet keys, newest "
+        "first). Generate one with `bin/secrets` (it writes var/secrets.env)."
+    )
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -136,6 +176,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "sifi.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per person (user token or session), per service token, per address when anonymous.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "sifi.throttling.UserThrottle",
+        "sifi.throttling.ServiceTokenThrottle",
+        "sifi.throttling.AnonymousThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_RATE_USER", default="600/minute"),
+        "service": env.str("API_RATE_SERVICE", default="120/minute"),
+        "anonymous": env.str("API_RATE_ANONYMOUS", default="60/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SiFi Accounting Sync API",
@@ -144,6 +195,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from our own static files (no CDN): the docs page works offline and under
+    # the same Content-Security-Policy as every other page.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
+    # Nullable fields are marked `nullable`, not as a separate enum of `null`.
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
 }
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -203,9 +262,65 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # lockouts are warnings; every failed login is not
+    },
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+# --- Login throttling (django-axes) ----------------------------------------------------------
+# After 5 wrong passwords for one username from one address (login page, admin and the API's
+# token endpoint alike), that pair is refused for 15 minutes, the right password included;
+# a successful login resets the count. Per pair, not per username: a stranger cannot lock a
+# colleague out from elsewhere. `manage.py axes_reset_username <name>` lifts a lockout early.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sifi.views.login_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client's address: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies (docker-compose: 1)
+# stand in front and append to X-Forwarded-For; never a header a client could forge alone.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# --- HTTPS and headers -----------------------------------------------------------------------
+# HTTPS=true (the default when DEBUG is off) means the site is served over TLS, possibly by a
+# proxy that sets X-Forwarded-Proto: secure cookies, redirect to HTTPS, HSTS. `bin/start`
+# serves http://127.0.0.1 and turns it off.
+HTTPS = env.bool("HTTPS", default=not DEBUG)
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Every page: scripts, styles, images and fonts only from our own origin; no inline script
+# or style (what a stored XSS would need), no plugins, no framing, forms post only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}

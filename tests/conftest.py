@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 from sifi.models import Role
@@ -51,3 +53,16 @@ def fast_tests(settings, tmp_path):
     settings.QOYOD_RETRY_BASE_SECONDS = 0.01
     settings.SYNC_RETRY_BASE_SECONDS = 0.01
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def fresh_api_throttles(settings):
+    """Every test starts with empty API throttle counters (login failures already live in the
+    test's own database): one test's requests never count against another's."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttles": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"throttles-{uuid.uuid4()}",
+        },
+    }

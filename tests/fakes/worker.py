@@ -95,6 +95,9 @@ def worker(qoyod_sandbox: Any, settings: Any) -> Iterator[Worker]:
         "QOYOD_RATE_LIMIT_PER_MINUTE": "100000",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DEBUG": "false",
+        # DEBUG off needs real keys; the test process's, so both read the same ciphertexts.
+        "SECRET_KEY": "test-only-" + "k" * 50,
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "PYTHONUNBUFFERED": "1",
     }
     _forget_broker_messages()
