@@ -1,7 +1,12 @@
 """Integrations API (SPEC §8). Thin views: parse, call a selector or service, serialize."""
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -59,6 +64,16 @@ class IntegrationListApi(APIView):
         return Response(self.OutputSerializer(rows, many=True).data)
 
 
+ScopeOutputSerializer = inline_serializer(
+    "ScopeOutput", {"scope": serializers.CharField(), "label": serializers.CharField()}
+)
+
+
+class AvailableAttributeOutputSerializer(serializers.Serializer):
+    attribute = serializers.CharField()
+    mandatory = serializers.BooleanField()
+
+
 class ConnectionOutputSerializer(serializers.Serializer):
     """The Qoyod connection as users see it: never the key, at most its last 4 characters."""
 
@@ -67,16 +82,22 @@ class ConnectionOutputSerializer(serializers.Serializer):
     attention_reason = serializers.CharField()
     scopes = serializers.SerializerMethodField()
     consented_scopes = serializers.ListField(child=serializers.CharField())
-    consented_by = serializers.CharField(source="consented_by.username", default=None)
+    consented_by = serializers.CharField(
+        source="consented_by.username", default=None, allow_null=True
+    )
     consented_at = serializers.DateTimeField(allow_null=True)
     api_key_hint = serializers.CharField()
     connected_at = serializers.DateTimeField(allow_null=True)
     attributes = serializers.ListField(child=serializers.CharField())
     available_attributes = serializers.SerializerMethodField()
     source_account = serializers.IntegerField(source="source_account_id", allow_null=True)
-    source_account_name = serializers.CharField(source="source_account", default=None)
+    source_account_name = serializers.CharField(
+        source="source_account", default=None, allow_null=True
+    )
     input_vat_account = serializers.IntegerField(source="input_vat_account_id", allow_null=True)
-    input_vat_account_name = serializers.CharField(source="input_vat_account", default=None)
+    input_vat_account_name = serializers.CharField(
+        source="input_vat_account", default=None, allow_null=True
+    )
     auto_sync = serializers.BooleanField()
     last_sync_at = serializers.DateTimeField(allow_null=True)
     last_sync_status = serializers.CharField()
@@ -85,9 +106,11 @@ class ConnectionOutputSerializer(serializers.Serializer):
     def get_state(self, integration: Integration) -> str:
         return connection_state(integration=integration)
 
+    @extend_schema_field(serializers.ListField(child=ScopeOutputSerializer))
     def get_scopes(self, integration: Integration) -> list[dict[str, str]]:
         return [{"scope": scope, "label": str(label)} for scope, label in QOYOD_SCOPES.items()]
 
+    @extend_schema_field(AvailableAttributeOutputSerializer(many=True))
     def get_available_attributes(self, integration: Integration) -> list[dict[str, object]]:
         return [
             *({"attribute": a, "mandatory": True} for a in MANDATORY_ATTRIBUTES),
@@ -228,6 +251,7 @@ class AccountListApi(generics.ListAPIView):
             ]
 
     serializer_class = OutputSerializer
+    queryset = Account.objects.none()  # the model, for the schema; rows come from get_queryset
 
     @extend_schema(
         parameters=[

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from django.http import HttpResponseBase
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from sifi.permissions import IsOrganizationMember
 from sifi.throttling import AnonymousThrottle
-from sifi.views import login_locked_out
+from sifi.views import lockout_message
 
 
 class TokenApi(ObtainAuthToken):
@@ -26,18 +26,22 @@ class TokenApi(ObtainAuthToken):
 
     @extend_schema(
         request=inline_serializer(
-            "TokenRequest",
+            "Token",
             {"username": serializers.CharField(), "password": serializers.CharField()},
         ),
         responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
     )
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
             return super().post(request, *args, **kwargs)
         except serializers.ValidationError:
             # django-axes flags the request it was given (this DRF request) when it refused.
             if getattr(request, "axes_locked_out", False):
-                return login_locked_out(request._request, None, None)
+                return Response(
+                    {"detail": lockout_message(), "code": "login_locked_out"},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(int(settings.AXES_COOLOFF_TIME.total_seconds()))},
+                )
             raise
 
 

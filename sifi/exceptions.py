@@ -53,7 +53,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound(str(exc) or None)
     response = exception_handler(exc, context)
     if isinstance(exc, exceptions.Throttled) and response is not None:
-        wait = max(1, round(exc.wait or 1))
+        wait = max(1, round(getattr(exc, "wait", None) or 1))
         response.data = {
             "detail": f"Too many requests. Wait {wait} seconds, then try again "
             "(the Retry-After header says the same).",

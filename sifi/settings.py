@@ -173,7 +173,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "sifi.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sifi.schema.AutoSchema",
     "EXCEPTION_HANDLER": "sifi.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Per person (user token or session), per service token, per address when anonymous.
@@ -203,6 +203,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
     # Nullable fields are marked `nullable`, not as a separate enum of `null`.
     "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
+    # One name per set of choices (several models have a `status`).
+    "ENUM_NAME_OVERRIDES": {
+        "TransactionStatusEnum": "accounting.models.TransactionStatus",
+        "SyncRunStatusEnum": "accounting.models.SyncRunStatus",
+        "SyncRunItemOutcomeEnum": "accounting.models.SyncRunItemOutcome",
+        "DirectionEnum": "accounting.models.Direction",
+        "JobStatusEnum": "integrations.models.JobStatus",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------------

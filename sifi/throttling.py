@@ -6,7 +6,7 @@ and are read on every request, so a changed setting applies at once. Counters li
 `Retry-After` and a sentence saying when to try again (sifi.exceptions).
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import caches
 from rest_framework.request import Request
@@ -15,12 +15,13 @@ from rest_framework.throttling import SimpleRateThrottle
 
 
 class _Throttle(SimpleRateThrottle):
-    @property  # type: ignore[override]
-    def cache(self) -> Any:
-        return caches["throttles"]
+    def __init__(self) -> None:
+        self.cache = caches["throttles"]
+        super().__init__()
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rates = cast(dict[str, str | None], api_settings.DEFAULT_THROTTLE_RATES)
+        return rates.get(self.scope or "")
 
 
 class UserThrottle(_Throttle):
@@ -43,7 +44,8 @@ class ServiceTokenThrottle(_Throttle):
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         if not getattr(request.user, "is_service", False):
             return None
-        return self.cache_format % {"scope": self.scope, "ident": request.user.token.pk}
+        principal = cast(Any, request.user)  # a sifi.authentication.ServicePrincipal
+        return self.cache_format % {"scope": self.scope, "ident": principal.token.pk}
 
 
 class AnonymousThrottle(_Throttle):

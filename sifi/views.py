@@ -100,19 +100,31 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     )
 
 
+def _lockout_minutes() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+
+
+def lockout_message() -> str:
+    return _(
+        "Too many failed logins for this username from your address. Try again in "
+        "%(minutes)s minutes, or ask an Admin to reset your password."
+    ) % {"minutes": _lockout_minutes()}
+
+
 def login_locked_out(
     request: HttpRequest, original_response: HttpResponse | None, credentials: Any
 ) -> HttpResponse:
     """django-axes' answer to a locked-out login (AXES_LOCKOUT_CALLABLE): 429, and when."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    message = _(
-        "Too many failed logins for this username from your address. Try again in "
-        "%(minutes)s minutes, or ask an Admin to reset your password."
-    ) % {"minutes": minutes}
     if _is_api(request):
-        return JsonResponse({"detail": message, "code": "login_locked_out"}, status=429)
-    response = render(
-        request, "errors/error.html", {"title": _("Login locked"), "message": message}, status=429
-    )
-    response["Retry-After"] = str(minutes * 60)
+        response: HttpResponse = JsonResponse(
+            {"detail": lockout_message(), "code": "login_locked_out"}, status=429
+        )
+    else:
+        response = render(
+            request,
+            "errors/error.html",
+            {"title": _("Login locked"), "message": lockout_message()},
+            status=429,
+        )
+    response["Retry-After"] = str(_lockout_minutes() * 60)
     return response

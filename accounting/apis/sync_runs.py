@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounting.models import SyncRun, SyncRunItem
+from accounting.models import SyncRun, SyncRunItem, SyncRunItemOutcome
 from accounting.selectors import sync_run_get, sync_run_list
 from accounting.services.runs import retry_failed, start_sync_run
 from accounting.services.sync import run_counts
@@ -22,7 +22,7 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
     failed = serializers.SerializerMethodField()
     pending = serializers.SerializerMethodField()
     released = serializers.SerializerMethodField()
-    started_by = serializers.CharField(source="started_by.username", default=None)
+    started_by = serializers.CharField(source="started_by.username", default=None, allow_null=True)
 
     class Meta:
         model = SyncRun
@@ -82,6 +82,7 @@ class SyncRunListApi(generics.ListAPIView):
 
     permission_classes = [AccountingPermission]
     serializer_class = SyncRunOutputSerializer
+    queryset = SyncRun.objects.none()  # the model, for the schema; rows come from get_queryset
 
     class InputSerializer(serializers.Serializer):
         ids = serializers.ListField(
@@ -120,6 +121,13 @@ class SyncRunItemListApi(generics.ListAPIView):
 
     permission_classes = [AccountingPermission]
     serializer_class = SyncRunItemOutputSerializer
+    queryset = SyncRunItem.objects.none()  # the model, for the schema
+
+    @extend_schema(
+        parameters=[OpenApiParameter("outcome", enum=SyncRunItemOutcome.values, required=False)]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> Any:
         run = sync_run_get(

@@ -32,10 +32,10 @@ class NewestFirstPagination(CursorPagination):
 
 
 class TransactionOutputSerializer(serializers.ModelSerializer):
-    employee = serializers.CharField(source="employee.name", default=None)
-    budget = serializers.CharField(source="budget.name", default=None)
-    card = serializers.CharField(source="card.last4", default=None)
-    account_label = serializers.CharField(source="account", default=None)
+    employee = serializers.CharField(source="employee.name", default=None, allow_null=True)
+    budget = serializers.CharField(source="budget.name", default=None, allow_null=True)
+    card = serializers.CharField(source="card.last4", default=None, allow_null=True)
+    account_label = serializers.CharField(source="account", default=None, allow_null=True)
     error = serializers.SerializerMethodField()
     tab = serializers.CharField()
 
@@ -107,6 +107,7 @@ class TransactionListApi(generics.ListAPIView):
 
     permission_classes = [AccountingPermission]
     serializer_class = TransactionOutputSerializer
+    queryset = Transaction.objects.none()  # the model, for the schema; rows come from get_queryset
     filterset_class = TransactionFilter
     pagination_class = NewestFirstPagination
 
