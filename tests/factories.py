@@ -92,3 +92,28 @@ def set_source_account(organization: Organization, account: Account | None = Non
         defaults={"status": ConnectionStatus.CONNECTED, "source_account": source},
     )
     return source
+
+
+def a_pdf(text: str = "Receipt") -> bytes:
+    """A real one-page PDF (it parses), as a receipt would be."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Title": text})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def an_image(fmt: str = "PNG", color: str = "grey") -> bytes:
+    """A real small image (PNG or JPEG) that decodes, like a photographed receipt."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), color).save(out, format=fmt)
+    return out.getvalue()

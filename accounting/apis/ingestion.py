@@ -2,9 +2,16 @@
 
 import base64
 import binascii
+import datetime
+import io
 from typing import Any
 
+import pycountry
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
+from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +29,11 @@ from sifi.permissions import IsServiceToken
 from sifi.tenancy import current_organization
 
 MAX_BATCH = 1000
+MAX_DESCRIPTION = 2000
+# Plausible transaction times: SiFi did not exist before 2000, and a clock a little ahead is
+# tolerated, a date in the future is not.
+EARLIEST_OCCURRED_AT = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+MAX_AHEAD = datetime.timedelta(days=1)
 
 # File signatures: a receipt must really be the kind of file it says it is.
 MAGIC = {
@@ -29,6 +41,26 @@ MAGIC = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
     "image/jpeg": (b"\xff\xd8\xff",),
 }
+PILLOW_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
+
+
+def _is_readable(content: bytes, content_type: str) -> bool:
+    """The file opens as what it claims: a PDF with at least one page, an image that decodes.
+    A signature alone is not enough (an HTML page starting with `%PDF` is not a receipt)."""
+    try:
+        if content_type == "application/pdf":
+            return len(PdfReader(io.BytesIO(content), strict=False).pages) > 0
+        with Image.open(io.BytesIO(content)) as image:
+            if image.format != PILLOW_FORMATS[content_type]:
+                return False
+            image.load()  # decodes every pixel: a truncated or corrupt file fails here
+        return True
+    except (PyPdfError, UnidentifiedImageError, OSError, ValueError, KeyError, RecursionError):
+        return False
+
+
+def _is_iso_4217(code: str) -> bool:
+    return pycountry.currencies.get(alpha_3=code) is not None
 
 
 class DocumentInputSerializer(serializers.Serializer):
@@ -45,9 +77,11 @@ class DocumentInputSerializer(serializers.Serializer):
             raise serializers.ValidationError({"content": "The file is empty."})
         if len(content) > Document.MAX_BYTES:
             raise serializers.ValidationError({"content": "A receipt can be at most 10 MB."})
-        if not content.startswith(MAGIC[attrs["content_type"]]):
+        if not content.startswith(MAGIC[attrs["content_type"]]) or not _is_readable(
+            content, attrs["content_type"]
+        ):
             raise serializers.ValidationError(
-                {"content": f"The file is not a {attrs['content_type']}."}
+                {"content": f"The file is not a readable {attrs['content_type']}."}
             )
         return {**attrs, "content": content}
 
@@ -89,13 +123,30 @@ class IngestItemSerializer(serializers.Serializer):
     )
     occurred_at = serializers.DateTimeField()
     merchant = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=MAX_DESCRIPTION
+    )
     employee = NamedRefSerializer(required=False, allow_null=True)
     budget = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     card = CardRefSerializer(required=False, allow_null=True)
     documents = serializers.ListField(
         child=DocumentInputSerializer(), required=False, max_length=10
     )
+
+    def validate_currency(self, value: str) -> str:
+        if not _is_iso_4217(value):
+            raise serializers.ValidationError(f"{value} is not an ISO 4217 currency code.")
+        return value
+
+    def validate_occurred_at(self, value: datetime.datetime) -> datetime.datetime:
+        aware = value if timezone.is_aware(value) else timezone.make_aware(value)
+        if aware < EARLIEST_OCCURRED_AT:
+            raise serializers.ValidationError("A transaction date cannot be before 2000-01-01.")
+        if aware > timezone.now() + MAX_AHEAD:
+            raise serializers.ValidationError(
+                "A transaction date cannot be more than a day in the future."
+            )
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["amount"] <= 0:
@@ -200,6 +251,9 @@ class LedgerIngestApi(APIView):
             if not item.is_valid():
                 errors.append({"index": index, "reference": reference, "errors": item.errors})
                 continue
+            # The reference as it will be stored (trimmed, a string): " R1" and "R1", 777 and
+            # "777" are the same transaction.
+            reference = item.validated_data["reference"]
             if reference in seen:
                 errors.append(
                     {
@@ -209,6 +263,6 @@ class LedgerIngestApi(APIView):
                     }
                 )
                 continue
-            seen.add(str(reference))
+            seen.add(reference)
             incoming.append(item.to_incoming(item.validated_data))
         return errors, incoming

@@ -1,19 +1,25 @@
 """Ingestion of SiFi transactions from the card platform: a batch, idempotent by reference.
 
-Sending the same batch twice changes nothing. A corrected transaction that is still
-editable is updated (and audited); one already taken by a sync run or synced is never
-changed silently: the correction is stored as "changed after sync" with the difference.
+Sending the same batch twice changes nothing, also when both arrive at the same moment:
+batches of one organization take turns (a transaction-scoped PostgreSQL advisory lock), so
+the second finds what the first created instead of failing on the unique reference. A
+corrected transaction that is still editable is updated (and audited); one already taken by
+a sync run or synced is never changed silently: the correction is stored as "changed after
+sync" with the difference. Receipt files are written only once the rows are committed: a
+refused batch leaves no file behind.
 """
 
 import datetime
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounting.models import (
@@ -24,6 +30,7 @@ from accounting.models import (
     Employee,
     Transaction,
     direction_of,
+    document_upload_to,
 )
 from sifi.models import Organization
 from sifi.services import record_audit
@@ -214,10 +221,23 @@ def _store_documents(
             size=len(doc.content),
             sha256=digest,
         )
-        document.file.save(doc.filename, ContentFile(doc.content), save=False)
+        # Content-addressed name; the file itself is written after the commit.
+        document.file.name = document_upload_to(document, doc.filename)
         document.save()
+        transaction.on_commit(partial(_write_file, document.file.name, doc))
         added += 1
     return added
+
+
+def _write_file(name: str, doc: IncomingDocument) -> None:
+    """Write a committed receipt's file. Names are per organization and content, so a file
+    already there is this very content (the same receipt on another transaction)."""
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(doc.content))
+
+
+# Namespace of the ingestion advisory lock (the organization's id is the second key).
+_INGESTION_LOCK = 7_401
 
 
 @transaction.atomic
@@ -228,6 +248,9 @@ def ingest_transactions(
 
     Idempotent: the same batch again reports every item "unchanged" and writes nothing.
     """
+    with connection.cursor() as cursor:
+        # Batches of one organization take turns until commit (see the module docstring).
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_INGESTION_LOCK, organization.pk])
     masters = _upsert_masters(organization, items)
     existing = {
         txn.reference: txn

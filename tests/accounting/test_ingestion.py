@@ -9,10 +9,10 @@ from rest_framework.test import APIClient
 from accounting.models import Document, Transaction, TransactionStatus
 from sifi.models import AuditEvent
 from sifi.services import create_service_token
-from tests.factories import make_account, make_transaction, set_source_account
+from tests.factories import a_pdf, an_image, make_account, make_transaction, set_source_account
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF = a_pdf()
+PNG = an_image("PNG")
 
 
 @pytest.fixture
@@ -47,12 +47,15 @@ def item(reference="SIFI-TXN-1", **overrides):
     return body
 
 
-def test_a_batch_creates_transactions_with_people_budgets_cards_and_receipts(platform, org_a):
-    response = platform.post(
-        "/api/v1/ledger/transactions/",
-        [item(), item("SIFI-TXN-2", type="card_refund", documents=[])],
-        format="json",
-    )
+def test_a_batch_creates_transactions_with_people_budgets_cards_and_receipts(
+    platform, org_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # receipts are written on commit
+        response = platform.post(
+            "/api/v1/ledger/transactions/",
+            [item(), item("SIFI-TXN-2", type="card_refund", documents=[])],
+            format="json",
+        )
     assert response.status_code == 200, response.json()
     assert response.json()["created"] == 2
     expense = Transaction.objects.get(organization=org_a, reference="SIFI-TXN-1")
