@@ -82,7 +82,7 @@ class TransactionFilter(django_filters.FilterSet):
         rows for a budget with nothing in the tab)."""
         value = value.strip()
         condition = Q(name=value)
-        if value.isdigit():
+        if value.isascii() and value.isdecimal() and len(value) <= 18:
             condition |= Q(pk=int(value))
         budgets = Budget.objects.filter(condition, organization=self.organization)
         return queryset.filter(budget_id__in=list(budgets.values_list("pk", flat=True)))

@@ -5,12 +5,13 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -112,9 +113,16 @@ class _ActionView(RolePageMixin, View):
     next_url = ""
 
     def back(self) -> HttpResponseRedirect:
-        return HttpResponseRedirect(
-            self.next_url or self.request.POST.get("next") or reverse("accounting")
-        )
+        """Back to the page the form was on (or where the action says); never to another
+        site: `next` comes from the request, so anyone can forge it."""
+        target = self.next_url or self.request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target,
+            allowed_hosts={self.request.get_host()},
+            require_https=self.request.is_secure(),
+        ):
+            target = reverse("accounting")
+        return HttpResponseRedirect(target)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         try:
@@ -127,12 +135,20 @@ class _ActionView(RolePageMixin, View):
         raise NotImplementedError
 
 
+def _posted_transaction_id(request: HttpRequest) -> int:
+    """The `transaction` of a row's form; a 400 page if it is missing or not an id."""
+    raw = request.POST.get("transaction", "")
+    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 18):
+        raise BadRequest("The form did not say which transaction.")
+    return int(raw)
+
+
 class AssignAction(_ActionView):
     def act(self, request: HttpRequest) -> None:
         txn = assign_account(
             organization=current_organization(request),
             actor=request.user,
-            transaction_id=int(request.POST["transaction"]),
+            transaction_id=_posted_transaction_id(request),
             account_id=request.POST.get("account"),
         )
         messages.success(
@@ -147,7 +163,7 @@ class UnverifyAction(_ActionView):
         txn = unverify_transaction(
             organization=current_organization(request),
             actor=request.user,
-            transaction_id=int(request.POST["transaction"]),
+            transaction_id=_posted_transaction_id(request),
         )
         messages.success(
             request, _("%(reference)s is back to unverified.") % {"reference": txn.reference}
@@ -173,7 +189,7 @@ class BulkAssignAction(_ActionView):
                 matching=filterset.qs,
             )
         else:
-            ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+            ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isascii() and pk.isdecimal()]
             if not ids:
                 raise ValidationError(_("Select at least one transaction."))
             result = bulk_assign(

@@ -29,6 +29,7 @@ from integrations.services import (
     disconnect_qoyod,
     record_consent,
 )
+from integrations.validators import validate_api_key_characters
 from sifi.permissions import IntegrationsPermission
 from sifi.tenancy import current_organization
 
@@ -185,7 +186,9 @@ class QoyodConnectApi(APIView):
     permission_classes = [IntegrationsPermission]
 
     class InputSerializer(serializers.Serializer):
-        api_key = serializers.CharField(max_length=500, trim_whitespace=True)
+        api_key = serializers.CharField(
+            max_length=500, trim_whitespace=True, validators=[validate_api_key_characters]
+        )
 
     class OutputSerializer(ConnectionOutputSerializer):
         accounts_found = serializers.IntegerField()
@@ -230,6 +233,10 @@ class AccountListApi(generics.ListAPIView):
 
     permission_classes = [IntegrationsPermission]
 
+    class QuerySerializer(serializers.Serializer):
+        search = serializers.CharField(required=False, allow_blank=True, max_length=100)
+        active = serializers.BooleanField(required=False, allow_null=True, default=None)
+
     class OutputSerializer(serializers.ModelSerializer):
         # The provider's own id; Qoyod's accounts keep their historical name for it too.
         qoyod_id = serializers.IntegerField(source="external_id", read_only=True)
@@ -263,12 +270,13 @@ class AccountListApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Account]:
-        active_param = self.request.query_params.get("active")
-        active = None if active_param in (None, "") else active_param.lower() in ("1", "true")
+        params = {k: v for k, v in self.request.query_params.items() if v != ""}
+        query = self.QuerySerializer(data=params)
+        query.is_valid(raise_exception=True)  # e.g. a NUL character in the search: a 400
         return account_list(
             organization=current_organization(self.request),
-            search=self.request.query_params.get("search", ""),
-            active=active,
+            search=query.validated_data.get("search", ""),
+            active=query.validated_data["active"],
         )
 
 

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -35,6 +35,7 @@ from integrations.services import (
     disconnect_qoyod,
     record_consent,
 )
+from integrations.validators import validate_api_key_characters
 from sifi.exceptions import DomainError
 from sifi.permissions import IntegrationsPermission, RolePageMixin, can_configure_integrations
 from sifi.tenancy import current_organization
@@ -62,6 +63,7 @@ class ApiKeyForm(forms.Form):
     api_key = forms.CharField(
         label=_("API key"),
         max_length=500,
+        validators=[validate_api_key_characters],
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
@@ -157,7 +159,7 @@ class QoyodConfigureAction(QoyodAction):
         chosen: dict[str, int | None] = {}
         for field in ("source_account", "input_vat_account"):
             raw = request.POST.get(field, "")
-            if raw and not raw.isdigit():
+            if raw and not (raw.isascii() and raw.isdecimal()):
                 raise ValidationError({field: [_("Pick an account from the list.")]})
             chosen[field] = int(raw) if raw else None
         configure_qoyod(
@@ -198,13 +200,16 @@ class AccountsTablePartial(RolePageMixin, View):
 
     page_permission = IntegrationsPermission
 
+    class SearchForm(forms.Form):
+        search = forms.CharField(required=False, max_length=100)  # refuses NUL characters
+
     def get(self, request: HttpRequest) -> HttpResponse:
-        accounts = account_list(
-            organization=current_organization(request), search=request.GET.get("search", "")
-        )
+        form = self.SearchForm(request.GET)
+        if not form.is_valid():
+            return HttpResponseBadRequest(
+                _("Search with up to 100 ordinary characters."), content_type="text/plain"
+            )
+        search = form.cleaned_data["search"]
+        accounts = account_list(organization=current_organization(request), search=search)
         page = Paginator(accounts, 50).get_page(request.GET.get("page"))
-        return render(
-            request,
-            "settings/_accounts_table.html",
-            {"page": page, "search": request.GET.get("search", "")},
-        )
+        return render(request, "settings/_accounts_table.html", {"page": page, "search": search})

@@ -12,7 +12,7 @@ Every change writes an audit row in the same database transaction.
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404
@@ -302,7 +302,10 @@ def bulk_assign(
         .select_for_update(of=("self",))
         .values_list("pk", "status", "account_id")
     )
-    locked_sql, locked_params = locked.query.sql_with_params()
+    try:
+        locked_sql, locked_params = locked.query.sql_with_params()
+    except EmptyResultSet:  # the filter can match nothing at all (e.g. an unknown budget)
+        return BulkAssignResult(updated=0)
     audit_sql, audit_params = bulk_audit_sql(
         rows="changed",
         organization=organization,

@@ -3,11 +3,13 @@ compared as they will be stored, dates, texts, currencies and receipts must be p
 and two identical batches at the same moment are as harmless as one after the other."""
 
 import base64
+import datetime
 import threading
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounting.models import Document, Transaction
@@ -114,9 +116,7 @@ def test_implausible_dates_are_refused(platform, org_a, occurred_at, message):
 
 
 def test_a_date_a_few_hours_ahead_is_tolerated(platform):
-    from django.utils import timezone
-
-    soon = (timezone.now() + timezone.timedelta(hours=3)).isoformat()
+    soon = (timezone.now() + datetime.timedelta(hours=3)).isoformat()
     assert platform.post(URL, [item(occurred_at=soon)], format="json").status_code == 200
 
 
