@@ -80,8 +80,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     Rendered without the request's context: the database (users, sessions) may be what
     failed."""
     message = _(
-        "Something went wrong on our side and it has been logged. Nothing you sent was "
-        "lost; try again in a moment, and tell your administrator if it keeps happening."
+        "Something went wrong on our side and it has been logged. Try again in a moment, "
+        "and tell your administrator if it keeps happening."
     )
     if _is_api(request):
         return JsonResponse({"detail": message}, status=500)

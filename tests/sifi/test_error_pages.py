@@ -87,3 +87,10 @@ def test_anonymous_api_calls_are_a_json_401(db):
     response = APIClient().get("/api/v1/me/")
     assert response.status_code == 401
     assert "detail" in response.json()
+
+
+def test_error_pages_speak_arabic_too(client, users_a):
+    client.force_login(users_a[Role.ACCOUNTANT])
+    response = client.get("/accounting/nope/", HTTP_ACCEPT_LANGUAGE="ar")
+    assert response.status_code == 404
+    assert "لا توجد صفحة بهذا العنوان" in response.content.decode()
