@@ -11,8 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounting.selectors import (
     account_list,
@@ -122,6 +124,7 @@ class QoyodConsentAction(QoyodAction):
         return None
 
 
+@method_decorator(sensitive_post_parameters("api_key"), name="dispatch")
 class QoyodConnectAction(QoyodAction):
     def act(self, request: HttpRequest, organization: Any) -> HttpResponse | None:
         form = ApiKeyForm(request.POST)

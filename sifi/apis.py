@@ -25,6 +25,7 @@ class TokenApi(ObtainAuthToken):
     throttle_classes = [AnonymousThrottle]  # DRF's ObtainAuthToken has none
 
     @extend_schema(
+        auth=[],  # the one operation anyone may call
         request=inline_serializer(
             "Token",
             {"username": serializers.CharField(), "password": serializers.CharField()},

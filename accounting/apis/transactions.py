@@ -2,14 +2,14 @@
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounting.filters import TransactionFilter
+from accounting.filters import FILTER_PARAMS, TransactionFilter
 from accounting.models import Document, Tab, Transaction
 from accounting.selectors import (
     COUNT_CAP,
@@ -124,6 +124,13 @@ class TransactionCountsApi(APIView):
     permission_classes = [AccountingPermission]
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter("exact", bool, description="count every tab exactly (slower)"),
+            *(
+                OpenApiParameter(name, str, required=False)
+                for name in sorted(FILTER_PARAMS - {"tab"})
+            ),
+        ],
         responses=inline_serializer(
             "TabCounts",
             {
@@ -131,7 +138,7 @@ class TransactionCountsApi(APIView):
                 "cap": serializers.IntegerField(allow_null=True),
                 "capped": serializers.ListField(child=serializers.CharField()),
             },
-        )
+        ),
     )
     def get(self, request: Request) -> Response:
         params = request.query_params.copy()

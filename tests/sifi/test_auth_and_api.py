@@ -111,12 +111,14 @@ def test_create_service_token_command_prints_a_usable_token(capsys):
 
 
 @pytest.mark.django_db
-def test_seed_demo_builds_a_realistic_ledger_once():
+def test_seed_demo_builds_a_realistic_ledger_once(django_capture_on_commit_callbacks):
     from accounting.models import Document, Transaction, TransactionType
 
-    call_command("seed_demo", "--transactions", "300")
+    with django_capture_on_commit_callbacks(execute=True):  # receipts are written on commit
+        call_command("seed_demo", "--transactions", "300")
     counts = (Transaction.objects.count(), Document.objects.count())
-    call_command("seed_demo", "--transactions", "300")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", "--transactions", "300")
     assert (Transaction.objects.count(), Document.objects.count()) == counts == (300, counts[1])
     demo = Transaction.objects.filter(organization__name="Demo Trading Co.")
     assert set(demo.values_list("type", flat=True)) == set(TransactionType.values)
