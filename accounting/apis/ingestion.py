@@ -138,6 +138,9 @@ class IngestItemSerializer(serializers.Serializer):
             raise serializers.ValidationError(f"{value} is not an ISO 4217 currency code.")
         return value
 
+    def validate_original_currency(self, value: str) -> str:
+        return self.validate_currency(value) if value else value
+
     def validate_occurred_at(self, value: datetime.datetime) -> datetime.datetime:
         aware = value if timezone.is_aware(value) else timezone.make_aware(value)
         if aware < EARLIEST_OCCURRED_AT:

@@ -67,6 +67,7 @@ class ReconciliationListApi(generics.ListAPIView):
 
     permission_classes = [AccountingPermission]
     serializer_class = ReconciliationOutputSerializer
+    queryset = Reconciliation.objects.none()  # the model, for the schema; rows: get_queryset
 
     def get_queryset(self) -> Any:
         return reconciliation_list(organization=current_organization(self.request))

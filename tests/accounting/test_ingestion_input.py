@@ -134,6 +134,13 @@ def test_a_currency_must_be_a_real_iso_4217_code(platform, org_a, currency):
     assert response.json()["items"][0]["errors"]["currency"] == [
         f"{currency} is not an ISO 4217 currency code."
     ]
+    abroad = item(original_amount="50.00", original_currency=currency)
+    response = platform.post(URL, [abroad], format="json")
+    assert response.status_code == 400
+    assert response.json()["items"][0]["errors"]["original_currency"] == [
+        f"{currency} is not an ISO 4217 currency code."
+    ]
+    assert not Transaction.objects.filter(organization=org_a).exists()
 
 
 @pytest.mark.parametrize(

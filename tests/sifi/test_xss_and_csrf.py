@@ -40,7 +40,9 @@ def test_a_session_api_call_without_the_csrf_token_is_refused(users_a, org_a):
     assert "CSRF" in response.json()["detail"]
 
 
-def test_a_receipt_link_signed_with_another_key_is_refused(client, org_a):
+def test_a_receipt_link_forged_with_the_old_public_key_opens_nothing(client, org_a):
+    """Links used to be signed with SECRET_KEY, whose default was public: anyone could sign
+    one for any document. Such a link must open nothing."""
     txn = make_transaction(org_a)
     document = Document(
         organization=org_a,
@@ -54,7 +56,4 @@ def test_a_receipt_link_signed_with_another_key_is_refused(client, org_a):
     document.save()
     with override_settings(SECRET_KEY="dev-only-insecure-secret-key-change-me-in-production"):
         forged = signing.TimestampSigner(salt="receipt").sign(str(document.pk))
-    with override_settings(SECRET_KEY="this-installation-s-own-secret-" + "x" * 40):
         assert client.get(f"/receipts/{forged}/").status_code == 404
-        genuine = signing.TimestampSigner(salt="receipt").sign(str(document.pk))
-        assert client.get(f"/receipts/{genuine}/").status_code == 200
