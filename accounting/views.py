@@ -135,11 +135,12 @@ class _ActionView(RolePageMixin, View):
         raise NotImplementedError
 
 
-def _posted_transaction_id(request: HttpRequest) -> int:
-    """The `transaction` of a row's form; a 400 page if it is missing or not an id."""
-    raw = request.POST.get("transaction", "")
+def _posted_id(request: HttpRequest, field: str) -> int:
+    """The id a form names in `field` (a hidden input); a 400 page if it is missing or not
+    an id (a tampered form: a person cannot do anything about it but reload)."""
+    raw = request.POST.get(field, "")
     if not (raw.isascii() and raw.isdecimal() and len(raw) <= 18):
-        raise BadRequest("The form did not say which transaction.")
+        raise BadRequest(f"The form did not say which {field}.")
     return int(raw)
 
 
@@ -148,7 +149,7 @@ class AssignAction(_ActionView):
         txn = assign_account(
             organization=current_organization(request),
             actor=request.user,
-            transaction_id=_posted_transaction_id(request),
+            transaction_id=_posted_id(request, "transaction"),
             account_id=request.POST.get("account"),
         )
         messages.success(
@@ -163,7 +164,7 @@ class UnverifyAction(_ActionView):
         txn = unverify_transaction(
             organization=current_organization(request),
             actor=request.user,
-            transaction_id=_posted_transaction_id(request),
+            transaction_id=_posted_id(request, "transaction"),
         )
         messages.success(
             request, _("%(reference)s is back to unverified.") % {"reference": txn.reference}
@@ -322,7 +323,7 @@ class DismissReconciliationAction(_ActionView):
         acknowledge_reconciliation(
             organization=current_organization(request),
             actor=request.user,
-            reconciliation_id=int(request.POST.get("reconciliation") or 0),
+            reconciliation_id=_posted_id(request, "reconciliation"),
         )
 
 

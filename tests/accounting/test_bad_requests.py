@@ -61,6 +61,13 @@ def test_a_row_action_without_a_transaction_id_is_a_400_page(
     assert "This request could not be understood" in response.content.decode()
 
 
+@pytest.mark.parametrize("posted", [{"reconciliation": "abc"}, {}, {"reconciliation": "٣"}])
+def test_dismissing_a_reconciliation_without_its_id_is_a_400_page(accountant_browser, posted):
+    response = accountant_browser.post("/accounting/reconciliations/dismiss/", posted)
+    assert response.status_code == 400
+    assert "This request could not be understood" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     "next_url",
     [

@@ -13,7 +13,15 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 @pytest.mark.parametrize(
-    "path", ["/login/", "/accounting/", "/settings/integrations/", "/api/docs/", "/nope/"]
+    "path",
+    [
+        "/login/",
+        "/accounting/",
+        "/accounting/reconciliations/",
+        "/settings/integrations/",
+        "/api/docs/",
+        "/nope/",
+    ],
 )
 def test_every_page_has_a_strict_content_security_policy(client, users_a, path):
     client.force_login(users_a[Role.ADMIN])
