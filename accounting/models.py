@@ -40,6 +40,8 @@ class Account(models.Model):
     # A heading has sub-accounts in the chart ("1 · Assets"): entries are booked on posting
     # accounts only, so a heading cannot be assigned nor be the Source or Input VAT account.
     is_heading = models.BooleanField(default=False)
+    # How often this organization assigned it: account search shows the most used first.
+    times_assigned = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.AccountingPage.as_view(), name="accounting"),
     path("assign/", views.AssignAction.as_view(), name="accounting-assign"),
     path("unverify/", views.UnverifyAction.as_view(), name="accounting-unverify"),
+    path("matching-count/", views.MatchingCount.as_view(), name="accounting-matching-count"),
     path("bulk-assign/", views.BulkAssignAction.as_view(), name="accounting-bulk-assign"),
     path("sync/", views.SyncAction.as_view(), name="accounting-sync"),
     path("runs/<int:run_id>/", views.SyncRunProgress.as_view(), name="accounting-run-progress"),

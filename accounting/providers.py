@@ -184,6 +184,10 @@ class Provider:
     def open_session(self, credentials: dict[str, str]) -> ProviderSession:
         raise NotImplementedError
 
+    def entry_url(self, entry_id: int | None) -> str:
+        """Where a person opens the entry in the provider's own web app ("" if unknown)."""
+        return ""
+
 
 class BooksConnection(Protocol):
     """An organization's connection to its accounting system, as the ledger needs it."""

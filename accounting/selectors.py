@@ -1,7 +1,13 @@
 """Reads of the chart of accounts and the ledger, always scoped to one organization."""
 
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models.expressions import Combinable
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounting.filters import tab_condition
 from accounting.models import (
@@ -37,16 +43,72 @@ def posting_accounts(*, organization: Organization) -> QuerySet[Account]:
     return Account.objects.filter(organization=organization, active=True, is_heading=False)
 
 
-def source_account_choices(*, organization: Organization) -> QuerySet[Account]:
-    """Posting accounts, those that can take payments (bank, cash) first: the likely wallet."""
-    return posting_accounts(organization=organization).order_by("-receive_payments", "code", "id")
+SEARCH_LIMIT = 20
 
 
-def input_vat_account_choices(*, organization: Organization) -> QuerySet[Account]:
-    """Posting accounts, tax accounts first: the likely Input VAT account."""
-    return posting_accounts(organization=organization).order_by(
-        Case(When(group_type__iexact="tax", then=Value(0)), default=Value(1)), "code", "id"
-    )
+# What a picker is for decides which accounts come first.
+SEARCH_ORDER: dict[str, tuple[str | Combinable, ...]] = {
+    "assign": ("-times_assigned", "code", "id"),  # the ones this organization uses most
+    "source": ("-receive_payments", "code", "id"),  # bank and cash: the likely wallet
+    "input_vat": (
+        Case(When(group_type__iexact="tax", then=Value(0)), default=Value(1)),
+        "code",
+        "id",
+    ),
+}
+
+
+def account_search(
+    *,
+    organization: Organization,
+    query: str,
+    purpose: str = "assign",
+    limit: int = SEARCH_LIMIT,
+    exclude: tuple[int, ...] = (),
+) -> list[Account]:
+    """Posting accounts whose code starts with, or whose English or Arabic name contains, the
+    query, in the order the `purpose` wants (SEARCH_ORDER); at most `limit`. An empty query
+    gives the first ones (what a picker shows before anything is typed)."""
+    accounts = posting_accounts(organization=organization).exclude(pk__in=exclude)
+    query = query.strip()
+    if query:
+        accounts = accounts.filter(
+            Q(code__istartswith=query) | Q(name_en__icontains=query) | Q(name_ar__icontains=query)
+        )
+    order = SEARCH_ORDER.get(purpose, SEARCH_ORDER["assign"])
+    return list(accounts.order_by(*order)[: max(1, min(limit, 50))])
+
+
+def posting_account_by_code(*, organization: Organization, code: str) -> Account | None:
+    """The posting account with exactly this code (what a person types without the picker)."""
+    return posting_accounts(organization=organization).filter(code__iexact=code.strip()).first()
+
+
+def resolve_account_choice(
+    *, organization: Organization, account_id: str, account_code: str, field: str = "account"
+) -> int | None:
+    """The account a form chose: its id (the picker's), else the code a person typed (the
+    form without JavaScript, or "5201 · Marketing" as the picker shows it). None if nothing
+    was chosen; a 400 on `field` if the code names no posting account."""
+    account_id = (account_id or "").strip()
+    if account_id:
+        if not (account_id.isascii() and account_id.isdigit()):
+            raise ValidationError({field: [_("Pick an account from the list.")]})
+        return int(account_id)
+    code = (account_code or "").split("·")[0].strip()
+    if not code:
+        return None
+    account = posting_account_by_code(organization=organization, code=code)
+    if account is None:
+        raise ValidationError(
+            {
+                field: [
+                    _("No posting account has the code %(code)s; type an account's code.")
+                    % {"code": code}
+                ]
+            }
+        )
+    return account.pk
 
 
 def transaction_list(*, organization: Organization) -> QuerySet[Transaction]:
@@ -55,6 +117,66 @@ def transaction_list(*, organization: Organization) -> QuerySet[Transaction]:
         Transaction.objects.filter(organization=organization)
         .select_related("employee", "budget", "card", "account")
         .order_by("-occurred_at", "-id")
+    )
+
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class TransactionPage:
+    """One page of a list, newest first, and the cursors of its neighbours ("" if none)."""
+
+    rows: list[Transaction]
+    newer: str
+    older: str
+
+
+def _cursor(txn: Transaction) -> str:
+    return f"{txn.occurred_at.isoformat()}_{txn.pk}"
+
+
+def _position(cursor: str) -> tuple[datetime.datetime, int] | None:
+    moment, _sep, pk = cursor.rpartition("_")
+    try:
+        occurred_at = datetime.datetime.fromisoformat(moment)
+    except ValueError:
+        return None
+    if not (pk.isascii() and pk.isdigit()) or occurred_at.tzinfo is None:
+        return None
+    return occurred_at, int(pk)
+
+
+def transaction_page(
+    rows: QuerySet[Transaction], *, after: str = "", before: str = "", size: int = PAGE_SIZE
+) -> TransactionPage:
+    """A keyset page: the rows older than `after` (or newer than `before`), so a deep page
+    costs what the first one does (an offset would read every row above it). A cursor that
+    does not parse is the first page."""
+    position = _position(after) if after else None
+    backwards = False
+    if position is None and before:
+        position = _position(before)
+        backwards = position is not None
+    if position is None:
+        found = list(rows.order_by("-occurred_at", "-id")[: size + 1])
+        more_older, more_newer = len(found) > size, False
+    elif not backwards:
+        moment, pk = position
+        older = rows.filter(occurred_at__lte=moment).exclude(occurred_at=moment, id__gte=pk)
+        found = list(older.order_by("-occurred_at", "-id")[: size + 1])
+        more_older, more_newer = len(found) > size, True
+    else:
+        moment, pk = position
+        newer = rows.filter(occurred_at__gte=moment).exclude(occurred_at=moment, id__lte=pk)
+        found = list(newer.order_by("occurred_at", "id")[: size + 1])
+        more_newer, more_older = len(found) > size, True
+        found = list(reversed(found[:size]))
+    found = found[:size]
+    return TransactionPage(
+        rows=found,
+        newer=_cursor(found[0]) if found and more_newer else "",
+        older=_cursor(found[-1]) if found and more_older else "",
     )
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounting.apis import (
+    accounts,
     documents,
     ingestion,
     reconciliations,
@@ -10,6 +11,11 @@ from accounting.apis import (
 )
 
 urlpatterns = [
+    path(
+        "accounting/accounts/search/",
+        accounts.AccountSearchApi.as_view(),
+        name="account-search",
+    ),
     path(
         "accounting/transactions/",
         transactions.TransactionListApi.as_view(),

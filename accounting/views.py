@@ -6,8 +6,14 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import BadRequest, ValidationError
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,17 +25,19 @@ from django.views.generic import TemplateView
 
 from accounting.filters import FILTER_PARAMS, TransactionFilter
 from accounting.models import ASSIGNABLE_TABS, Document, SyncRun, Tab
+from accounting.providers import connection_for, provider_names
 from accounting.selectors import (
     COUNT_CAP,
-    posting_accounts,
     reconciliation_findings,
     reconciliation_get,
     reconciliation_list,
+    resolve_account_choice,
     sync_run_get,
     tab_counts,
     transaction_audit,
     transaction_get,
     transaction_list,
+    transaction_page,
 )
 from accounting.services.reconciliation import acknowledge_reconciliation, nightly_range
 from accounting.services.runs import start_reconciliation, start_sync_run
@@ -80,7 +88,10 @@ class AccountingPage(RolePageMixin, TemplateView):
             counts = tab_counts(filtered=counts_filter.qs)
         else:
             rows, counts = base.none(), {}
-        page = Paginator(rows, 50).get_page(self.request.GET.get("page"))
+        page = transaction_page(
+            rows, after=self.request.GET.get("after", ""), before=self.request.GET.get("before", "")
+        )
+        books = connection_for(organization)
         filter_query = urlencode({k: v for k, v in without_tab.items() if k in FILTER_PARAMS and v})
         latest_run = SyncRun.objects.filter(organization=organization).first()
         source = source_account_for(organization)
@@ -90,16 +101,25 @@ class AccountingPage(RolePageMixin, TemplateView):
             filterset=filterset,
             page=page,
             filter_query=filter_query,
-            matching_count=page.paginator.count,
-            accounts=posting_accounts(organization=organization)
-            .exclude(pk=source.pk if source else 0)
-            .order_by("code", "id"),
+            matching_badge=_badge(counts.get(tab, 0)),
+            # The list's filters, carried by the bulk form (its own `account` is the one to
+            # assign, so the list's account filter is not).
+            bulk_filter_fields=[
+                (key, value)
+                for key, value in without_tab.items()
+                if key in FILTER_PARAMS - {"account"} and value
+            ],
+            count_url=reverse("accounting-matching-count")
+            + "?"
+            + urlencode({k: v for k, v in params.items() if k in FILTER_PARAMS and v}),
             source_account=source,
             budgets=organization.budgets.all(),
             employees=organization.employees.all(),
             latest_run=latest_run,
             findings=reconciliation_findings(organization=organization),
             latest_run_counts=run_counts(latest_run) if latest_run else None,
+            books_name=books.provider.name if books else provider_names(),
+            provider=books.provider if books else None,
             editable_tab=tab in ASSIGNABLE_TABS,
         )
         return context
@@ -144,13 +164,40 @@ def _posted_id(request: HttpRequest, field: str) -> int:
     return int(raw)
 
 
+def _chosen_account(request: HttpRequest) -> int | None:
+    """The account an assign form chose with the picker, or typed as a code."""
+    return resolve_account_choice(
+        organization=current_organization(request),
+        account_id=request.POST.get("account", ""),
+        account_code=request.POST.get("account_code", ""),
+    )
+
+
+class MatchingCount(RolePageMixin, View):
+    """How many transactions the bulk form's filter matches, exactly: asked for when someone
+    presses "Assign to all matching", so the list itself never pays for an exact count."""
+
+    page_permission = AccountingPermission
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        organization = current_organization(request)
+        filterset = TransactionFilter(
+            data={k: v for k, v in request.GET.items() if k in FILTER_PARAMS},
+            queryset=transaction_list(organization=organization),
+            organization=organization,
+        )
+        if not filterset.is_valid():
+            return JsonResponse({"errors": filterset.errors}, status=400)
+        return JsonResponse({"count": filterset.qs.order_by().count()})
+
+
 class AssignAction(_ActionView):
     def act(self, request: HttpRequest) -> None:
         txn = assign_account(
             organization=current_organization(request),
             actor=request.user,
             transaction_id=_posted_id(request, "transaction"),
-            account_id=request.POST.get("account"),
+            account_id=_chosen_account(request),
         )
         messages.success(
             request,
@@ -186,7 +233,7 @@ class BulkAssignAction(_ActionView):
             result = bulk_assign(
                 organization=organization,
                 actor=request.user,
-                account_id=request.POST.get("account"),
+                account_id=_chosen_account(request),
                 matching=filterset.qs,
             )
         else:
@@ -196,7 +243,7 @@ class BulkAssignAction(_ActionView):
             result = bulk_assign(
                 organization=organization,
                 actor=request.user,
-                account_id=request.POST.get("account"),
+                account_id=_chosen_account(request),
                 ids=ids,
             )
         text = ngettext(

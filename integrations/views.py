@@ -18,8 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounting.selectors import (
     account_list,
-    input_vat_account_choices,
-    source_account_choices,
+    resolve_account_choice,
 )
 from integrations.jobs import start_config_sync
 from integrations.models import MANDATORY_ATTRIBUTES, OPTIONAL_ATTRIBUTES, QOYOD_SCOPES
@@ -93,8 +92,6 @@ class QoyodPage(RolePageMixin, View):
             "can_configure": can_configure_integrations(request.user),
             "account_count": accounts.count(),
             "active_account_count": accounts.filter(active=True).count(),
-            "source_choices": source_account_choices(organization=organization),
-            "input_vat_choices": input_vat_account_choices(organization=organization),
         }
         return render(request, "settings/qoyod.html", context)
 
@@ -159,12 +156,15 @@ class QoyodSyncAction(QoyodAction):
 
 class QoyodConfigureAction(QoyodAction):
     def act(self, request: HttpRequest, organization: Any) -> HttpResponse | None:
-        chosen: dict[str, int | None] = {}
-        for field in ("source_account", "input_vat_account"):
-            raw = request.POST.get(field, "")
-            if raw and not (raw.isascii() and raw.isdecimal()):
-                raise ValidationError({field: [_("Pick an account from the list.")]})
-            chosen[field] = int(raw) if raw else None
+        chosen = {
+            field: resolve_account_choice(
+                organization=organization,
+                account_id=request.POST.get(field, ""),
+                account_code=request.POST.get(f"{field}_code", ""),
+                field=field,
+            )
+            for field in ("source_account", "input_vat_account")
+        }
         configure_qoyod(
             actor=request.user,
             organization=organization,

@@ -254,6 +254,9 @@ SYNC_RETRY_BASE_SECONDS = env.float("SYNC_RETRY_BASE_SECONDS", default=0.5)
 
 # --- Qoyod -----------------------------------------------------------------------------------
 QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")
+# Where a person opens a journal entry in Qoyod's web app, "{id}" standing for its id; empty:
+# entries are shown by number only.
+QOYOD_ENTRY_URL = env.str("QOYOD_ENTRY_URL", default="")
 QOYOD_TIMEOUT_SECONDS = env.float("QOYOD_TIMEOUT_SECONDS", default=30.0)
 QOYOD_RATE_LIMIT_PER_MINUTE = env.int("QOYOD_RATE_LIMIT_PER_MINUTE", default=300)
 # First wait of the read-retry backoff (doubles per attempt, capped at 10 s).

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -182,6 +182,8 @@ def _set_verification(
             "updated_at",
         ]
     )
+    if account is not None:
+        _count_assignments(account, 1)
     record_audit(
         organization=organization,
         actor=actor,
@@ -192,6 +194,12 @@ def _set_verification(
         after=_snapshot(txn),
     )
     return txn
+
+
+def _count_assignments(account: Account, times: int) -> None:
+    """How often the organization picks this account (account search shows it earlier)."""
+    if times:
+        Account.objects.filter(pk=account.pk).update(times_assigned=F("times_assigned") + times)
 
 
 @transaction.atomic
@@ -321,6 +329,7 @@ def bulk_assign(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (updated,) = cursor.fetchone()
+    _count_assignments(account, updated)
 
     # Skipped: one query per status (each reads that status's index; together in one OR,
     # PostgreSQL reads the whole table), counted only when there are more than are shown.

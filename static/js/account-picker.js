@@ -1,41 +1,120 @@
-// Searchable account picker: a search box narrows the <select> it points at
-// (data-filters="<select id>") to accounts whose code, English or Arabic name contains
-// what was typed. Plain DOM, no framework; the <select> still works without it.
+// Account picker: a text field that searches the organization's posting accounts as you type
+// (code, English or Arabic name; GET /api/v1/accounting/accounts/search/), shows them in a
+// list you move through with the arrow keys and choose with Enter or a click. The choice
+// goes into the hidden field next to it. Without JavaScript the text field is submitted as
+// an account code and the server resolves it.
 (function () {
-  function normalize(text) {
-    return (text || "").toLocaleLowerCase().normalize("NFKC");
-  }
-  function filter(input) {
-    var select = document.getElementById(input.dataset.filters);
-    if (!select) return;
-    var query = normalize(input.value).trim();
-    var matches = new Map();
-    var firstMatch = null;
-    Array.prototype.forEach.call(select.options, function (option) {
-      if (!option.value) return; // the "Choose an account…" prompt stays
-      var match = !query || normalize(option.textContent).indexOf(query) !== -1;
-      matches.set(option, match);
-      if (match && !firstMatch) firstMatch = option;
-    });
-    var current = select.selectedOptions[0];
-    if (query && firstMatch && (!current || !current.value || !matches.get(current))) {
-      select.value = firstMatch.value; // the best match is picked; the user can change it
+  "use strict";
+  var DELAY_MS = 150;
+
+  function setup(picker) {
+    var input = picker.querySelector("[data-picker-input]");
+    var value = picker.querySelector("[data-picker-value]");
+    var list = picker.querySelector("[data-picker-list]");
+    var timer = null;
+    var active = -1;
+    var asked = 0;
+
+    function options() { return list.querySelectorAll("[role=option]"); }
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
     }
-    var shown = 0;
-    matches.forEach(function (match, option) {
-      // The selected account never disappears: a search that matches nothing must not
-      // leave the form submitting an empty (disabled) choice.
-      var visible = match || option.selected;
-      option.hidden = !visible;
-      option.disabled = !visible;
-      if (match) shown += 1;
+
+    function highlight(index) {
+      var all = options();
+      if (!all.length) return;
+      active = (index + all.length) % all.length;
+      all.forEach(function (option, i) { option.setAttribute("aria-selected", String(i === active)); });
+      input.setAttribute("aria-activedescendant", all[active].id);
+      all[active].scrollIntoView({ block: "nearest" });
+    }
+
+    function choose(option) {
+      value.value = option.dataset.id;
+      input.value = option.dataset.text;
+      close();
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+
+    function show(accounts) {
+      list.textContent = "";
+      accounts.forEach(function (account, i) {
+        var option = document.createElement("li");
+        option.id = list.id + "-" + i;
+        option.setAttribute("role", "option");
+        option.setAttribute("aria-selected", "false");
+        option.dataset.id = account.id;
+        option.dataset.text = account.text;
+        var code = document.createElement("b");
+        code.textContent = account.code;
+        option.appendChild(code);
+        option.appendChild(document.createTextNode(" · " + account.name_en));
+        if (account.name_ar) {
+          var arabic = document.createElement("span");
+          arabic.lang = "ar";
+          arabic.dir = "rtl";
+          arabic.textContent = " · " + account.name_ar;
+          option.appendChild(arabic);
+        }
+        list.appendChild(option);
+      });
+      if (!accounts.length) {
+        var none = document.createElement("li");
+        none.className = "muted";
+        none.textContent = list.dataset.empty || "—";
+        list.appendChild(none);
+      }
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+      if (accounts.length) highlight(0);
+    }
+
+    function search() {
+      var ask = ++asked;
+      var url = picker.dataset.searchUrl + "&q=" + encodeURIComponent(input.value.trim());
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(function (accounts) { if (ask === asked) show(accounts); })
+        .catch(function () { /* the field still works as a plain account code */ });
+    }
+
+    input.addEventListener("input", function () {
+      value.value = ""; // typed, not chosen: the server reads the code unless one is chosen
+      clearTimeout(timer);
+      timer = setTimeout(search, DELAY_MS);
     });
-    var status = document.getElementById(input.dataset.filters + "-count");
-    if (status) status.textContent = query ? status.dataset.template.replace("%s", shown) : "";
+    input.addEventListener("focus", function () { if (!value.value) search(); });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        if (list.hidden) { search(); return; }
+        highlight(active + (event.key === "ArrowDown" ? 1 : -1));
+      } else if (event.key === "Enter" && !list.hidden && active >= 0) {
+        event.preventDefault();
+        choose(options()[active]);
+      } else if (event.key === "Escape") {
+        close();
+      }
+    });
+    list.addEventListener("mousedown", function (event) {
+      var option = event.target.closest("[role=option]");
+      if (option) { event.preventDefault(); choose(option); }
+    });
+    input.addEventListener("blur", function () { setTimeout(close, 100); });
   }
-  document.addEventListener("input", function (event) {
-    if (event.target.matches("input[data-filters]")) filter(event.target);
-  });
+
+  function setupAll(root) {
+    root.querySelectorAll("[data-account-picker]:not([data-picker-ready])").forEach(function (picker) {
+      picker.setAttribute("data-picker-ready", "");
+      setup(picker);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { setupAll(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { setupAll(event.target); });
 })();
 
 // Forms marked data-busy show they are working (a bulk assignment of many rows takes a few

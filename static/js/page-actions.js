@@ -2,6 +2,7 @@
 // handlers (onclick="…"), so the Content-Security-Policy can forbid every inline script.
 //   <select data-submit-on-change>           submits its form when changed (language switch)
 //   <button data-confirm="Sure?">            asks before submitting (also on <form>)
+//   <button data-confirm-count="url" data-confirm-template="… %s …">  asks with an exact count
 //   <input type="checkbox" data-select-all="ids">  checks or unchecks every input[name=ids]
 (function () {
   document.addEventListener("change", function (event) {
@@ -22,10 +23,37 @@
     "submit",
     function (event) {
       var form = event.target;
-      var asking = event.submitter && event.submitter.dataset.confirm ? event.submitter : form;
+      var button = event.submitter;
+      if (button && button.dataset.confirmCount) {
+        confirmWithCount(event, form, button);
+        return;
+      }
+      var asking = button && button.dataset.confirm ? button : form;
       var question = asking.dataset && asking.dataset.confirm;
       if (question && !window.confirm(question)) event.preventDefault();
     },
     true
   );
+
+  // <button data-confirm-count="/count/url" data-confirm-template="… %s …">: the exact number
+  // is asked for only when the button is pressed (the list shows a capped count), then the
+  // question carries it; yes submits the form with this button.
+  function confirmWithCount(event, form, button) {
+    if (button.dataset.confirmed) {
+      delete button.dataset.confirmed;
+      return;
+    }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    fetch(button.dataset.confirmCount, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { count: "?" }; })
+      .catch(function () { return { count: "?" }; })
+      .then(function (body) {
+        var count = typeof body.count === "number" ? body.count.toLocaleString("en") : body.count;
+        if (window.confirm(button.dataset.confirmTemplate.replace("%s", count))) {
+          button.dataset.confirmed = "1";
+          form.requestSubmit(button);
+        }
+      });
+  }
 })();

@@ -103,17 +103,19 @@ def test_admin_connects_then_accountant_assigns_by_budget_and_syncs(
     admin.get_by_role("button", name="Continue").click()
     # The worker syncs the chart; the page follows the job until the configuration appears.
     expect(admin.get_by_role("heading", name="Configuration")).to_be_visible(timeout=30_000)
-    admin.get_by_test_id("source-account-search").fill("110101")
-    expect(admin.locator("#source_account")).to_have_value(re.compile(r"\d+"))
+    # The account picker searches as you type; Enter takes the highlighted match.
+    admin.get_by_test_id("source-account").fill("110101")
+    expect(admin.locator("#source_account-list [role=option]").first).to_contain_text("110101")
+    admin.get_by_test_id("source-account").press("Enter")
+    expect(admin.get_by_test_id("source-account")).to_have_value(re.compile("^110101 · "))
     admin.get_by_role("button", name="Save").click()
     expect(admin.get_by_text("Configuration saved.")).to_be_visible()
-    expect(admin.locator("#source_account option:checked")).to_contain_text("110101")
+    expect(admin.get_by_test_id("source-account")).to_have_value(re.compile("^110101 · "))
     assert Integration.objects.get(organization=org).source_account.code == "110101"
-    # A search that matches nothing never drops the chosen account from the form.
-    admin.get_by_test_id("source-account-search").fill("no such account")
-    expect(admin.locator("#source_account option:checked")).to_contain_text("110101")
+    # Typing something that is no account is refused with a reason; the source stays.
+    admin.get_by_test_id("source-account").fill("no such account")
     admin.get_by_role("button", name="Save").click()
-    expect(admin.get_by_text("Configuration saved.")).to_be_visible()
+    expect(admin.get_by_text("No posting account has the code no such account")).to_be_visible()
     assert Integration.objects.get(organization=org).source_account.code == "110101"
     admin.screenshot(path=shots / "qoyod-configuration.png", full_page=True)
 
@@ -137,15 +139,26 @@ def test_admin_connects_then_accountant_assigns_by_budget_and_syncs(
     assert dialogs == []
     accountant.remove_listener("dialog", refuse)
 
-    # Search by the Arabic name ("marketing expenses") narrows the picker to 5201.
-    accountant.get_by_test_id("bulk-account-search").fill("مصاريف تسويق")
-    expect(accountant.get_by_test_id("bulk-account").locator("option:checked")).to_contain_text(
-        "5201"
-    )
+    # Search by the Arabic name ("marketing expenses"); arrows and Enter choose 5201.
+    picker = accountant.get_by_test_id("bulk-account")
+    picker.fill("مصاريف تسويق")
+    expect(accountant.locator("#bulk-account-list [role=option]").first).to_contain_text("5201")
     accountant.screenshot(path=shots / "accounting-bulk-assign.png", full_page=True)
-    accountant.once("dialog", lambda dialog: dialog.accept())
+    picker.press("ArrowDown")
+    picker.press("ArrowUp")
+    picker.press("Enter")
+    expect(picker).to_have_value(re.compile("^5201 · Marketing Expenses"))
+    # The confirmation asks with the exact number the filter matches.
+    questions: list[str] = []
+
+    def accept(dialog):
+        questions.append(dialog.message)
+        dialog.accept()
+
+    accountant.once("dialog", accept)
     accountant.get_by_test_id("bulk-filter").click()
     expect(accountant.get_by_text("5 transactions verified")).to_be_visible()
+    assert questions == ["Assign this account to all 5 transactions matching the filter?"]
 
     verified = Transaction.objects.filter(organization=org, status=TransactionStatus.VERIFIED)
     assert (

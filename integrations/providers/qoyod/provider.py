@@ -8,6 +8,7 @@ translation here: every Qoyod error already is one of the neutral errors (`error
 import datetime
 from types import TracebackType
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounting import journal
@@ -90,3 +91,9 @@ class QoyodProvider(Provider):
 
     def open_session(self, credentials: dict[str, str]) -> QoyodSession:
         return QoyodSession(open_qoyod_client(api_key=credentials["api_key"]))
+
+    def entry_url(self, entry_id: int | None) -> str:
+        """settings.QOYOD_ENTRY_URL with the entry's id ({id}); empty: no link (the address of
+        an entry in Qoyod's web app is not documented; bin/start points it at the sandbox)."""
+        template = settings.QOYOD_ENTRY_URL
+        return template.replace("{id}", str(entry_id)) if template and entry_id else ""

@@ -1,0 +1,29 @@
+"""How the ledger's pages write amounts and entries."""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Any) -> str:
+    """An amount as Saudi finance teams read it in both languages: Western digits, a point
+    before the halalas and commas between thousands ("12,482.48"). Django's Arabic number
+    format writes "482,48", which reads as four hundred and eighty-two thousand and
+    forty-eight to anyone used to bank statements and Qoyod."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return f"{amount:,.2f}"
+
+
+@register.filter
+def entry_url(entry_id: int | None, provider: Any) -> str:
+    """Where the entry opens in the provider's own web app ("" when unknown)."""
+    return provider.entry_url(entry_id) if provider is not None and entry_id else ""
