@@ -9,7 +9,15 @@ urlpatterns = [
     path("matching-count/", views.MatchingCount.as_view(), name="accounting-matching-count"),
     path("bulk-assign/", views.BulkAssignAction.as_view(), name="accounting-bulk-assign"),
     path("sync/", views.SyncAction.as_view(), name="accounting-sync"),
-    path("runs/<int:run_id>/", views.SyncRunProgress.as_view(), name="accounting-run-progress"),
+    path("runs/", views.SyncRunsPage.as_view(), name="accounting-runs"),
+    path("runs/<int:run_id>/", views.SyncRunPage.as_view(), name="accounting-run"),
+    path(
+        "runs/<int:run_id>/progress/",
+        views.SyncRunProgress.as_view(),
+        name="accounting-run-progress",
+    ),
+    path("runs/retry-failed/", views.RetryRunFailedAction.as_view(), name="accounting-run-retry"),
+    path("retry-failed/", views.RetryFailedAction.as_view(), name="accounting-retry-failed"),
     path(
         "transactions/<int:transaction_id>/",
         views.TransactionPage.as_view(),

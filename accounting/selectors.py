@@ -15,6 +15,8 @@ from accounting.models import (
     Reconciliation,
     ReconciliationStatus,
     SyncRun,
+    SyncRunItem,
+    SyncRunItemOutcome,
     Tab,
     Transaction,
 )
@@ -222,6 +224,27 @@ def transaction_audit(*, transaction: Transaction) -> QuerySet[AuditEvent]:
 
 def sync_run_list(*, organization: Organization) -> QuerySet[SyncRun]:
     return SyncRun.objects.filter(organization=organization).select_related("started_by")
+
+
+def sync_runs_with_counts(*, organization: Organization) -> QuerySet[SyncRun]:
+    """Runs, newest first, each with how many of its transactions succeeded, failed, wait."""
+    return sync_run_list(organization=organization).annotate(
+        succeeded_count=Count("items", filter=Q(items__outcome=SyncRunItemOutcome.SUCCEEDED)),
+        failed_count=Count("items", filter=Q(items__outcome=SyncRunItemOutcome.FAILED)),
+        pending_count=Count("items", filter=Q(items__outcome=SyncRunItemOutcome.PENDING)),
+    )
+
+
+def sync_run_items(
+    *, run: SyncRun, outcome: str = "", after: int = 0, size: int = 100
+) -> list[SyncRunItem]:
+    """A page of a run's results in push order (keyset by item id), optionally one outcome."""
+    items = run.items.select_related("transaction").order_by("pk")
+    if outcome:
+        items = items.filter(outcome=outcome)
+    if after:
+        items = items.filter(pk__gt=after)
+    return list(items[:size])
 
 
 def sync_run_get(*, organization: Organization, run_id: int) -> SyncRun:

@@ -24,7 +24,15 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from accounting.filters import FILTER_PARAMS, TransactionFilter
-from accounting.models import ASSIGNABLE_TABS, Document, SyncRun, Tab
+from accounting.models import (
+    ASSIGNABLE_TABS,
+    Document,
+    SyncRun,
+    SyncRunItemOutcome,
+    Tab,
+    TransactionStatus,
+)
+from accounting.presenters import describe_event, failure_in_words
 from accounting.providers import connection_for, provider_names
 from accounting.selectors import (
     COUNT_CAP,
@@ -33,6 +41,8 @@ from accounting.selectors import (
     reconciliation_list,
     resolve_account_choice,
     sync_run_get,
+    sync_run_items,
+    sync_runs_with_counts,
     tab_counts,
     transaction_audit,
     transaction_get,
@@ -40,7 +50,12 @@ from accounting.selectors import (
     transaction_page,
 )
 from accounting.services.reconciliation import acknowledge_reconciliation, nightly_range
-from accounting.services.runs import start_reconciliation, start_sync_run
+from accounting.services.runs import (
+    retry_failed,
+    retry_failed_transactions,
+    start_reconciliation,
+    start_sync_run,
+)
 from accounting.services.sync import run_counts
 from accounting.services.verification import (
     assign_account,
@@ -279,13 +294,118 @@ class TransactionPage(RolePageMixin, View):
     page_permission = AccountingPermission
 
     def get(self, request: HttpRequest, transaction_id: int) -> HttpResponse:
-        txn = transaction_get(
-            organization=current_organization(request), transaction_id=transaction_id
-        )
+        organization = current_organization(request)
+        txn = transaction_get(organization=organization, transaction_id=transaction_id)
+        books = connection_for(organization)
+        name = str(books.provider.name) if books else provider_names()
         return render(
             request,
             "accounting/transaction.html",
-            {"txn": txn, "audit": transaction_audit(transaction=txn)},
+            {
+                "txn": txn,
+                "books_name": name,
+                "provider": books.provider if books else None,
+                "attachments_supported": books.attachments_supported if books else None,
+                "audit": [
+                    describe_event(event, provider=name)
+                    for event in transaction_audit(transaction=txn)[:200]
+                ],
+                "failure": failure_in_words(txn.error_code, txn.status_reason, name)
+                if txn.status == TransactionStatus.FAILED
+                else "",
+            },
+        )
+
+
+class SyncRunsPage(RolePageMixin, TemplateView):
+    """Accounting → Sync runs: who started each, when, how it went, how long it took."""
+
+    page_permission = AccountingPermission
+    template_name = "accounting/runs.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        runs = sync_runs_with_counts(organization=current_organization(self.request))
+        context["runs"] = runs[:100]
+        return context
+
+
+class SyncRunPage(RolePageMixin, TemplateView):
+    """One run: its progress while it runs, each transaction's result, failures in words with
+    what to do, and "Retry failed"."""
+
+    page_permission = AccountingPermission
+    template_name = "accounting/run.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        organization = current_organization(self.request)
+        run = sync_run_get(organization=organization, run_id=kwargs["run_id"])
+        outcome = self.request.GET.get("outcome", "")
+        if outcome not in SyncRunItemOutcome.values:
+            outcome = ""
+        after = self.request.GET.get("after", "")
+        items = sync_run_items(
+            run=run, outcome=outcome, after=int(after) if after.isascii() and after.isdigit() else 0
+        )
+        books = connection_for(organization)
+        name = str(books.provider.name) if books else provider_names()
+        rows = [
+            (
+                item,
+                failure_in_words(item.error_code, item.error, name)
+                if item.outcome == SyncRunItemOutcome.FAILED
+                else "",
+            )
+            for item in items
+        ]
+        context.update(
+            run=run,
+            latest_run=run,
+            latest_run_counts=run_counts(run),
+            rows=rows,
+            outcome=outcome,
+            outcomes=SyncRunItemOutcome.choices,
+            older=items[-1].pk if len(items) == 100 else None,
+            books_name=name,
+            provider=books.provider if books else None,
+        )
+        return context
+
+
+class RetryRunFailedAction(_ActionView):
+    def act(self, request: HttpRequest) -> None:
+        organization = current_organization(request)
+        run = retry_failed(
+            organization=organization,
+            actor=request.user,
+            run_id=sync_run_get(organization=organization, run_id=_posted_id(request, "run")).pk,
+        )
+        self.next_url = reverse("accounting-run", args=[run.pk])
+        messages.success(
+            request,
+            _("Sync run #%(id)s started with %(total)s transactions.")
+            % {"id": run.pk, "total": run.total},
+        )
+
+
+class RetryFailedAction(_ActionView):
+    """The Failed tab's "Retry selected" and "Retry all failed"."""
+
+    def act(self, request: HttpRequest) -> None:
+        ids = None
+        if request.POST.get("scope") != "all":
+            ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isascii() and pk.isdigit()]
+            if not ids:
+                raise ValidationError(_("Select at least one transaction."))
+        run = retry_failed_transactions(
+            organization=current_organization(request), actor=request.user, ids=ids
+        )
+        self.next_url = reverse("accounting-run", args=[run.pk])
+        messages.success(
+            request,
+            _("Sync run #%(id)s started with %(total)s transactions.")
+            % {"id": run.pk, "total": run.total},
         )
 
 

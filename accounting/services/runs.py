@@ -100,6 +100,28 @@ def retry_failed(*, organization: Organization, actor: Any, run_id: int) -> Sync
         return start_sync_run(organization=organization, actor=actor, ids=failed_ids, retry_of=run)
 
 
+def retry_failed_transactions(
+    *, organization: Organization, actor: Any, ids: list[int] | None = None
+) -> SyncRun:
+    """A new run for failed transactions (all of the organization's, or the given ids among
+    them), their accounts kept: the Failed tab's "Retry"."""
+    with transaction.atomic():
+        failed = Transaction.objects.filter(
+            organization=organization, status=TransactionStatus.FAILED
+        )
+        if ids is not None:
+            failed = failed.filter(pk__in=ids)
+        taken = list(
+            failed.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)
+        )
+        if not taken:
+            raise Conflict(_("No failed transactions to retry."), code="nothing_to_retry")
+        Transaction.objects.filter(pk__in=taken).update(
+            status=TransactionStatus.VERIFIED, updated_at=timezone.now()
+        )
+        return start_sync_run(organization=organization, actor=actor, ids=taken)
+
+
 MAX_RECONCILIATION_DAYS = 366
 
 

@@ -1,0 +1,198 @@
+"""What the pages say about a transaction's history and a push's failure, in words, in the
+reader's language: never a dict or an action code.
+
+The audit trail keeps machine data (`action`, `before`, `after`); these functions turn one
+event into a sentence ("Assigned to 5201 · Marketing Expenses by Sara Al-Otaibi") and its
+changes into "field: before → after" lines with field labels.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sifi.models import AuditEvent
+
+FIELD_LABELS = {
+    "type": gettext_lazy("Type"),
+    "amount": gettext_lazy("Amount"),
+    "currency": gettext_lazy("Currency"),
+    "vat_amount": gettext_lazy("VAT"),
+    "original_amount": gettext_lazy("Foreign amount"),
+    "original_currency": gettext_lazy("Foreign currency"),
+    "merchant": gettext_lazy("Merchant"),
+    "description": gettext_lazy("Description"),
+    "occurred_at": gettext_lazy("Date"),
+    "employee_id": gettext_lazy("Employee"),
+    "budget_id": gettext_lazy("Budget"),
+    "card_id": gettext_lazy("Card"),
+    "status": gettext_lazy("Status"),
+    "account": gettext_lazy("Account"),
+}
+STATUS_WORDS = {
+    "unverified": gettext_lazy("Unverified"),
+    "verified": gettext_lazy("Verified"),
+    "syncing": gettext_lazy("Syncing"),
+    "synced": gettext_lazy("Synced"),
+    "failed": gettext_lazy("Failed"),
+}
+
+
+@dataclass
+class AuditLine:
+    """One event as a person reads it."""
+
+    at: Any
+    sentence: str
+    changes: list[str] = field(default_factory=list)
+
+
+def _who(event: AuditEvent) -> str:
+    return event.actor_label if event.actor_label and event.actor_label != "system" else ""
+
+
+def _value(name: str, value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    if name == "status":
+        return str(STATUS_WORDS.get(str(value), value))
+    return str(value)
+
+
+def _changes(before: Any, after: Any, names: list[str]) -> list[str]:
+    before, after = before or {}, after or {}
+    return [
+        f"{FIELD_LABELS.get(name, name)}: {_value(name, before.get(name))} → "
+        f"{_value(name, after.get(name))}"
+        for name in names
+        if before.get(name) != after.get(name)
+    ]
+
+
+def _assigned(event: AuditEvent, provider: str) -> AuditLine:
+    before, after = event.before or {}, event.after or {}
+    account = after.get("account_label") or "—"
+    who = _who(event)
+    if before.get("account_label"):
+        values = {"old": before["account_label"], "new": account, "who": who}
+        sentence = (
+            _("Reassigned from %(old)s to %(new)s by %(who)s") % values
+            if who
+            else _("Reassigned from %(old)s to %(new)s") % values
+        )
+    elif who:
+        sentence = _("Assigned to %(account)s by %(who)s") % {"account": account, "who": who}
+    else:
+        sentence = _("Assigned to %(account)s") % {"account": account}
+    return AuditLine(event.created_at, sentence, _changes(before, after, ["status"]))
+
+
+def _unverified(event: AuditEvent, provider: str) -> AuditLine:
+    after = event.after or {}
+    if after.get("reason"):
+        sentence = _("Back to unverified: %(reason)s") % {"reason": after["reason"]}
+    elif _who(event):
+        sentence = _("Back to unverified by %(who)s") % {"who": _who(event)}
+    else:
+        sentence = _("Back to unverified")
+    before_account = (event.before or {}).get("account_label")
+    changes = [f"{FIELD_LABELS['account']}: {before_account} → —"] if before_account else []
+    return AuditLine(event.created_at, sentence, changes)
+
+
+def _entry_created(event: AuditEvent, provider: str) -> AuditLine:
+    after = event.after or {}
+    values = {
+        "provider": provider,
+        "entry": after.get("journal_entry_id"),
+        "status": after.get("status", ""),
+    }
+    if after.get("adopted"):
+        sentence = (
+            _(
+                "Found in %(provider)s as entry %(entry)s (it had been sent before a restart) and "
+                "kept, not sent again"
+            )
+            % values
+        )
+    else:
+        sentence = _("Sent to %(provider)s as draft entry %(entry)s (%(status)s)") % values
+    return AuditLine(event.created_at, sentence)
+
+
+def _synced(event: AuditEvent, provider: str) -> AuditLine:
+    entry = (event.after or {}).get("journal_entry_id")
+    return AuditLine(
+        event.created_at,
+        _("Synced: %(provider)s entry %(entry)s, receipts attached")
+        % {"provider": provider, "entry": entry},
+    )
+
+
+def _failed(event: AuditEvent, provider: str) -> AuditLine:
+    after = event.after or {}
+    return AuditLine(
+        event.created_at, failure_in_words(after.get("code", ""), after.get("error", ""), provider)
+    )
+
+
+def _corrected(event: AuditEvent, provider: str) -> AuditLine:
+    after = dict(event.after or {})
+    added = after.pop("documents_added", 0)
+    changes = _changes(event.before, after, list(after))
+    if added:
+        changes.append(_("Receipts added: %(n)s") % {"n": added})
+    return AuditLine(event.created_at, _("Corrected by SiFi's card platform"), changes)
+
+
+def _changed_after_sync(event: AuditEvent, provider: str) -> AuditLine:
+    change = event.after or {}
+    differences = change.get("differences") or {}
+    changes = [
+        f"{FIELD_LABELS.get(name, name)}: {_value(name, values[0])} → {_value(name, values[1])}"
+        for name, values in differences.items()
+    ]
+    return AuditLine(
+        event.created_at,
+        _(
+            "SiFi's card platform sent a correction after the sync; it was not applied to "
+            "%(provider)s (correct the entry there if needed)"
+        )
+        % {"provider": provider},
+        changes,
+    )
+
+
+DESCRIBERS: dict[str, Callable[[AuditEvent, str], AuditLine]] = {
+    "transaction.assigned": _assigned,
+    "transaction.unverified": _unverified,
+    "transaction.journal_entry_created": _entry_created,
+    "transaction.synced": _synced,
+    "transaction.sync_failed": _failed,
+    "transaction.corrected": _corrected,
+    "transaction.changed_after_sync": _changed_after_sync,
+}
+
+
+def describe_event(event: AuditEvent, *, provider: str) -> AuditLine:
+    """One audit event in words; an action without words of its own says what it is."""
+    describer = DESCRIBERS.get(event.action)
+    if describer is None:
+        return AuditLine(event.created_at, event.action.replace("_", " ").replace(".", ": "))
+    return describer(event, provider)
+
+
+def failure_in_words(code: str, message: str, provider: str) -> str:
+    """Why a push failed and what to do about it. `code` is "<provider key>_<kind>"; the
+    message is the provider's (validation) or ours (unreachable: it already says to retry)."""
+    kind = code.rsplit("_", 1)[-1] if code else ""
+    message = message.strip() or _("%(provider)s gave no reason.") % {"provider": provider}
+    if kind == "validation":
+        return _("Failed: %(message)s Fix the account or the transaction, then retry.") % {
+            "message": message
+        }
+    if kind == "unavailable":
+        return _("Failed: %(message)s") % {"message": message}
+    return _("Failed: %(message)s Retry; if it fails again, tell us.") % {"message": message}
