@@ -81,7 +81,8 @@ def start_sync_run(
 
 
 def retry_failed(*, organization: Organization, actor: Any, run_id: int) -> SyncRun:
-    """A new run for the failed transactions of `run_id` (those still failed)."""
+    """A new run for the transactions that failed in `run_id`: those still failed (verified
+    again, their account kept) and those a person has reassigned since (verified)."""
     run = SyncRun.objects.get(organization=organization, pk=run_id)
     failed_ids = list(
         SyncRunItem.objects.filter(run=run, outcome=SyncRunItemOutcome.FAILED).values_list(
@@ -90,10 +91,13 @@ def retry_failed(*, organization: Organization, actor: Any, run_id: int) -> Sync
     )
     with transaction.atomic():
         # Failed transactions are verified again (their account is kept) and taken anew.
-        refreshed = Transaction.objects.filter(
+        Transaction.objects.filter(
             organization=organization, pk__in=failed_ids, status=TransactionStatus.FAILED
         ).update(status=TransactionStatus.VERIFIED, updated_at=timezone.now())
-        if not refreshed:
+        retryable = Transaction.objects.filter(
+            organization=organization, pk__in=failed_ids, status=TransactionStatus.VERIFIED
+        )
+        if not retryable.exists():
             raise Conflict(
                 _("This run has no failed transactions left to retry."), code="nothing_to_retry"
             )

@@ -359,3 +359,18 @@ def test_amounts_read_the_same_in_arabic(accountant_browser, org_a, source_a):
     detail = accountant_browser.get(f"/accounting/transactions/{txn.pk}/").content.decode()
     assert "12,482.48 SAR" in detail and "1,628.15" in detail
     assert Transaction.objects.get(pk=txn.pk).amount == Decimal("12482.48")
+
+
+def test_retry_failed_takes_the_ones_reassigned_since_too(
+    accountant_browser, finished_run, org_a, django_capture_on_commit_callbacks
+):
+    run, synced, failed = finished_run
+    fixed = make_account(org_a, code="5305", name_en="Travel")
+    assign_account(organization=org_a, actor=None, transaction_id=failed.pk, account_id=fixed.pk)
+    with django_capture_on_commit_callbacks():
+        accountant_browser.post("/accounting/runs/retry-failed/", {"run": run.pk})
+    retry = SyncRun.objects.get(retry_of=run)
+    failed.refresh_from_db()
+    synced.refresh_from_db()
+    assert (retry.total, failed.sync_run, failed.account) == (1, retry, fixed)
+    assert synced.status == TransactionStatus.SYNCED  # what is in the books stays out

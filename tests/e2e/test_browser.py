@@ -229,6 +229,7 @@ def test_no_page_needs_an_inline_script_or_style(browser, live_server, company, 
         "/settings/integrations/",
         "/settings/integrations/qoyod/",
         "/accounting/reconciliations/",
+        "/accounting/runs/",
         "/accounting/no-such-page/",
         "/admin/",
         "/api/docs/",
@@ -249,3 +250,84 @@ def test_no_page_needs_an_inline_script_or_style(browser, live_server, company, 
         page.get_by_label("Language").select_option("ar")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     assert page.evaluate("window.cspViolations") == []
+
+
+def test_the_api_docs_load_with_every_other_host_blocked(browser, live_server, company):
+    """Swagger UI is served from our own static files: with the network to any other host
+    cut, the docs still list our endpoints."""
+    page = page_for(browser, live_server, Role.ADMIN)
+    elsewhere: list[str] = []
+
+    def only_ours(route):
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_ours)
+    page.goto("/api/docs/")
+    expect(page.get_by_text("/api/v1/accounting/accounts/search/")).to_be_visible()
+    assert elsewhere == []
+
+
+def test_a_failed_run_says_why_the_account_is_fixed_by_keyboard_and_the_retry_syncs(
+    browser, live_server, worker, qoyod_sandbox, company, shots
+):
+    from accounting.models import Account
+
+    org, _users = company
+    wallet = Account.objects.create(
+        organization=org, provider="qoyod", external_id=1003, code="110101", name_en="Wallet"
+    )
+    marketing = Account.objects.create(
+        organization=org,
+        provider="qoyod",
+        external_id=1038,
+        code="5201",
+        name_en="Marketing Expenses",
+        name_ar="مصاريف تسويق",
+    )
+    gone = Account.objects.create(  # Qoyod does not know it: the push is refused
+        organization=org, provider="qoyod", external_id=424242, code="5999", name_en="Old line"
+    )
+    Integration.objects.create(
+        organization=org, status="connected", api_key=qoyod_sandbox.demo_key, source_account=wallet
+    )
+    txns = list(Transaction.objects.filter(organization=org).order_by("reference"))
+    Transaction.objects.filter(pk=txns[0].pk).update(status="verified", account=gone)
+    Transaction.objects.filter(pk=txns[1].pk).update(status="verified", account=marketing)
+
+    page = page_for(browser, live_server, Role.ACCOUNTANT)
+    page.goto("/accounting/?tab=verified")
+    page.get_by_test_id("sync-button").click()
+    expect(page.get_by_test_id("run-progress")).to_have_attribute(
+        "data-status", "partially_failed", timeout=60_000
+    )
+    page.get_by_role("link", name="Sync runs").click()
+    page.get_by_test_id("run-row").first.get_by_role("link").first.click()
+    failed_row = page.locator("[data-testid=run-item][data-outcome=failed]")
+    expect(failed_row).to_contain_text("Fix the account or the transaction, then retry.")
+    expect(page.locator("[data-testid=run-item][data-outcome=succeeded]")).to_contain_text(
+        "Qoyod entry #"
+    )
+    page.screenshot(path=shots / "sync-run.png", full_page=True)
+    run_url = page.url
+
+    # Reassign the refused one on the Failed tab, by keyboard only.
+    page.goto("/accounting/?tab=failed")
+    picker = page.get_by_test_id("row-account")
+    picker.fill("تسويق")
+    expect(page.locator("[role=listbox]:visible [role=option]").first).to_contain_text("5201")
+    picker.press("Enter")
+    picker.press("Tab")
+    page.keyboard.press("Enter")  # the row's Assign button
+    expect(page.get_by_text("verified with 5201 · Marketing Expenses")).to_be_visible()
+
+    page.goto(run_url)
+    page.get_by_test_id("retry-failed").click()
+    expect(page.get_by_test_id("run-progress")).to_have_attribute(
+        "data-status", "succeeded", timeout=60_000
+    )
+    assert Transaction.objects.get(pk=txns[0].pk).status == TransactionStatus.SYNCED
+    assert len(qoyod_sandbox.journal_entries()) == 2

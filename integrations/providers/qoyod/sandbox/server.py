@@ -8,7 +8,7 @@ POST /2.0/journal_entries, POST /2.0/journal_entries/{id}/attachments (multipart
 Controls (no auth, for tests and demos): GET/PATCH /_sandbox/config, POST /_sandbox/faults,
 POST /_sandbox/tenants, POST /_sandbox/tenants/{key}/revoke|restore,
 PATCH /_sandbox/tenants/{key}/accounts, GET /_sandbox/journal_entries?api_key=,
-DELETE|PATCH /_sandbox/journal_entries/{id}?api_key= (an accountant's edits in Qoyod),
+GET|DELETE|PATCH /_sandbox/journal_entries/{id}?api_key= (see it; an accountant's edits),
 GET /_sandbox/stats?api_key= (requests served and refused), POST /_sandbox/reset,
 GET /_sandbox/health.
 """
@@ -444,7 +444,10 @@ class Handler(BaseHTTPRequestHandler):
         elif match := re.fullmatch(r"/_sandbox/journal_entries/(\d+)", path):
             api_key = (query.get("api_key") or [seed.DEMO_KEY])[0]
             entry_id = int(match.group(1))
-            if method == "DELETE":
+            if method == "GET":
+                entry = state.store.entry(api_key, entry_id)
+                self._send(200 if entry else 404, {"journal_entry": entry})
+            elif method == "DELETE":
                 found = state.store.delete_entry(api_key, entry_id)
                 self._send(200 if found else 404, {"ok": found})
             elif method == "PATCH":
