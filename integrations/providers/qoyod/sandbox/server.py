@@ -445,8 +445,8 @@ class Handler(BaseHTTPRequestHandler):
             api_key = (query.get("api_key") or [seed.DEMO_KEY])[0]
             entry_id = int(match.group(1))
             if method == "GET":
-                entry = state.store.entry(api_key, entry_id)
-                self._send(200 if entry else 404, {"journal_entry": entry})
+                held = state.store.entry(api_key, entry_id)
+                self._send(200 if held else 404, {"journal_entry": held})
             elif method == "DELETE":
                 found = state.store.delete_entry(api_key, entry_id)
                 self._send(200 if found else 404, {"ok": found})
