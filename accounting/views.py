@@ -26,16 +26,17 @@ from django.views.generic import TemplateView
 from accounting.filters import FILTER_PARAMS, TransactionFilter
 from accounting.models import (
     ASSIGNABLE_TABS,
+    Direction,
     Document,
     SyncRun,
     SyncRunItemOutcome,
     Tab,
     TransactionStatus,
+    TransactionType,
 )
 from accounting.presenters import describe_event, failure_in_words
 from accounting.providers import connection_for, provider_names
 from accounting.selectors import (
-    COUNT_CAP,
     reconciliation_findings,
     reconciliation_get,
     reconciliation_list,
@@ -60,7 +61,6 @@ from accounting.services.sync import run_counts
 from accounting.services.verification import (
     assign_account,
     bulk_assign,
-    source_account_for,
     unverify_transaction,
 )
 from sifi.exceptions import DomainError
@@ -74,6 +74,12 @@ def _error_text(exc: Exception) -> str:
     if isinstance(exc, DomainError):
         return exc.message
     return str(exc) or _("Not found.")
+
+
+# The page's tab badges count exactly up to this many and show "1,000+" beyond: each badge is
+# an index-only count of at most this many entries, and six of them are on every page view
+# (the API's counts go to 5,000, and to any number with ?exact=true).
+COUNT_CAP = 1_000
 
 
 def _badge(count: int) -> str:
@@ -100,7 +106,7 @@ class AccountingPage(RolePageMixin, TemplateView):
         )
         if filterset.is_valid() and counts_filter.is_valid():
             rows = filterset.qs
-            counts = tab_counts(filtered=counts_filter.qs)
+            counts = tab_counts(filtered=counts_filter.qs, cap=COUNT_CAP)
         else:
             rows, counts = base.none(), {}
         page = transaction_page(
@@ -109,7 +115,7 @@ class AccountingPage(RolePageMixin, TemplateView):
         books = connection_for(organization)
         filter_query = urlencode({k: v for k, v in without_tab.items() if k in FILTER_PARAMS and v})
         latest_run = SyncRun.objects.filter(organization=organization).first()
-        source = source_account_for(organization)
+        source = books.source_account if books else None
         context.update(
             tab=tab,
             tabs=[(value, label, _badge(counts.get(value, 0))) for value, label in Tab.choices],
@@ -134,6 +140,24 @@ class AccountingPage(RolePageMixin, TemplateView):
             findings=reconciliation_findings(organization=organization),
             latest_run_counts=run_counts(latest_run) if latest_run else None,
             books_name=books.provider.name if books else provider_names(),
+            # Looked up once per page, not once for each of the 50 rows.
+            here=self.request.get_full_path(),
+            urls={
+                "transaction": reverse("accounting-transaction", args=[0]).removesuffix("0/"),
+                "assign": reverse("accounting-assign"),
+                "unverify": reverse("accounting-unverify"),
+                "search": reverse("account-search"),
+            },
+            words={
+                "select": _("Select"),
+                "account_for": _("Account for"),
+                "placeholder": _("Account code or name"),
+                "assign": _("Assign"),
+                "unverify": _("Unverify"),
+            },
+            type_labels={value: str(label) for value, label in TransactionType.choices},
+            direction_labels={value: str(label) for value, label in Direction.choices},
+            status_labels={value: str(label) for value, label in TransactionStatus.choices},
             provider=books.provider if books else None,
             editable_tab=tab in ASSIGNABLE_TABS,
         )

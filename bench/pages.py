@@ -63,7 +63,18 @@ def ensure_chart(org, provider: str) -> None:
 
 
 def ensure_outcomes(org, account: Account) -> None:
-    """Synced and failed rows, as months of use leave them."""
+    """Verified, synced and failed rows, as months of use leave them."""
+    if not Transaction.objects.filter(organization=org, status="verified").exists():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE accounting_transaction SET status = 'verified', account_id = %s, verified_at = now()
+                WHERE id IN (SELECT id FROM accounting_transaction WHERE organization_id = %s
+                             AND status = 'unverified' ORDER BY id DESC LIMIT 100000 OFFSET 5000)
+                """,
+                [account.pk, org.pk],
+            )
+            cursor.execute("VACUUM ANALYZE accounting_transaction")
     if Transaction.objects.filter(organization=org, status="synced").exists():
         return
     with connection.cursor() as cursor:
@@ -85,7 +96,8 @@ def ensure_outcomes(org, account: Account) -> None:
             """,
             [account.pk, org.pk],
         )
-        cursor.execute("ANALYZE accounting_transaction")
+    with connection.cursor() as cursor:  # VACUUM cannot run inside a transaction block
+        cursor.execute("VACUUM ANALYZE accounting_transaction")
 
 
 def deep_cursor(org, tab: str) -> str:

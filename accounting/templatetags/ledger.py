@@ -27,3 +27,9 @@ def money(value: Any) -> str:
 def entry_url(entry_id: int | None, provider: Any) -> str:
     """Where the entry opens in the provider's own web app ("" when unknown)."""
     return provider.entry_url(entry_id) if provider is not None and entry_id else ""
+
+
+@register.filter
+def lookup(labels: dict[str, str], key: str) -> str:
+    """`labels[key]`, for words looked up once per page instead of once per row."""
+    return labels.get(key, key)
