@@ -311,6 +311,28 @@ class Transaction(models.Model):
     # reconciliation compares the provider's entry with.
     journal_entry_lines = models.JSONField(null=True, blank=True)
 
+    # The account proposed for an unverified transaction: by the first matching rule, else by
+    # this organization's consistent history for the merchant (services/rules.py).
+    suggested_account = models.ForeignKey(
+        Account,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # never looked up by it; set in bulk
+        db_constraint=False,  # written by one set-based statement, from the organization's chart
+    )
+    suggested_by_rule = models.ForeignKey(
+        "accounting.Rule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    suggestion_reason = models.CharField(max_length=255, blank=True, db_default="")
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -673,3 +695,44 @@ class ReconciliationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transaction_id}: {self.problem}"
+
+
+# --- Coding rules ------------------------------------------------------------------------------
+
+
+class Rule(models.Model):
+    """A finance team's coding rule: transactions that match every condition are proposed
+    `account` (or verified with it at once, `auto_verify`). Lower `priority` is tried first;
+    the first match wins."""
+
+    CONDITIONS = (
+        "merchant_contains",
+        "merchant_equals",
+        "budget",
+        "employee",
+        "card",
+        "type",
+        "amount_min",
+        "amount_max",
+    )
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="rules")
+    name = models.CharField(max_length=120)
+    priority = models.PositiveIntegerField(default=100)
+    enabled = models.BooleanField(default=True)
+    # {"merchant_contains": "careem", "budget": 3, "amount_max": "500.00", ...}: all must match.
+    conditions = models.JSONField(default=dict)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="rules")
+    auto_verify = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["priority", "id"]
+        indexes: ClassVar = [models.Index(fields=["organization", "priority"])]
+
+    def __str__(self) -> str:
+        return self.name

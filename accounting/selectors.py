@@ -14,6 +14,7 @@ from accounting.models import (
     Account,
     Reconciliation,
     ReconciliationStatus,
+    Rule,
     SyncRun,
     SyncRunItem,
     SyncRunItemOutcome,
@@ -277,3 +278,15 @@ def reconciliation_findings(*, organization: Organization) -> Reconciliation | N
     if latest is None or latest.acknowledged_at is not None or not latest.problems:
         return None
     return latest
+
+
+def rule_list(*, organization: Organization) -> QuerySet[Rule]:
+    """The organization's rules in the order they are tried."""
+    return Rule.objects.filter(organization=organization).select_related("account")
+
+
+def rule_get(*, organization: Organization, rule_id: int) -> Rule:
+    try:
+        return rule_list(organization=organization).get(pk=rule_id)
+    except Rule.DoesNotExist:
+        raise Http404("No such rule.") from None

@@ -4,7 +4,8 @@ from celery import group, shared_task
 from django.utils import timezone
 
 from accounting.models import SyncRun
-from accounting.services import reconciliation, sync
+from accounting.services import reconciliation, rules, sync
+from sifi.models import Organization
 
 
 @shared_task(acks_late=True)
@@ -41,3 +42,12 @@ def reconcile(reconciliation_id: int) -> str:
     """Compare a range's synced transactions with the books. Safe to deliver twice."""
     done = reconciliation.run_reconciliation(reconciliation_id=reconciliation_id)
     return done.status if done else "already-taken"
+
+
+@shared_task(acks_late=True)
+def reapply_rules(organization_id: int) -> dict[str, int]:
+    """The organization's rules changed: propose accounts for its unverified transactions
+    again (set-based; safe to repeat)."""
+    organization = Organization.objects.get(pk=organization_id)
+    applied = rules.apply_rules(organization=organization)
+    return {"suggested": applied.suggested, "verified": applied.verified}

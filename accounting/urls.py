@@ -5,6 +5,7 @@ from accounting.apis import (
     documents,
     ingestion,
     reconciliations,
+    rules,
     sync_runs,
     transactions,
     verification,
@@ -76,6 +77,14 @@ urlpatterns = [
         "accounting/reconciliations/<int:reconciliation_id>/",
         reconciliations.ReconciliationDetailApi.as_view(),
         name="reconciliation-detail",
+    ),
+    path("accounting/rules/", rules.RuleListApi.as_view(), name="rule-list"),
+    path("accounting/rules/apply/", rules.RulesApplyApi.as_view(), name="rule-apply"),
+    path("accounting/rules/<int:rule_id>/", rules.RuleDetailApi.as_view(), name="rule-detail"),
+    path(
+        "accounting/transactions/accept-suggestions/",
+        rules.AcceptSuggestionsApi.as_view(),
+        name="transaction-accept-suggestions",
     ),
     path("ledger/transactions/", ingestion.LedgerIngestApi.as_view(), name="ledger-ingest"),
 ]

@@ -69,6 +69,15 @@ class IntegrationsPermission(_RolePermission):
         return can_configure_integrations(user)
 
 
+class RulesPermission(_RolePermission):
+    """Coding rules: Admin and Finance Manager write them; Accountants read them."""
+
+    def allows(self, user: Any, method: str) -> bool:
+        if method in SAFE_METHODS:
+            return can_use_accounting(user)
+        return can_configure_integrations(user)
+
+
 class AccountingPermission(_RolePermission):
     """The Accounting menu: Admin, Finance Manager and Accountant."""
 

@@ -69,6 +69,8 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
             "journal_entry_status",
             "error",
             "changed_after_sync",
+            "suggested_account",
+            "suggestion_reason",
             "tab",
         ]
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -18,6 +19,7 @@ from accounting.services.verification import (
     bulk_assign,
     unverify_transaction,
 )
+from sifi.models import Organization
 from sifi.permissions import AccountingPermission
 from sifi.tenancy import current_organization
 
@@ -59,6 +61,39 @@ class TransactionUnverifyApi(APIView):
         return Response(TransactionOutputSerializer(txn).data)
 
 
+def transaction_filter_from(
+    organization: Organization, given: dict[str, Any]
+) -> QuerySet[Transaction]:
+    """The transactions a request's `filter` object means (the list's filters, SPEC §8); a
+    400 on `filter` for an unknown or empty filter (it would match every transaction)."""
+    unknown = sorted(set(given) - FILTER_PARAMS)
+    if unknown:
+        raise serializers.ValidationError(
+            {
+                "filter": [
+                    f"Unknown filter {', '.join(unknown)}; use {', '.join(sorted(FILTER_PARAMS))}."
+                ]
+            }
+        )
+    if not any(str(value).strip() for value in given.values()):
+        raise serializers.ValidationError(
+            {
+                "filter": [
+                    "Give at least one filter (e.g. a tab or a budget): an empty filter would "
+                    "match every transaction."
+                ]
+            }
+        )
+    filterset = TransactionFilter(
+        data={key: str(value) for key, value in given.items()},
+        queryset=Transaction.objects.filter(organization=organization),
+        organization=organization,
+    )
+    if not filterset.is_valid():
+        raise serializers.ValidationError({"filter": filterset.errors})
+    return filterset.qs
+
+
 class BulkAssignApi(APIView):
     """One account to a selection of ids, or to every transaction matching a filter."""
 
@@ -73,19 +108,6 @@ class BulkAssignApi(APIView):
             max_length=MAX_BULK_IDS,
         )
         filter = serializers.DictField(required=False)
-
-        def validate_filter(self, value: dict[str, Any]) -> dict[str, Any]:
-            unknown = sorted(set(value) - FILTER_PARAMS)
-            if unknown:
-                raise serializers.ValidationError(
-                    f"Unknown filter {', '.join(unknown)}; use {', '.join(sorted(FILTER_PARAMS))}."
-                )
-            if not any(str(v).strip() for v in value.values()):
-                raise serializers.ValidationError(
-                    "Give at least one filter (e.g. a tab or a budget): an empty filter would "
-                    "match every transaction."
-                )
-            return value
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if ("ids" in attrs) == ("filter" in attrs):
@@ -104,14 +126,7 @@ class BulkAssignApi(APIView):
         organization = current_organization(request)
         matching = None
         if "filter" in data.validated_data:
-            filterset = TransactionFilter(
-                data={k: str(v) for k, v in data.validated_data["filter"].items()},
-                queryset=Transaction.objects.filter(organization=organization),
-                organization=organization,
-            )
-            if not filterset.is_valid():
-                raise serializers.ValidationError({"filter": filterset.errors})
-            matching = filterset.qs
+            matching = transaction_filter_from(organization, data.validated_data["filter"])
         result = bulk_assign(
             organization=organization,
             actor=request.user,

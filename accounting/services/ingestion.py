@@ -32,6 +32,7 @@ from accounting.models import (
     direction_of,
     document_upload_to,
 )
+from accounting.services.rules import apply_rules
 from sifi.models import Organization
 from sifi.services import record_audit
 
@@ -277,6 +278,10 @@ def ingest_transactions(
         _store_documents(organization, txn, item.documents)
         result.created += 1
         result.results.append({"reference": item.reference, "id": txn.pk, "outcome": "created"})
+    # What arrived new or corrected gets its proposed account (one statement for the batch).
+    changed = [row["id"] for row in result.results if row["outcome"] in ("created", "updated")]
+    if changed:
+        apply_rules(organization=organization, ids=changed)
     return result
 
 

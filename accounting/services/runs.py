@@ -17,12 +17,14 @@ from accounting import tasks
 from accounting.models import (
     Reconciliation,
     ReconciliationStatus,
+    Rule,
     SyncRun,
     SyncRunItem,
     SyncRunItemOutcome,
     Transaction,
     TransactionStatus,
 )
+from accounting.services.rules import delete_rule, save_rule
 from accounting.services.sync import books_ready_to_sync
 from sifi.exceptions import Conflict
 from sifi.models import Organization
@@ -171,3 +173,25 @@ def start_reconciliation(
     )
     transaction.on_commit(lambda: tasks.reconcile.delay(reconciliation.pk))
     return reconciliation
+
+
+# --- rules: changed now, re-applied in the background ------------------------------------------
+
+
+def change_rule(
+    *, organization: Organization, actor: Any, rule_id: int | None = None, **fields: Any
+) -> Rule:
+    """Create or change a rule (rules.save_rule), then re-propose accounts for every
+    unverified transaction of the organization in the background, once this commits."""
+    with transaction.atomic():
+        rule = save_rule(organization=organization, actor=actor, rule_id=rule_id, **fields)
+        transaction.on_commit(lambda: tasks.reapply_rules.delay(organization.pk))
+    return rule
+
+
+def remove_rule(*, organization: Organization, actor: Any, rule_id: int) -> None:
+    """Delete a rule, then re-propose accounts in the background (another rule, or the
+    history, may now apply to what it matched)."""
+    with transaction.atomic():
+        delete_rule(organization=organization, actor=actor, rule_id=rule_id)
+        transaction.on_commit(lambda: tasks.reapply_rules.delay(organization.pk))
