@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounting import views
+from accounting import views, views_rules
 
 urlpatterns = [
     path("", views.AccountingPage.as_view(), name="accounting"),
@@ -8,6 +8,15 @@ urlpatterns = [
     path("unverify/", views.UnverifyAction.as_view(), name="accounting-unverify"),
     path("matching-count/", views.MatchingCount.as_view(), name="accounting-matching-count"),
     path("bulk-assign/", views.BulkAssignAction.as_view(), name="accounting-bulk-assign"),
+    path("rules/", views_rules.RulesPage.as_view(), name="accounting-rules"),
+    path("rules/<int:rule_id>/", views_rules.RulesPage.as_view(), name="accounting-rule"),
+    path("rules/save/", views_rules.SaveRuleAction.as_view(), name="accounting-rule-save"),
+    path("rules/delete/", views_rules.DeleteRuleAction.as_view(), name="accounting-rule-delete"),
+    path(
+        "accept-suggestions/",
+        views_rules.AcceptSuggestionsAction.as_view(),
+        name="accounting-accept-suggestions",
+    ),
     path("sync/", views.SyncAction.as_view(), name="accounting-sync"),
     path("runs/", views.SyncRunsPage.as_view(), name="accounting-runs"),
     path("runs/<int:run_id>/", views.SyncRunPage.as_view(), name="accounting-run"),

@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounting.models import TransactionType
 from sifi.models import AuditEvent
 
 FIELD_LABELS = {
@@ -31,6 +32,7 @@ FIELD_LABELS = {
     "status": gettext_lazy("Status"),
     "account": gettext_lazy("Account"),
 }
+TYPE_WORDS = dict(TransactionType.choices)
 STATUS_WORDS = {
     "unverified": gettext_lazy("Unverified"),
     "verified": gettext_lazy("Verified"),
@@ -196,3 +198,33 @@ def failure_in_words(code: str, message: str, provider: str) -> str:
     if kind == "unavailable":
         return _("Failed: %(message)s") % {"message": message}
     return _("Failed: %(message)s Retry; if it fails again, tell us.") % {"message": message}
+
+
+def conditions_in_words(conditions: dict[str, Any], names: dict[str, dict[int, str]]) -> list[str]:
+    """A rule's conditions as a person reads them ("Merchant contains careem"); `names` maps
+    budget, employee and card ids to their names."""
+    words: list[str] = []
+    if "merchant_contains" in conditions:
+        words.append(_("Merchant contains “%(text)s”") % {"text": conditions["merchant_contains"]})
+    if "merchant_equals" in conditions:
+        words.append(_("Merchant is “%(text)s”") % {"text": conditions["merchant_equals"]})
+    for key, label in (
+        ("budget", _("Budget")),
+        ("employee", _("Employee")),
+        ("card", _("Card")),
+    ):
+        if key in conditions:
+            name = names.get(key, {}).get(int(conditions[key]), "?")
+            words.append(f"{label}: {name}")
+    if "type" in conditions:
+        words.append(f"{_('Type')}: {TYPE_WORDS.get(conditions['type'], conditions['type'])}")
+    if "amount_min" in conditions and "amount_max" in conditions:
+        words.append(
+            _("Amount from %(low)s to %(high)s")
+            % {"low": conditions["amount_min"], "high": conditions["amount_max"]}
+        )
+    elif "amount_min" in conditions:
+        words.append(_("Amount from %(low)s") % {"low": conditions["amount_min"]})
+    elif "amount_max" in conditions:
+        words.append(_("Amount up to %(high)s") % {"high": conditions["amount_max"]})
+    return words

@@ -64,7 +64,7 @@ from accounting.services.verification import (
     unverify_transaction,
 )
 from sifi.exceptions import DomainError
-from sifi.permissions import AccountingPermission, RolePageMixin
+from sifi.permissions import AccountingPermission, RolePageMixin, _RolePermission
 from sifi.tenancy import current_organization
 
 
@@ -154,6 +154,7 @@ class AccountingPage(RolePageMixin, TemplateView):
                 "placeholder": _("Account code or name"),
                 "assign": _("Assign"),
                 "unverify": _("Unverify"),
+                "suggested": _("Suggested:"),
             },
             type_labels={value: str(label) for value, label in TransactionType.choices},
             direction_labels={value: str(label) for value, label in Direction.choices},
@@ -167,7 +168,7 @@ class AccountingPage(RolePageMixin, TemplateView):
 class _ActionView(RolePageMixin, View):
     """POST-only actions: call a service, say what happened, go back to the list."""
 
-    page_permission = AccountingPermission
+    page_permission: type[_RolePermission] = AccountingPermission
 
     next_url = ""
 

@@ -343,3 +343,84 @@ def test_the_apply_api_reapplies_to_a_filter_and_counts(accountant_api, org_a, c
     assert response.json() == {"suggested": 2, "verified": 1}
     bad = accountant_api.post("/api/v1/accounting/rules/apply/", {"filter": {}}, format="json")
     assert bad.status_code == 400 and "filter" in bad.json()
+
+
+# --- the pages -----------------------------------------------------------------------------------
+
+
+def test_the_rules_page_reads_in_words_and_admins_add_rules_with_the_account_code(
+    client, users_a, org_a, chart, django_capture_on_commit_callbacks
+):
+    budget = Budget.objects.create(organization=org_a, name="Sales Travel Q3")
+    client.force_login(users_a[Role.FINANCE_MANAGER])
+    with django_capture_on_commit_callbacks():
+        response = client.post(
+            "/accounting/rules/save/",
+            {
+                "name": "Taxis",
+                "priority": "10",
+                "merchant_contains": "Careem",
+                "budget": budget.pk,
+                "amount_max": "500",
+                "account": "",
+                "account_code": "5301",
+                "enabled": "on",
+            },
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "Rule “Taxis” saved" in page
+    assert "Merchant contains “careem”; Budget: Sales Travel Q3; Amount up to 500.00" in page
+    assert "5301 · Travel" in page and "propose" in page
+    client.force_login(users_a[Role.ACCOUNTANT])
+    readonly = client.get("/accounting/rules/").content.decode()
+    assert "Taxis" in readonly and "rule-save" not in readonly and "New rule" not in readonly
+    assert client.post("/accounting/rules/save/", {"name": "x"}).status_code == 403
+    client.cookies["django_language"] = "ar"
+    arabic = client.get("/accounting/rules/").content.decode()
+    assert "يحتوي اسم التاجر على “careem”" in arabic
+    client.force_login(users_a[Role.EMPLOYEE])
+    assert client.get("/accounting/rules/").status_code == 403
+
+
+def test_a_suggestion_is_shown_and_accepted_with_one_click(client, users_a, org_a, chart):
+    rule(org_a, chart["travel"], name="Taxis", merchant_contains="careem")
+    txn = make_transaction(org_a, merchant="Careem")
+    other = make_transaction(org_a, merchant="Panda")
+    apply_rules(organization=org_a)
+    client.force_login(users_a[Role.ACCOUNTANT])
+    page = client.get("/accounting/?tab=expenses").content.decode()
+    assert "Suggested: <b>5301 · Travel</b> · rule: Taxis → 5301 · Travel" in page
+    # The row's account field already holds the suggestion: Assign (or Enter) accepts it.
+    assert f'name="account" value="{chart["travel"].pk}" data-picker-value' in page
+    response = client.post(
+        "/accounting/assign/",
+        {"transaction": txn.pk, "account": chart["travel"].pk, "account_code": "5301 · Travel"},
+        follow=True,
+    )
+    assert "verified with 5301 · Travel" in response.content.decode()
+    response = client.post(
+        "/accounting/accept-suggestions/", {"scope": "ids", "ids": [other.pk]}, follow=True
+    )
+    assert "0 suggestions accepted. 1 skipped" in response.content.decode()
+
+
+def test_accept_all_suggestions_from_the_page_follows_the_filter(client, users_a, org_a, chart):
+    budget = Budget.objects.create(organization=org_a, name="Sales Travel Q3")
+    rule(org_a, chart["travel"], merchant_contains="careem")
+    inside = [make_transaction(org_a, merchant="Careem", budget=budget) for _ in range(3)]
+    outside = make_transaction(org_a, merchant="Careem")
+    apply_rules(organization=org_a)
+    client.force_login(users_a[Role.ACCOUNTANT])
+    response = client.post(
+        "/accounting/accept-suggestions/",
+        {"scope": "filter", "tab": "expenses", "budget": budget.name},
+        follow=True,
+    )
+    assert "3 suggestions accepted." in response.content.decode()
+    assert all(
+        t.status == TransactionStatus.VERIFIED
+        for t in Transaction.objects.filter(pk__in=[t.pk for t in inside])
+    )
+    outside.refresh_from_db()
+    assert outside.status == TransactionStatus.UNVERIFIED
