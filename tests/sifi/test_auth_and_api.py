@@ -148,3 +148,10 @@ def test_seed_demo_books_vat_like_a_saudi_company_and_connects_with_input_vat(qo
     assert not ledger.filter(type__in=["transfer_out", "cash_in"], vat_amount__isnull=False)
     abroad = ledger.filter(original_currency="USD")
     assert abroad.exists() and all(t.currency == "SAR" for t in abroad)
+    # Demo rules propose accounts: ride-hailing to travel, ads to advertising, Jarir to office.
+    from accounting.models import Rule
+
+    assert Rule.objects.filter(organization=demo).count() == 6
+    careem = ledger.filter(merchant="Careem", status="unverified").first()
+    assert careem is not None and careem.suggested_account.code == "530101"
+    assert careem.suggestion_reason.startswith("rule: Ride-hailing: Careem")

@@ -26,6 +26,18 @@ DEMO_PEOPLE = [
 ]
 
 
+# (name, merchant contains, account code): ride-hailing is travel, ads are advertising, the
+# bookshop is office supplies; codes of the sandbox's demo chart.
+DEMO_RULES = [
+    ("Ride-hailing: Careem", "careem", "530101"),
+    ("Ride-hailing: Uber", "uber", "530101"),
+    ("Google Ads", "google ads", "5202"),
+    ("Meta ads", "meta platforms", "5202"),
+    ("Jarir (English)", "jarir", "510401"),
+    ("Jarir (Arabic)", "جرير", "510401"),
+]
+
+
 class Command(BaseCommand):
     help = "Create the demo organizations, users of every role and an ingestion token."
 
@@ -68,9 +80,10 @@ class Command(BaseCommand):
             )
             token = create_service_token(organization=demo, raw_token=DEMO_SERVICE_TOKEN)
 
-        self._seed_ledger(demo, options["transactions"])
         if options["connect_qoyod"]:
             self._connect_qoyod(demo)
+        self._seed_rules(demo)  # before the ledger: what arrives gets its suggestions
+        self._seed_ledger(demo, options["transactions"])
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo ledger: {options['transactions']} transactions.")
@@ -89,6 +102,35 @@ class Command(BaseCommand):
         while batch := list(itertools.islice(incoming, 500)):
             created += ingest_transactions(organization=organization, items=batch).created
         return created
+
+    def _seed_rules(self, organization: Organization) -> None:
+        """A handful of sensible coding rules, once the organization has a chart and a Source
+        Account (after --connect-qoyod, or when run again after connecting). Idempotent."""
+        from accounting.models import Account, Rule
+        from accounting.services.rules import save_rule
+        from accounting.services.verification import source_account_for
+
+        if source_account_for(organization) is None:
+            return
+        chart = {
+            account.code: account
+            for account in Account.objects.filter(organization=organization, is_heading=False)
+        }
+        for priority, (name, text, code) in enumerate(DEMO_RULES, start=1):
+            account = chart.get(code)
+            if (
+                account is None
+                or Rule.objects.filter(organization=organization, name=name).exists()
+            ):
+                continue
+            save_rule(
+                organization=organization,
+                actor=None,
+                name=name,
+                priority=priority * 10,
+                conditions={"merchant_contains": text},
+                account=account.pk,
+            )
 
     def _connect_qoyod(self, organization: Organization) -> None:
         from accounting.models import Account
