@@ -118,7 +118,7 @@ def transaction_list(*, organization: Organization) -> QuerySet[Transaction]:
     """The organization's transactions, newest first, with what a list row shows."""
     return (
         Transaction.objects.filter(organization=organization)
-        .select_related("employee", "budget", "card", "account", "suggested_account")
+        .select_related("employee", "budget", "card", "account", "suggestion__account")
         .order_by("-occurred_at", "-id")
     )
 

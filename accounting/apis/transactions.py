@@ -37,6 +37,10 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
     card = serializers.CharField(source="card.last4", default=None, allow_null=True)
     account_label = serializers.CharField(source="account", default=None, allow_null=True)
     error = serializers.SerializerMethodField()
+    suggested_account = serializers.IntegerField(
+        source="suggested_account_id", allow_null=True, read_only=True
+    )
+    suggestion_reason = serializers.CharField(read_only=True)
     tab = serializers.CharField()
 
     class Meta:

@@ -29,6 +29,7 @@ from accounting.models import (
     Card,
     Employee,
     Rule,
+    Suggestion,
     Transaction,
     TransactionStatus,
     TransactionType,
@@ -60,11 +61,25 @@ _FOLDS = {
 _FOLD_FROM = "".join(_FOLDS)
 _FOLD_TO = "".join(_FOLDS.values())
 _MARKS_RE = re.compile(f"[{_MARKS}]")
-# The same in SQL, on a column: lower case, marks removed, letters folded.
-_SQL_MERCHANT = (
-    "btrim(regexp_replace(translate(regexp_replace(lower(t.merchant), "
-    f"'[{_MARKS}]', '', 'g'), '{_FOLD_FROM}', '{_FOLD_TO}'), '\\s+', ' ', 'g'))"
+_MARK_CHARS = (
+    "".join(
+        chr(code)
+        for start, end in ((0x610, 0x61A), (0x64B, 0x65F), (0x6D6, 0x6ED))
+        for code in range(start, end + 1)
+    )
+    + "\u0670\u0640"
 )
+
+
+def _sql_merchant(column: str) -> str:
+    """The same in SQL, on a column: lower case, letters folded and marks dropped in one
+    translate() (characters past the end of its third argument are deleted), spaces collapsed."""
+    return (
+        f"btrim(regexp_replace(translate(lower({column}), '{_FOLD_FROM}{_MARK_CHARS}', "
+        f"'{_FOLD_TO}'), '\\s+', ' ', 'g'))"
+    )
+
+
 MAX_RULES = 200
 MAX_TEXT = 100
 
@@ -236,9 +251,7 @@ def delete_rule(*, organization: Organization, actor: Any, rule_id: int) -> None
     """Remove a rule; the suggestions it made go with it (audited)."""
     rule = _rule_for_update(organization=organization, rule_id=rule_id)
     before = _snapshot(rule)
-    Transaction.objects.filter(
-        organization=organization, status=TransactionStatus.UNVERIFIED, suggested_by_rule=rule
-    ).update(suggested_account=None, suggested_by_rule=None, suggestion_reason="")
+    Suggestion.objects.filter(rule=rule).delete()  # one statement, however many
     rule.delete()
     record_audit(
         organization=organization,
@@ -281,16 +294,13 @@ def _rule_condition(rule: Rule) -> tuple[str, list[Any]]:
 
 _APPLY_SQL = """
 WITH target AS MATERIALIZED (
-    SELECT t.id, t.budget_id, t.employee_id, t.card_id, t.type, t.amount, t.merchant,
-           {merchant} AS merchant_key
-    FROM accounting_transaction t
-    WHERE t.id IN ({targets})
+    SELECT target.*, {merchant_key} AS merchant_key FROM ({targets}) AS target
 ), history AS (
-    SELECT {merchant} AS merchant_key, min(t.account_id) AS account_id, count(*) AS n
+    SELECT {history_key} AS merchant_key, min(t.account_id) AS account_id, count(*) AS n
     FROM accounting_transaction t
     WHERE t.organization_id = %s AND t.account_id IS NOT NULL AND t.merchant <> ''
       AND t.status IN ('verified', 'syncing', 'synced')
-      AND {merchant} IN (SELECT merchant_key FROM target WHERE merchant_key <> '')
+      AND {history_key} IN (SELECT merchant_key FROM target WHERE merchant_key <> '')
     GROUP BY 1
     HAVING count(*) >= 2 AND count(DISTINCT t.account_id) = 1
 ), decided AS (
@@ -302,22 +312,30 @@ WITH target AS MATERIALIZED (
            CASE WHEN rule_index IS NOT NULL THEN (%s::bigint[])[rule_index]
                 ELSE history_account END AS account_id,
            CASE WHEN rule_index IS NOT NULL THEN (%s::bigint[])[rule_index] END AS rule_id,
-           CASE WHEN rule_index IS NOT NULL THEN (%s::text[])[rule_index]
+           left(CASE WHEN rule_index IS NOT NULL THEN (%s::text[])[rule_index]
                 WHEN history_account IS NOT NULL THEN
                     format('last %%s of %%s %%s transactions went to %%s', history_n, history_n,
                            left(decided.merchant, 60),
                            a.code || ' · ' || COALESCE(NULLIF(a.name_en, ''), a.name_ar))
-                ELSE '' END AS reason
+                ELSE '' END, 255) AS reason
     FROM decided
     LEFT JOIN accounting_account a ON a.id = decided.history_account AND rule_index IS NULL
+), proposed AS (
+    INSERT INTO accounting_suggestion (transaction_id, account_id, rule_id, reason)
+    SELECT id, account_id, rule_id, reason FROM chosen WHERE account_id IS NOT NULL
+    ON CONFLICT (transaction_id) DO UPDATE
+       SET account_id = EXCLUDED.account_id, rule_id = EXCLUDED.rule_id, reason = EXCLUDED.reason
+       WHERE (accounting_suggestion.account_id, accounting_suggestion.rule_id,
+              accounting_suggestion.reason)
+             IS DISTINCT FROM (EXCLUDED.account_id, EXCLUDED.rule_id, EXCLUDED.reason)
+    RETURNING 1
+), withdrawn AS (
+    DELETE FROM accounting_suggestion s USING chosen
+    WHERE s.transaction_id = chosen.id AND chosen.account_id IS NULL
+    RETURNING 1
 )
-UPDATE accounting_transaction t
-SET suggested_account_id = chosen.account_id, suggested_by_rule_id = chosen.rule_id,
-    suggestion_reason = left(chosen.reason, 255)
-FROM chosen
-WHERE t.id = chosen.id
-  AND (t.suggested_account_id, t.suggested_by_rule_id, t.suggestion_reason)
-      IS DISTINCT FROM (chosen.account_id, chosen.rule_id, left(chosen.reason, 255))
+SELECT (SELECT count(*) FROM chosen WHERE account_id IS NOT NULL),
+       (SELECT count(*) FROM proposed), (SELECT count(*) FROM withdrawn)
 """
 
 
@@ -337,15 +355,16 @@ def apply_rules(
     rules = list(
         Rule.objects.filter(organization=organization, enabled=True).select_related("account")
     )
-    targets = Transaction.objects.filter(
+    # The filter's own conditions, not `id IN (the filter)`: PostgreSQL then walks the list
+    # index the filter uses instead of joining every unverified row with it.
+    targets = (matching if matching is not None else Transaction.objects.all()).filter(
         organization=organization, status=TransactionStatus.UNVERIFIED
     )
-    if matching is not None:
-        targets = targets.filter(pk__in=matching.filter(organization=organization).values("pk"))
     if ids is not None:
         targets = targets.filter(pk__in=ids)
+    columns = ("id", "budget_id", "employee_id", "card_id", "type", "amount", "merchant")
     try:
-        targets_sql, targets_params = targets.values("pk").query.sql_with_params()
+        targets_sql, targets_params = targets.order_by().values(*columns).query.sql_with_params()
     except EmptyResultSet:
         return ApplyResult()
     cases, case_params = [], []
@@ -354,7 +373,12 @@ def apply_rules(
         cases.append(f"WHEN {condition} THEN {index}")
         case_params += params
     rule_case = f"CASE {' '.join(cases)} END" if cases else "NULL::int"
-    sql = _APPLY_SQL.format(merchant=_SQL_MERCHANT, targets=targets_sql, rule_case=rule_case)
+    sql = _APPLY_SQL.format(
+        merchant_key=_sql_merchant("target.merchant"),
+        history_key=_sql_merchant("t.merchant"),
+        targets=targets_sql,
+        rule_case=rule_case,
+    )
     params = [
         *targets_params,
         organization.pk,
@@ -365,7 +389,7 @@ def apply_rules(
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-    suggested = targets.filter(suggested_account__isnull=False).count()
+        suggested, _written, _withdrawn = cursor.fetchone()
     verified = 0
     for rule in rules:
         if rule.auto_verify:
@@ -377,7 +401,7 @@ def _auto_verify(
     organization: Organization, rule: Rule, targets: QuerySet[Transaction]
 ) -> BulkAssignResult:
     """What `rule` matched, verified with its account; the audit names the rule as the actor."""
-    matched = targets.filter(suggested_by_rule=rule, suggested_account=rule.account_id)
+    matched = targets.filter(suggestion__rule=rule, suggestion__account=rule.account_id)
     try:
         with transaction.atomic():
             return bulk_assign(
@@ -415,13 +439,13 @@ def accept_suggestions(
         if missing:
             raise Http404(f"No such transactions: {', '.join(str(pk) for pk in missing[:20])}.")
     with transaction.atomic():
-        suggested = candidates.filter(
-            status=TransactionStatus.UNVERIFIED, suggested_account__isnull=False
+        suggested = candidates.filter(status=TransactionStatus.UNVERIFIED, suggestion__isnull=False)
+        accounts = list(
+            suggested.order_by().values_list("suggestion__account", flat=True).distinct()
         )
-        accounts = list(suggested.values_list("suggested_account", flat=True).distinct())
         result = BulkAssignResult(updated=0)
         for account_id in accounts:
-            these = suggested.filter(suggested_account=account_id)
+            these = suggested.filter(suggestion__account=account_id)
             try:
                 with transaction.atomic():
                     done = bulk_assign(
@@ -441,9 +465,7 @@ def accept_suggestions(
             result.updated += done.updated
             result.skipped += done.skipped
             result.skipped_count += done.skipped_count
-        without = candidates.filter(
-            status=TransactionStatus.UNVERIFIED, suggested_account__isnull=True
-        )
+        without = candidates.filter(status=TransactionStatus.UNVERIFIED, suggestion__isnull=True)
         rows = list(without.order_by("pk").values_list("pk", "reference")[:100])
         result.skipped += [
             {"id": pk, "reference": ref, "reason": _("no suggestion")} for pk, ref in rows
