@@ -758,6 +758,7 @@ class Suggestion(models.Model):
         null=True,
         blank=True,
         related_name="suggestions",
+        db_index=False,  # only a rule's deletion looks suggestions up by it
         db_constraint=False,
     )
     reason = models.CharField(max_length=255, blank=True)
