@@ -331,3 +331,14 @@ def test_a_failed_run_says_why_the_account_is_fixed_by_keyboard_and_the_retry_sy
     )
     assert Transaction.objects.get(pk=txns[0].pk).status == TransactionStatus.SYNCED
     assert len(qoyod_sandbox.journal_entries()) == 2
+
+    # Its audit trail reads as sentences, in English and in Arabic.
+    page.goto(f"/accounting/transactions/{txns[0].pk}/")
+    history = page.get_by_test_id("history")
+    expect(history).to_contain_text("Failed: Qoyod refused it")
+    expect(history).to_contain_text("Reassigned from 5999 · Old line to 5201 · Marketing Expenses")
+    expect(history).to_contain_text("Sent to Qoyod as draft entry")
+    arabic = page_for(browser, live_server, Role.ACCOUNTANT, locale="ar-SA")
+    arabic.goto(f"/accounting/transactions/{txns[0].pk}/")
+    expect(arabic.get_by_test_id("history")).to_contain_text("أُرسلت إلى قيود كقيد مسودة رقم")
+    assert "{" not in arabic.get_by_test_id("history").inner_text()
