@@ -13,7 +13,7 @@ def money(value: Any) -> str:
     """An amount as Saudi finance teams read it in both languages: Western digits, a point
     before the halalas and commas between thousands ("12,482.48"). Django's Arabic number
     format writes "482,48", which reads as four hundred and eighty-two thousand and
-    forty-eight to anyone used to bank statements and Qoyod."""
+    forty-eight to anyone used to Saudi bank statements."""
     if value is None or value == "":
         return ""
     try:
