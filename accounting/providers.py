@@ -95,6 +95,19 @@ class ChartAccount:
 
 
 @dataclass(frozen=True)
+class BooksJournal:
+    """A journal of books that keep entries in journals: the organization chooses the one our
+    entries go to (providers without journals have none)."""
+
+    external_id: int
+    code: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}" if self.code else self.name
+
+
+@dataclass(frozen=True)
 class EntryRef:
     """A journal entry in the provider's books: its id and the status the provider reports."""
 
@@ -180,8 +193,16 @@ class Provider:
     key: ClassVar[str]
     name: ClassVar["StrOrPromise"]  # shown to people, in their language
     description: ClassVar["StrOrPromise"] = ""
+    # Books that file entries in journals: the organization picks the journal ours go to.
+    keeps_journals: ClassVar[bool] = False
 
-    def open_session(self, credentials: dict[str, str]) -> ProviderSession:
+    def open_session(
+        self, credentials: dict[str, str], *, journal: int | None = None
+    ) -> ProviderSession:
+        """A session with the company's books. `credentials` are what the connection stores
+        (an API key; for some providers also an address, a database, a login, a company);
+        `journal` is the journal new entries go to, for books that keep journals (None: the
+        provider's default)."""
         raise NotImplementedError
 
     def entry_url(self, entry_id: int | None) -> str:

@@ -243,6 +243,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # (accounting/providers.py). Adding a provider is adding its package and one line here.
 ACCOUNTING_PROVIDERS = {
     "qoyod": "integrations.providers.qoyod.provider.QoyodProvider",
+    "odoo": "integrations.providers.odoo.provider.OdooProvider",
 }
 # How the ledger finds an organization's connection (the integrations app owns them).
 ACCOUNTING_CONNECTIONS = "integrations.connections.connection_for"
@@ -263,6 +264,19 @@ QOYOD_RATE_LIMIT_PER_MINUTE = env.int("QOYOD_RATE_LIMIT_PER_MINUTE", default=300
 QOYOD_RETRY_BASE_SECONDS = env.float("QOYOD_RETRY_BASE_SECONDS", default=0.5)
 # A sync run whose workers have not reported for this long is dispatched again by the reaper.
 SYNC_RUN_STALLED_AFTER_SECONDS = env.float("SYNC_RUN_STALLED_AFTER_SECONDS", default=120.0)
+
+# --- Odoo ------------------------------------------------------------------------------------
+# Each organization names its own Odoo instance (URL, database, login, API key). Odoo documents
+# no request limit: ours is per instance, shared by every worker process.
+ODOO_RATE_LIMIT_PER_SECOND = env.int("ODOO_RATE_LIMIT_PER_SECOND", default=10)
+ODOO_TIMEOUT_SECONDS = env.float("ODOO_TIMEOUT_SECONDS", default=30.0)
+# First wait of the read-retry backoff (doubles per attempt, capped at 10 s).
+ODOO_RETRY_BASE_SECONDS = env.float("ODOO_RETRY_BASE_SECONDS", default=0.5)
+
+# A URL a person types (Odoo's instance URL) is called only over HTTPS and never at a private,
+# loopback or link-local address, unless this is on; it also allows plain HTTP to such addresses
+# (the sandboxes, tests). On by default only while DEBUG is.
+ALLOW_PRIVATE_PROVIDER_URLS = env.bool("ALLOW_PRIVATE_PROVIDER_URLS", default=DEBUG)
 
 # --- Demo ------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="sifi-demo-2025")

@@ -89,7 +89,10 @@ class QoyodProvider(Provider):
     name = _("Qoyod")
     description = _("Saudi cloud accounting. Chart of accounts in, draft journal entries out.")
 
-    def open_session(self, credentials: dict[str, str]) -> QoyodSession:
+    def open_session(
+        self, credentials: dict[str, str], *, journal: int | None = None
+    ) -> QoyodSession:
+        """Qoyod keeps no journals: `journal` is ignored."""
         return QoyodSession(open_qoyod_client(api_key=credentials["api_key"]))
 
     def entry_url(self, entry_id: int | None) -> str:

@@ -1,0 +1,423 @@
+"""The Odoo client: everything we say to an Odoo instance goes through here, as JSON-RPC over
+HTTPS (`POST <instance>/jsonrpc`, the external API of Odoo 16-18, still served by 19).
+
+It knows JSON-RPC and Odoo's models, nothing of ours. Contract for callers:
+- reads are retried on retryable errors with backoff, bounded by `max_retries`;
+- writes (`create`) are never re-sent after an unknown outcome (timeout, 5xx, dropped
+  connection): the caller looks the record up first. Only a 429 (not processed) is waited out;
+- the instance URL is a person's input: every connection goes through `GuardedTransport`
+  (HTTPS, public addresses only, unless ALLOW_PRIVATE_PROVIDER_URLS), redirects are never
+  followed (the key must not travel to another host);
+- the API key and file contents are never logged.
+
+Odoo answers JSON-RPC errors with HTTP 200 and an `error` object naming the server's exception
+(`data.name`, e.g. "odoo.exceptions.UserError"); `errors.py` says what each becomes.
+"""
+
+import datetime
+import email.utils
+import hashlib
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import httpx
+from django.conf import settings
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from integrations.provider_urls import GuardedTransport, ProviderUrlError
+from integrations.providers.odoo.errors import (
+    OdooAccessError,
+    OdooAuthError,
+    OdooError,
+    OdooNotAnOdoo,
+    OdooRateLimited,
+    OdooTooLarge,
+    OdooUnavailable,
+    OdooUnsafeAddress,
+    OdooValidationError,
+)
+from integrations.providers.odoo.payloads import OdooVersion
+from integrations.ratelimit import RedisRateLimiter
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "SiFi-Accounting-Sync/1.0 (+https://sifi.sa)"
+AUTH_MESSAGE = (
+    "Odoo refused this login and API key (wrong, revoked or expired key, or another user's)."
+)
+PAGE_SIZE = 500
+MAX_PAGES = 1000
+T = TypeVar("T")
+
+# Odoo's exceptions that mean "the content is refused" (MissingError and RedirectWarning are
+# UserErrors; except_orm and Warning are their names before 14).
+_REFUSALS = (
+    "odoo.exceptions.UserError",
+    "odoo.exceptions.ValidationError",
+    "odoo.exceptions.MissingError",
+    "odoo.exceptions.RedirectWarning",
+    "odoo.exceptions.except_orm",
+    "odoo.exceptions.Warning",
+)
+
+# The uid Odoo gave a login, per instance, database, login and key (a digest: never the key),
+# so that a session does not authenticate again for every batch.
+_uids: dict[str, int] = {}
+_uids_lock = threading.Lock()
+
+
+def _retry_after_seconds(response: httpx.Response) -> float:
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return 1.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        if parsed is None:
+            return 1.0
+        return max(0.0, (parsed - datetime.datetime.now(datetime.UTC)).total_seconds())
+
+
+def _wait_for(state: RetryCallState) -> float:
+    """Read backoff: Odoo's Retry-After, else base, 2*base, 4*base ... (at most 10 s)."""
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, OdooRateLimited):
+        return exc.retry_after
+    base = float(settings.ODOO_RETRY_BASE_SECONDS)
+    return min(10.0, base * 2 ** (state.attempt_number - 1))
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, OdooError) and exc.retryable
+
+
+def _is_rate_limited(exc: BaseException) -> bool:
+    return isinstance(exc, OdooRateLimited)
+
+
+def rpc_error(error: Any) -> OdooError:
+    """The typed error for a JSON-RPC `error` object (Odoo's envelope)."""
+    error = error if isinstance(error, dict) else {}
+    data = error.get("data") if isinstance(error.get("data"), dict) else {}
+    name = str(data.get("name") or "")
+    message = str(data.get("message") or error.get("message") or "Odoo Server Error")
+    raw = f"{name}: {message}"[:2000]
+    if name == "odoo.exceptions.AccessDenied":
+        return OdooAuthError(AUTH_MESSAGE, name=name, raw_body=raw)
+    if name == "odoo.exceptions.AccessError":
+        return OdooAccessError(
+            f"The Odoo user may not do this: {message} Give it the Accounting rights in Odoo "
+            "(Settings > Users), then sync again.",
+            name=name,
+            raw_body=raw,
+        )
+    if name in _REFUSALS:
+        return OdooValidationError(f"Odoo refused it: {message}", name=name, raw_body=raw)
+    if "does not exist" in message and "database" in message.lower():
+        return OdooAuthError(
+            "Odoo has no such database at this address. Check the database name (Odoo shows "
+            "it on its login page and in Settings > Database).",
+            name=name,
+            raw_body=raw,
+            field="database",
+        )
+    if error.get("code") == 404 or name == "werkzeug.exceptions.NotFound":
+        return OdooNotAnOdoo(
+            "This Odoo does not serve the external API at /jsonrpc.", name=name, raw_body=raw
+        )
+    if "SerializationFailure" in name or "LockNotAvailable" in name:
+        return OdooUnavailable(
+            "Odoo was busy with the same records; try again.", name=name, raw_body=raw
+        )
+    return OdooError(f"Odoo answered with an error: {message}", name=name, raw_body=raw)
+
+
+class OdooClient:
+    """A connection to one Odoo database as one user (login + API key). Use as a context
+    manager."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        database: str,
+        username: str,
+        api_key: str,
+        timeout: float | None = None,
+        rate_limiter: RedisRateLimiter | None = None,
+        max_retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.database = database
+        self.username = username
+        self._api_key = api_key
+        self.rate_limiter = rate_limiter
+        self.max_retries = max_retries
+        self._ids = itertools.count(1)
+        self._identity = hashlib.sha256(
+            "\x00".join((self.url, database, username, api_key)).encode()
+        ).hexdigest()
+        timeout = timeout if timeout is not None else settings.ODOO_TIMEOUT_SECONDS
+        self._http = httpx.Client(
+            base_url=self.url + "/",
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            follow_redirects=False,
+            trust_env=False,
+            transport=transport or GuardedTransport(scheme=httpx.URL(self.url).scheme),
+        )
+
+    def __enter__(self) -> "OdooClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- the common service ----------------------------------------------------------------
+
+    def version(self) -> OdooVersion:
+        """`common.version` (no login needed): which Odoo this is."""
+        return OdooVersion.from_wire(self._rpc("common", "version", []))
+
+    def authenticate(self) -> int:
+        """The user's id in this database; OdooAuthError if Odoo refuses the login and key."""
+        uid = self._rpc("common", "authenticate", [self.database, self.username, self._api_key, {}])
+        if not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
+            self.forget_uid()
+            raise OdooAuthError(AUTH_MESSAGE, raw_body=repr(uid)[:100])
+        with _uids_lock:
+            _uids[self._identity] = uid
+        return uid
+
+    def uid(self) -> int:
+        with _uids_lock:
+            known = _uids.get(self._identity)
+        return known if known is not None else self.authenticate()
+
+    def forget_uid(self) -> None:
+        with _uids_lock:
+            _uids.pop(self._identity, None)
+
+    # --- the object service ----------------------------------------------------------------
+
+    def execute(
+        self,
+        model: str,
+        method: str,
+        args: Sequence[Any],
+        kwargs: dict[str, Any] | None = None,
+        *,
+        write: bool = False,
+    ) -> Any:
+        """`object.execute_kw` as this user. Reads are retried; a write only after a 429."""
+        params = [self.database, self.uid(), self._api_key, model, method, list(args)]
+        try:
+            return self._rpc("object", "execute_kw", [*params, kwargs or {}], write=write)
+        except OdooAuthError:
+            self.forget_uid()  # a revoked key: the next session authenticates again
+            raise
+
+    def search_read(
+        self,
+        model: str,
+        domain: list[Any],
+        fields: list[str],
+        *,
+        context: dict[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        order: str = "id",
+    ) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"fields": fields, "offset": offset, "order": order}
+        if limit is not None:
+            kwargs["limit"] = limit
+        if context:
+            kwargs["context"] = context
+        rows = self.execute(model, "search_read", [domain], kwargs)
+        return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+
+    def read_all(
+        self,
+        model: str,
+        domain: list[Any],
+        fields: list[str],
+        *,
+        context: dict[str, Any] | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> list[dict[str, Any]]:
+        """Every matching row, a page at a time (ordered by id, so pages do not overlap)."""
+        rows: list[dict[str, Any]] = []
+        for page in range(MAX_PAGES):
+            batch = self.search_read(
+                model,
+                domain,
+                fields,
+                context=context,
+                limit=page_size,
+                offset=page * page_size,
+            )
+            rows.extend(batch)
+            if len(batch) < page_size:
+                break
+        return rows
+
+    def search_count(
+        self, model: str, domain: list[Any], *, context: dict[str, Any] | None = None
+    ) -> int:
+        kwargs = {"context": context} if context else {}
+        return int(self.execute(model, "search_count", [domain], kwargs) or 0)
+
+    def read(
+        self,
+        model: str,
+        ids: list[int],
+        fields: list[str],
+        *,
+        context: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"fields": fields}
+        if context:
+            kwargs["context"] = context
+        rows = self.execute(model, "read", [ids], kwargs)
+        return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+
+    def create(
+        self, model: str, values: dict[str, Any], *, context: dict[str, Any] | None = None
+    ) -> int:
+        """Create one record; its id. Never re-sent after an unknown outcome: OdooUnavailable
+        means "maybe created", and the caller looks it up before trying again."""
+        kwargs = {"context": context} if context else {}
+        result = self.execute(model, "create", [values], kwargs, write=True)
+        if isinstance(result, list) and len(result) == 1:
+            result = result[0]
+        if not isinstance(result, int) or isinstance(result, bool):
+            raise OdooUnavailable(
+                f"Odoo accepted the {model} but did not return its id.", raw_body=repr(result)
+            )
+        return result
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _rpc(self, service: str, method: str, args: list[Any], *, write: bool = False) -> Any:
+        body = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"service": service, "method": method, "args": args},
+            "id": next(self._ids),
+        }
+        what = f"{args[3]}.{args[4]}" if service == "object" else f"{service}.{method}"
+        return self._call(
+            lambda: self._post(body, what), retry_on=_is_rate_limited if write else None
+        )
+
+    def _call(
+        self,
+        send: Callable[[], T],
+        *,
+        retry_on: Callable[[BaseException], bool] | None = None,
+    ) -> T:
+        """Run `send` with bounded retries (reads: every retryable error; writes: `retry_on`)."""
+        retrying = Retrying(
+            retry=retry_if_exception(retry_on or _is_retryable),
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=_wait_for,
+            reraise=True,
+            sleep=time.sleep,
+        )
+        return retrying(send)
+
+    def _post(self, body: dict[str, Any], what: str) -> Any:
+        if self.rate_limiter is not None:
+            self.rate_limiter.acquire()
+        started = time.monotonic()
+        try:
+            response = self._http.post("jsonrpc", json=body)
+        except ProviderUrlError as exc:
+            self._log(what, "refused address", started)
+            raise OdooUnsafeAddress(exc.message) from None
+        except httpx.TimeoutException:
+            self._log(what, "timeout", started)
+            raise OdooUnavailable("Odoo did not answer in time.") from None
+        except httpx.HTTPError as exc:
+            self._log(what, "connection error", started)
+            raise OdooUnavailable(f"Could not reach Odoo ({type(exc).__name__}).") from None
+        self._log(what, response.status_code, started)
+        return self._parse(response)
+
+    def _parse(self, response: httpx.Response) -> Any:
+        status = response.status_code
+        if 300 <= status < 400:
+            location = response.headers.get("Location", "")
+            raise OdooNotAnOdoo(
+                f"Odoo answered with a redirect to {location or 'another address'}; it was not "
+                "followed, to keep the key safe. Use the address Odoo redirects to.",
+                status_code=status,
+                raw_body=location,
+            )
+        if status in (401, 403):
+            raise OdooAuthError(
+                f"Odoo refused the request (HTTP {status}).",
+                status_code=status,
+                raw_body=response.text,
+            )
+        if status == 404:
+            raise OdooNotAnOdoo(
+                "This address does not serve Odoo's external API (no /jsonrpc).",
+                status_code=404,
+                raw_body=response.text,
+            )
+        if status == 413:
+            raise OdooTooLarge(
+                "The request is larger than this Odoo server accepts (HTTP 413).",
+                status_code=413,
+                raw_body=response.text,
+            )
+        if status == 429:
+            retry_after = _retry_after_seconds(response)
+            if self.rate_limiter is not None:
+                self.rate_limiter.penalize(retry_after)
+            raise OdooRateLimited(
+                f"Odoo asked us to slow down (retry after {retry_after:g} s).",
+                retry_after=retry_after,
+                raw_body=response.text,
+            )
+        if status >= 500:
+            raise OdooUnavailable(
+                f"Odoo had a problem on its side (HTTP {status}).",
+                status_code=status,
+                raw_body=response.text,
+            )
+        if not 200 <= status < 300:
+            raise OdooError(
+                f"Odoo answered HTTP {status}.", status_code=status, raw_body=response.text
+            )
+        try:
+            envelope = response.json()
+        except ValueError:
+            raise OdooUnavailable(
+                "Odoo answered with something that is not JSON.",
+                status_code=status,
+                raw_body=response.text,
+            ) from None
+        if not isinstance(envelope, dict) or ("result" not in envelope and "error" not in envelope):
+            raise OdooNotAnOdoo(
+                "This address answers, but not as Odoo's external API (JSON-RPC).",
+                status_code=status,
+                raw_body=response.text,
+            )
+        if envelope.get("error") is not None:
+            raise rpc_error(envelope["error"])
+        return envelope.get("result")
+
+    def _log(self, what: str, outcome: object, started: float) -> None:
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logger.info("odoo %s %s -> %s in %.0f ms", self.url, what, outcome, elapsed_ms)

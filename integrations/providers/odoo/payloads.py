@@ -1,0 +1,297 @@
+"""Typed shapes of what we read from and send to Odoo's external API (16-19, JSON-RPC), and
+the mapping between them and the ledger's neutral shapes (`chart_from`, `odoo_move`,
+`held_entry_from`). See ../shared/providers-api.md §1 for the field names by version."""
+
+import datetime
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from accounting import journal
+from accounting.providers import BooksJournal, ChartAccount, HeldEntry, HeldLine
+
+CENT = Decimal("0.01")
+OLDEST_SUPPORTED = 16  # `account_type` replaced `user_type_id` in 16.0
+# Accounts a journal entry of ours can use: off-balance accounts only mix with each other.
+OFF_BALANCE = "off_balance"
+# Account groups (Odoo's headings) take ids of their own: in our chart they are negative, so
+# they never collide with an account's id.
+GROUP_ID_SIGN = -1
+ACCOUNT_FIELDS = ["id", "code", "name", "account_type", "group_id", "internal_group"]
+MOVE_FIELDS = ["id", "ref", "date", "state", "name", "journal_id"]
+LINE_FIELDS = ["move_id", "account_id", "debit", "credit"]
+
+
+def to_decimal(value: Any) -> Decimal:
+    """Odoo sends amounts as JSON numbers (floats of its Monetary fields); ours are exact to
+    the cent: round once, here."""
+    if value is None or value is False or value == "":
+        return Decimal("0.00")
+    try:
+        return Decimal(str(value)).quantize(CENT)
+    except InvalidOperation:
+        return Decimal("0.00")
+
+
+def to_number(amount: Decimal) -> float:
+    """An amount as Odoo's JSON-RPC expects it: a JSON number. The float of a 2-place Decimal
+    prints back as the same decimal (at most 15 significant digits), so Odoo reads exactly
+    the amount we computed; nothing is computed in float."""
+    number = float(amount.quantize(CENT))
+    assert Decimal(repr(number)).quantize(CENT) == amount.quantize(CENT), amount
+    return number
+
+
+def many2one_id(value: Any) -> int | None:
+    """Odoo reads a many2one as `[id, "display name"]` (or false)."""
+    if isinstance(value, list | tuple) and value:
+        return int(value[0])
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def many2one_name(value: Any) -> str:
+    if isinstance(value, list | tuple) and len(value) > 1:
+        return str(value[1])
+    return ""
+
+
+@dataclass(frozen=True)
+class OdooVersion:
+    """What `common.version` says: `server_serie` "17.0", or "saas~17.4" on Odoo Online."""
+
+    major: int
+    minor: int
+    label: str
+
+    @classmethod
+    def from_wire(cls, body: Any) -> "OdooVersion":
+        body = body if isinstance(body, dict) else {}
+        label = str(body.get("server_serie") or body.get("server_version") or "")
+        match = re.search(r"(\d+)\.(\d+)", label)
+        if match:
+            return cls(int(match.group(1)), int(match.group(2)), label)
+        info = body.get("server_version_info") or []
+        digits = re.search(r"\d+", str(info[0])) if info else None
+        return cls(int(digits.group(0)) if digits else 0, 0, label or "unknown")
+
+    @property
+    def supported(self) -> bool:
+        return self.major >= OLDEST_SUPPORTED
+
+    @property
+    def accounts_have_active_flag(self) -> bool:
+        """19 replaced `account.account.deprecated` with `active`."""
+        return self.major >= 19
+
+    @property
+    def accounts_shared_by_companies(self) -> bool:
+        """18 made accounts shared across companies (`company_ids`, codes per company)."""
+        return self.major >= 18
+
+
+@dataclass(frozen=True)
+class OdooAccount:
+    id: int
+    code: str
+    name: str
+    account_type: str
+    internal_group: str
+    group_id: int | None
+    active: bool
+
+    @classmethod
+    def from_wire(cls, row: dict[str, Any], *, version: OdooVersion) -> "OdooAccount":
+        if version.accounts_have_active_flag:
+            active = bool(row.get("active", True))
+        else:
+            active = not row.get("deprecated", False)
+        return cls(
+            id=int(row["id"]),
+            code=str(row.get("code") or ""),
+            name=str(row.get("name") or ""),
+            account_type=str(row.get("account_type") or ""),
+            internal_group=str(row.get("internal_group") or ""),
+            group_id=many2one_id(row.get("group_id")),
+            active=active,
+        )
+
+
+@dataclass(frozen=True)
+class OdooGroup:
+    """An account group: a heading of the chart (a code-prefix range), not an account."""
+
+    id: int
+    name: str
+    code_prefix: str
+    parent_id: int | None
+
+    @classmethod
+    def from_wire(cls, row: dict[str, Any]) -> "OdooGroup":
+        return cls(
+            id=int(row["id"]),
+            name=str(row.get("name") or ""),
+            code_prefix=str(row.get("code_prefix_start") or ""),
+            parent_id=many2one_id(row.get("parent_id")),
+        )
+
+
+def account_fields(version: OdooVersion) -> list[str]:
+    return [*ACCOUNT_FIELDS, "active" if version.accounts_have_active_flag else "deprecated"]
+
+
+def company_domain(version: OdooVersion, company_id: int | None) -> list[Any]:
+    """The accounts of one company: `company_id` until 17, `company_ids` from 18."""
+    if company_id is None:
+        return []
+    field = "company_ids" if version.accounts_shared_by_companies else "company_id"
+    return [[field, "in", [company_id]]]
+
+
+def journal_from(row: dict[str, Any]) -> BooksJournal:
+    return BooksJournal(
+        external_id=int(row["id"]),
+        code=str(row.get("code") or ""),
+        name=str(row.get("name") or ""),
+    )
+
+
+def default_journal(journals: Sequence[BooksJournal]) -> BooksJournal | None:
+    """The general "Miscellaneous Operations" journal (code MISC in every Odoo localization
+    we know), else the first general journal."""
+    for journal_row in journals:
+        if journal_row.code.upper() == "MISC":
+            return journal_row
+    for journal_row in journals:
+        if "miscellaneous" in journal_row.name.lower():
+            return journal_row
+    return journals[0] if journals else None
+
+
+def _arabic(name_en: str, name_ar: str | None) -> str:
+    """Odoo answers the English name where it has no Arabic one: that is no Arabic name."""
+    return name_ar if name_ar and name_ar != name_en else ""
+
+
+def chart_from(
+    accounts: Sequence[OdooAccount],
+    groups: Sequence[OdooGroup],
+    *,
+    arabic: dict[int, str] | None = None,
+    arabic_groups: dict[int, str] | None = None,
+) -> list[ChartAccount]:
+    """Odoo's chart in the ledger's words. Accounts are Odoo's posting accounts; the account
+    groups above them (the ones that hold at least one account) are the headings, with
+    negative ids. Off-balance accounts are listed inactive: our entries cannot use them."""
+    arabic = arabic or {}
+    arabic_groups = arabic_groups or {}
+    by_group = {group.id: group for group in groups}
+    used: set[int] = set()
+    for account in accounts:
+        group_id = account.group_id
+        while group_id is not None and group_id in by_group and group_id not in used:
+            used.add(group_id)
+            group_id = by_group[group_id].parent_id
+
+    def heading_id(group_id: int | None) -> int | None:
+        return GROUP_ID_SIGN * group_id if group_id is not None and group_id in used else None
+
+    headings = [
+        ChartAccount(
+            external_id=GROUP_ID_SIGN * group.id,
+            code=group.code_prefix or str(group.id),
+            name_en=group.name,
+            name_ar=_arabic(group.name, arabic_groups.get(group.id)),
+            type="group",
+            group_type="",
+            active=True,
+            receive_payments=False,
+            parent_external_id=heading_id(group.parent_id),
+        )
+        for group in groups
+        if group.id in used
+    ]
+    posting = [
+        ChartAccount(
+            external_id=account.id,
+            code=account.code,
+            name_en=account.name,
+            name_ar=_arabic(account.name, arabic.get(account.id)),
+            type=account.account_type,
+            group_type=account.internal_group,
+            active=account.active and account.account_type != OFF_BALANCE,
+            receive_payments=account.account_type == "asset_cash",
+            parent_external_id=heading_id(account.group_id),
+        )
+        for account in accounts
+    ]
+    return headings + posting
+
+
+def _line_label(draft: journal.JournalEntryDraft, line: journal.JournalLine) -> str:
+    label = f"{draft.reference} · {draft.description}" if draft.description else draft.reference
+    return f"{label} · {line.memo}" if line.memo else label
+
+
+def odoo_move(draft: journal.JournalEntryDraft, *, journal_id: int) -> dict[str, Any]:
+    """The ledger's balanced draft as the values of one `account.move`: a journal entry
+    (`move_type` "entry", never posted: `state` stays "draft"), our reference in `ref`, the
+    description as its narration, and every line in the same call as `(0, 0, values)`
+    commands (lines added one by one would each leave the entry unbalanced)."""
+    return {
+        "move_type": "entry",
+        "journal_id": journal_id,
+        "date": draft.date.isoformat(),
+        "ref": draft.reference,
+        "narration": draft.description,
+        "line_ids": [
+            [
+                0,
+                0,
+                {
+                    "account_id": line.account,
+                    "name": _line_label(draft, line),
+                    "debit": to_number(line.amount) if line.side == journal.DEBIT else 0.0,
+                    "credit": to_number(line.amount) if line.side == journal.CREDIT else 0.0,
+                },
+            ]
+            for line in draft.lines
+        ],
+    }
+
+
+def _date(value: Any) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+
+
+def held_lines(rows: Iterable[dict[str, Any]]) -> dict[int, list[HeldLine]]:
+    """`account.move.line` rows by their move's id, in the ledger's words."""
+    lines: dict[int, list[HeldLine]] = {}
+    for row in rows:
+        move_id = many2one_id(row.get("move_id"))
+        account_id = many2one_id(row.get("account_id"))
+        if move_id is None or account_id is None:
+            continue
+        debit, credit = to_decimal(row.get("debit")), to_decimal(row.get("credit"))
+        for side, amount in (("debit", debit), ("credit", credit)):
+            if amount > 0:
+                lines.setdefault(move_id, []).append(HeldLine(account_id, side, amount))
+    return lines
+
+
+def held_entry_from(row: dict[str, Any], lines: Sequence[HeldLine]) -> HeldEntry:
+    """An `account.move` as Odoo holds it, in the ledger's words; our reference is its `ref`."""
+    ref = row.get("ref")
+    return HeldEntry(
+        id=int(row["id"]),
+        reference=str(ref) if ref else "",
+        date=_date(row.get("date")),
+        status=str(row.get("state") or ""),
+        lines=tuple(lines),
+    )

@@ -1,0 +1,375 @@
+"""Odoo behind the ledger's provider interface (`accounting.providers`).
+
+A session wraps one `OdooClient` (one instance, database and user; that instance's shared
+request limit) and one company of that database: the user's current company, or the one the
+connection stored. Every call names that company in its context (`allowed_company_ids`), so
+a user who may work in several companies reads and writes only this one's books. Errors need
+no translation here: every Odoo error already is one of the neutral errors (`errors.py`).
+"""
+
+import base64
+import datetime
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+from django.utils.translation import gettext_lazy as _
+
+from accounting import journal
+from accounting.providers import (
+    AttachmentRef,
+    BooksJournal,
+    ChartAccount,
+    EntryRef,
+    HeldEntry,
+    HeldLine,
+    Provider,
+)
+from integrations.providers.odoo.client import OdooClient
+from integrations.providers.odoo.errors import (
+    OdooAccessError,
+    OdooAttachmentsRefused,
+    OdooAuthError,
+    OdooNotAnOdoo,
+    OdooUnsupportedVersion,
+    OdooValidationError,
+)
+from integrations.providers.odoo.payloads import (
+    LINE_FIELDS,
+    MOVE_FIELDS,
+    OdooAccount,
+    OdooGroup,
+    OdooVersion,
+    account_fields,
+    chart_from,
+    company_domain,
+    default_journal,
+    held_entry_from,
+    held_lines,
+    journal_from,
+    many2one_id,
+    many2one_name,
+    odoo_move,
+)
+from integrations.providers.odoo.ratelimit import limiter_for_instance
+
+DRAFT = "draft"
+CHUNK = 200  # ids per `in` domain
+ENGLISH = "en_US"
+GROUP_FIELDS = ["id", "name", "code_prefix_start", "parent_id"]
+PLAN_MESSAGE = (
+    "Odoo Online refused the external API. Odoo opens it only on the Custom plan (not on One "
+    "App Free or Standard): check this database's plan in Odoo, then that the login and API "
+    "key are right."
+)
+
+
+def open_odoo_client(credentials: dict[str, str]) -> OdooClient:
+    """A client for one Odoo database as one user, sharing that instance's request limit
+    with every worker."""
+    url = credentials["url"]
+    return OdooClient(
+        url,
+        database=credentials["database"],
+        username=credentials["username"],
+        api_key=credentials["api_key"],
+        rate_limiter=limiter_for_instance(url),
+    )
+
+
+def is_odoo_online(url: str) -> bool:
+    """Hosted by Odoo (Odoo Online, `<name>.odoo.com`), where the plan decides API access."""
+    host = httpx.URL(url).host
+    return host == "odoo.com" or host.endswith(".odoo.com")
+
+
+@dataclass(frozen=True)
+class Company:
+    id: int
+    name: str
+    currency: str
+
+
+class OdooSession:
+    """An open connection to one Odoo company's books, as the ledger's `ProviderSession`."""
+
+    def __init__(
+        self, client: OdooClient, *, company_id: int | None = None, journal_id: int | None = None
+    ) -> None:
+        self.client = client
+        self._company_id = company_id
+        self._journal_id = journal_id
+        self._version: OdooVersion | None = None
+
+    def __enter__(self) -> "OdooSession":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.client.close()
+
+    # --- the company and its settings ---------------------------------------------------------
+
+    def version(self) -> OdooVersion:
+        if self._version is None:
+            self._version = self.client.version()
+        return self._version
+
+    def company(self) -> Company:
+        """The company the session works in: the stored one, else the user's current one."""
+        company_id = self._company_id
+        if company_id is None:
+            [user] = self.client.read("res.users", [self.client.uid()], ["company_id"]) or [{}]
+            company_id = many2one_id(user.get("company_id"))
+            if company_id is None:
+                raise OdooAccessError("Odoo did not say which company this user works in.")
+            self._company_id = company_id
+        rows = self.client.read(
+            "res.company", [company_id], ["name", "currency_id"], context=self.context()
+        )
+        row = rows[0] if rows else {}
+        return Company(
+            id=company_id,
+            name=str(row.get("name") or ""),
+            currency=many2one_name(row.get("currency_id")),
+        )
+
+    def company_id(self) -> int:
+        if self._company_id is None:
+            self._company_id = self.company().id
+        return self._company_id
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        """Every call works in this company only (the first allowed company is the active
+        one); `extra` adds to it (a language, `image_no_postprocess`)."""
+        context: dict[str, Any] = dict(extra)
+        if self._company_id is not None:
+            context["allowed_company_ids"] = [self._company_id]
+        return context
+
+    def read_journals(self) -> list[BooksJournal]:
+        """The company's general journals ("Miscellaneous Operations" and the like): where a
+        journal entry of ours can go."""
+        company_id = self.company_id()
+        rows = self.client.search_read(
+            "account.journal",
+            [["type", "=", "general"], ["company_id", "=", company_id]],
+            ["id", "name", "code"],
+            context=self.context(),
+            order="sequence, id",
+        )
+        return [journal_from(row) for row in rows]
+
+    def journal_id(self) -> int:
+        """The journal chosen in the configuration, else the default general journal."""
+        if self._journal_id is None:
+            chosen = default_journal(self.read_journals())
+            if chosen is None:
+                raise OdooValidationError(
+                    "This Odoo company has no general journal (such as Miscellaneous "
+                    "Operations) to put journal entries in. Create one in Odoo (Accounting > "
+                    "Configuration > Journals), then sync the configuration again."
+                )
+            self._journal_id = chosen.external_id
+        return self._journal_id
+
+    def count_accounts(self) -> int:
+        version = self.version()
+        context = self.context()
+        if version.accounts_have_active_flag:
+            context["active_test"] = False
+        return self.client.search_count(
+            "account.account", company_domain(version, self.company_id()), context=context
+        )
+
+    # --- the chart --------------------------------------------------------------------------
+
+    def _arabic_language(self) -> str | None:
+        """The Arabic language this Odoo has installed (ar_001 first), if any."""
+        rows = self.client.search_read("res.lang", [["code", "=like", "ar%"]], ["code"])
+        codes = sorted((str(row.get("code")) for row in rows), key=lambda c: c != "ar_001")
+        return codes[0] if codes else None
+
+    def read_chart(self) -> list[ChartAccount]:
+        version = self.version()
+        domain = company_domain(version, self.company_id())
+        context = self.context(lang=ENGLISH)
+        if version.accounts_have_active_flag:
+            context["active_test"] = False  # 19: inactive accounts are hidden otherwise
+        rows = self.client.read_all(
+            "account.account", domain, account_fields(version), context=context
+        )
+        accounts = [OdooAccount.from_wire(row, version=version) for row in rows]
+        groups = [
+            OdooGroup.from_wire(row)
+            for row in self.client.read_all("account.group", [], GROUP_FIELDS, context=context)
+        ]
+        arabic: dict[int, str] = {}
+        arabic_groups: dict[int, str] = {}
+        language = self._arabic_language()
+        if language:
+            in_arabic = {**context, "lang": language}
+            for row in self.client.read_all(
+                "account.account", domain, ["id", "name"], context=in_arabic
+            ):
+                arabic[int(row["id"])] = str(row.get("name") or "")
+            for row in self.client.read_all("account.group", [], ["id", "name"], context=in_arabic):
+                arabic_groups[int(row["id"])] = str(row.get("name") or "")
+        return chart_from(accounts, groups, arabic=arabic, arabic_groups=arabic_groups)
+
+    # --- journal entries --------------------------------------------------------------------
+
+    def create_draft_entry(self, draft: journal.JournalEntryDraft) -> EntryRef:
+        """One `account.move` with all its lines in one create call. Odoo creates it in
+        draft (we never post it)."""
+        values = odoo_move(draft, journal_id=self.journal_id())
+        entry_id = self.client.create("account.move", values, context=self.context())
+        return EntryRef(id=entry_id, status=DRAFT)
+
+    def _entry_domain(self) -> list[Any]:
+        return [["move_type", "=", "entry"], ["company_id", "=", self.company_id()]]
+
+    def find_entry(self, *, reference: str, date: datetime.date) -> EntryRef | None:
+        rows = self.client.search_read(
+            "account.move",
+            [["ref", "=", reference], ["date", "=", date.isoformat()], *self._entry_domain()],
+            ["id", "state"],
+            context=self.context(),
+            limit=1,
+            order="id",
+        )
+        if not rows:
+            return None
+        return EntryRef(id=int(rows[0]["id"]), status=str(rows[0].get("state") or DRAFT))
+
+    def _lines(self, move_ids: list[int]) -> dict[int, list[HeldLine]]:
+        lines: dict[int, list[HeldLine]] = {}
+        for start in range(0, len(move_ids), CHUNK):
+            chunk = move_ids[start : start + CHUNK]
+            rows = self.client.read_all(
+                "account.move.line", [["move_id", "in", chunk]], LINE_FIELDS, context=self.context()
+            )
+            lines.update(held_lines(rows))
+        return lines
+
+    def list_entries(self, *, date_from: datetime.date, date_to: datetime.date) -> list[HeldEntry]:
+        """Every journal entry of the company dated in the range that carries a reference."""
+        moves = self.client.read_all(
+            "account.move",
+            [
+                ["date", ">=", date_from.isoformat()],
+                ["date", "<=", date_to.isoformat()],
+                ["ref", "!=", False],
+                *self._entry_domain(),
+            ],
+            MOVE_FIELDS,
+            context=self.context(),
+        )
+        lines = self._lines([int(row["id"]) for row in moves])
+        return [held_entry_from(row, lines.get(int(row["id"]), [])) for row in moves]
+
+    def get_entries(self, entry_ids: list[int]) -> dict[int, HeldEntry | None]:
+        found: dict[int, HeldEntry | None] = dict.fromkeys(entry_ids)
+        for start in range(0, len(entry_ids), CHUNK):
+            chunk = entry_ids[start : start + CHUNK]
+            moves = self.client.search_read(
+                "account.move", [["id", "in", chunk]], MOVE_FIELDS, context=self.context()
+            )
+            lines = self._lines([int(row["id"]) for row in moves])
+            for row in moves:
+                found[int(row["id"])] = held_entry_from(row, lines.get(int(row["id"]), []))
+        return found
+
+    def attach_document(
+        self, entry_id: int, *, filename: str, content: bytes, content_type: str
+    ) -> AttachmentRef:
+        """An `ir.attachment` on the entry, the file as sent: `image_no_postprocess` keeps
+        Odoo from shrinking and recompressing a photographed receipt."""
+        values = {
+            "name": filename,
+            "datas": base64.b64encode(content).decode("ascii"),
+            "res_model": "account.move",
+            "res_id": entry_id,
+            "mimetype": content_type,
+        }
+        try:
+            attachment_id = self.client.create(
+                "ir.attachment", values, context=self.context(image_no_postprocess=True)
+            )
+        except OdooAccessError as exc:
+            raise OdooAttachmentsRefused(
+                "This Odoo user may not attach files to journal entries: the receipts travel "
+                "as links in the entries' lines. Give the user that right in Odoo to upload "
+                "them.",
+                name=exc.name,
+                raw_body=exc.raw_body,
+            ) from None
+        return AttachmentRef(id=attachment_id)
+
+
+@dataclass(frozen=True)
+class OdooCheck:
+    """What connecting learned about the Odoo company: shown to the person, stored."""
+
+    version: OdooVersion
+    company: Company
+    journals: list[BooksJournal]
+    default_journal: BooksJournal | None
+    accounts_found: int
+
+
+def check_odoo_connection(credentials: dict[str, str]) -> OdooCheck:
+    """Real calls to the instance: `common.version` (16 or later), `common.authenticate`, the
+    user's company, its general journals and how many accounts it has. Raises an OdooError
+    whose `field` says what to fix; on Odoo Online a refusal says that the external API needs
+    the Custom plan (we cannot tell that refusal from a wrong key: Odoo documents no answer
+    of its own for it)."""
+    url = credentials["url"]
+    with open_odoo_client(credentials) as client:
+        session = OdooSession(client)
+        try:
+            version = session.version()
+            if not version.supported:
+                raise OdooUnsupportedVersion(
+                    f"This Odoo is version {version.label}; SiFi works with Odoo 16 or later."
+                )
+            client.authenticate()
+            company = session.company()
+            journals = session.read_journals()
+            accounts_found = session.count_accounts()
+        except (OdooAuthError, OdooAccessError, OdooNotAnOdoo) as exc:
+            if is_odoo_online(url) and exc.field != "database":
+                raise OdooAuthError(PLAN_MESSAGE, name=exc.name, raw_body=exc.raw_body) from None
+            raise
+    return OdooCheck(
+        version=version,
+        company=company,
+        journals=journals,
+        default_journal=default_journal(journals),
+        accounts_found=accounts_found,
+    )
+
+
+class OdooProvider(Provider):
+    key = "odoo"
+    name = _("Odoo")
+    description = _(
+        "Odoo 16 or later: Odoo Online (Custom plan), Odoo.sh or your own server. Chart of "
+        "accounts in, draft journal entries with receipts out."
+    )
+    keeps_journals = True
+
+    def open_session(
+        self, credentials: dict[str, str], *, journal: int | None = None
+    ) -> OdooSession:
+        company = credentials.get("company_id")
+        return OdooSession(
+            open_odoo_client(credentials),
+            company_id=int(company) if company else None,
+            journal_id=journal,
+        )
