@@ -21,14 +21,32 @@ from accounting.models import (
     Tab,
     Transaction,
 )
+from accounting.providers import connection_for
 from sifi.models import AuditEvent, Organization
 
 
+def books_provider(organization: Organization) -> str | None:
+    """The key of the accounting system the organization keeps its books in (the connected
+    one, else the last it had); None if it never connected one."""
+    books = connection_for(organization)
+    return books.provider.key if books else None
+
+
+def _chart(organization: Organization, provider: str | None) -> QuerySet[Account]:
+    accounts = Account.objects.filter(organization=organization)
+    return accounts.filter(provider=provider) if provider else accounts
+
+
 def account_list(
-    *, organization: Organization, search: str = "", active: bool | None = None
+    *,
+    organization: Organization,
+    provider: str | None,
+    search: str = "",
+    active: bool | None = None,
 ) -> QuerySet[Account]:
-    """The organization's synced chart, searchable by code and English or Arabic name."""
-    accounts = Account.objects.filter(organization=organization).select_related("parent")
+    """One provider's synced chart of the organization (an organization that moved its books
+    keeps the old chart too), searchable by code and English or Arabic name."""
+    accounts = _chart(organization, provider).select_related("parent")
     if active is not None:
         accounts = accounts.filter(active=active)
     search = search.strip()
@@ -41,9 +59,13 @@ def account_list(
     return accounts.order_by("code", "id")
 
 
-def posting_accounts(*, organization: Organization) -> QuerySet[Account]:
-    """Accounts entries can be booked on: active, not headings."""
-    return Account.objects.filter(organization=organization, active=True, is_heading=False)
+def posting_accounts(
+    *, organization: Organization, provider: str | None = None
+) -> QuerySet[Account]:
+    """Accounts entries can be booked on: active, not headings, of the chart of the system the
+    organization keeps its books in (`provider`, else the connected one)."""
+    provider = provider or books_provider(organization)
+    return _chart(organization, provider).filter(active=True, is_heading=False)
 
 
 SEARCH_LIMIT = 20

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounting.models import Account
-from accounting.providers import AuthRefused, ProviderError
+from accounting.providers import AuthRefused, BooksJournal, ProviderError
 from accounting.services.chart import ChartSyncSummary, sync_chart
 from integrations.connections import IntegrationBooks, connection_for
 from integrations.models import Integration, Job, JobStatus, Vendor
@@ -80,6 +80,8 @@ def run_config_sync(*, job_id: int) -> Job | None:
             accounts = session.read_chart()
             read_vendors = getattr(session, "read_vendors", None)
             vendors = read_vendors() if read_vendors and "vendors" in attributes else []
+            read_journals = getattr(session, "read_journals", None)
+            journals = read_journals() if read_journals else None
     except AuthRefused as exc:
         mark_needs_attention(integration_id=integration.pk, reason=exc.message)
         _finish(job, integration=integration, ok=False, message=exc.message)
@@ -98,6 +100,8 @@ def run_config_sync(*, job_id: int) -> Job | None:
             on_progress=lambda n: _progress(job, done=n, total=total),
         )
         _after_accounts_removed(integration=integration, summary=summary)
+        if journals is not None:
+            remember_journals(integration=integration, journals=journals)
         if vendors:
             sync_vendors(
                 organization_id=integration.organization_id,
@@ -146,6 +150,22 @@ def _after_accounts_removed(*, integration: Integration, summary: ChartSyncSumma
         reason = f"The {role} {account} {state}. Pick another {role} in the {name} configuration."
         mark_needs_attention(integration_id=integration.pk, reason=reason)
         return
+
+
+def remember_journals(*, integration: Integration, journals: Sequence[BooksJournal]) -> None:
+    """The journals our entries may go to, as the books hold them now. A chosen journal gone
+    upstream (deleted, archived, no longer general) puts the connection in "needs attention"."""
+    rows = [{"id": j.external_id, "code": j.code, "name": j.name} for j in journals]
+    Integration.objects.filter(pk=integration.pk).update(journals=rows)
+    integration.journals = rows
+    chosen = integration.journal_external_id
+    if chosen is not None and chosen not in {row["id"] for row in rows}:
+        name = IntegrationBooks(integration).provider.name
+        mark_needs_attention(
+            integration_id=integration.pk,
+            reason=f"The journal {integration.journal_name or chosen} is no longer a general "
+            f"journal in {name}. Pick another journal in the {name} configuration.",
+        )
 
 
 def sync_vendors(

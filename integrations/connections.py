@@ -55,7 +55,10 @@ class IntegrationBooks:
         mark_needs_attention(integration_id=self.integration.pk, reason=reason)
 
     def open_session(self) -> ProviderSession:
-        return self._provider.open_session({"api_key": self.integration.api_key})
+        integration = self.integration
+        return self._provider.open_session(
+            integration.credentials(), journal=integration.journal_external_id
+        )
 
 
 def connection_for(organization: Organization) -> IntegrationBooks | None:

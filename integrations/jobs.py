@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from integrations import tasks
-from integrations.models import Job
+from integrations.models import Job, Provider
 from integrations.services import queue_config_sync
 from sifi.models import Organization
 
@@ -22,10 +22,16 @@ def start_config_sync(
     organization: Organization,
     attributes: Iterable[str] | None = None,
     trigger: str = "manual",
+    provider: str = Provider.QOYOD,
 ) -> Job:
-    """Queue a configuration sync and return its job (the one already running, if any)."""
+    """Queue a configuration sync of `provider`'s connection and return its job (the one
+    already running, if any)."""
     job, created = queue_config_sync(
-        actor=actor, organization=organization, attributes=attributes, trigger=trigger
+        actor=actor,
+        organization=organization,
+        attributes=attributes,
+        trigger=trigger,
+        provider=provider,
     )
     if created:
         transaction.on_commit(lambda: tasks.sync_configuration.delay(job.pk))

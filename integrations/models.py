@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 class Provider(models.TextChoices):
     QOYOD = "qoyod", "Qoyod"
+    ODOO = "odoo", "Odoo"
 
 
 class ConnectionStatus(models.TextChoices):
@@ -43,6 +44,20 @@ class Integration(models.Model):
 
     api_key = EncryptedTextField(blank=True, default="")
     api_key_hint = models.CharField(max_length=4, blank=True)
+    # Where the books are, for providers a person points us at (Odoo: instance URL, database,
+    # login; the API key above). Not secret; kept after a disconnect to reconnect easily.
+    instance_url = models.CharField(max_length=300, blank=True)
+    database = models.CharField(max_length=200, blank=True)
+    login = models.CharField(max_length=200, blank=True)
+    # What connecting learned: the provider's company we keep books in, its version.
+    external_company_id = models.BigIntegerField(null=True, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    server_version = models.CharField(max_length=32, blank=True)
+    # Books that file entries in journals: the ones ours may go to ([{"id", "code", "name"}],
+    # refreshed at every configuration sync) and the chosen one.
+    journals = models.JSONField(default=list, blank=True)
+    journal_external_id = models.BigIntegerField(null=True, blank=True)
+    journal_name = models.CharField(max_length=200, blank=True)
     connected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -72,10 +87,36 @@ class Integration(models.Model):
             models.UniqueConstraint(
                 fields=["organization", "provider"], name="integration_one_per_provider"
             ),
+            # One organization, one accounting system: at most one connection is not
+            # "not connected" (the services say which to disconnect first).
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=~models.Q(status="not_connected"),
+                name="integration_one_system_per_org",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.organization} · {self.get_provider_display()}"
+
+    def credentials(self) -> dict[str, str]:
+        """What the provider needs to open a session: the key, and where the books are."""
+        values = {
+            "api_key": self.api_key,
+            "url": self.instance_url,
+            "database": self.database,
+            "username": self.login,
+            "company_id": str(self.external_company_id or ""),
+        }
+        return {name: value for name, value in values.items() if value}
+
+    @property
+    def journal_label(self) -> str:
+        """The chosen journal as people read it ("MISC · Miscellaneous Operations")."""
+        for row in self.journals or []:
+            if row.get("id") == self.journal_external_id:
+                return f"{row.get('code')} · {row.get('name')}" if row.get("code") else row["name"]
+        return self.journal_name
 
 
 class Vendor(models.Model):
@@ -157,6 +198,23 @@ QOYOD_SCOPES: dict[str, "StrOrPromise"] = {
     "documents:write": _("Attach documents (receipts) to journal entries"),
 }
 
+ODOO_SCOPES: dict[str, "StrOrPromise"] = {
+    "company:read": _("Read the company's details (name, currency)"),
+    "journals:read": _("Read the journals"),
+    "accounts:read": _("Read the chart of accounts"),
+    "journal_entries:write": _("Create draft journal entries"),
+    "attachments:write": _("Attach documents (receipts) to journal entries"),
+}
+
+SCOPES: dict[str, dict[str, "StrOrPromise"]] = {
+    Provider.QOYOD: QOYOD_SCOPES,
+    Provider.ODOO: ODOO_SCOPES,
+}
+
 # What "Select attributes" offers; accounts are mandatory (always synced).
 MANDATORY_ATTRIBUTES = ("accounts",)
-OPTIONAL_ATTRIBUTES = ("vendors",)
+OPTIONAL_ATTRIBUTES = ("vendors",)  # Qoyod's
+OPTIONAL_ATTRIBUTES_BY_PROVIDER: dict[str, tuple[str, ...]] = {
+    Provider.QOYOD: OPTIONAL_ATTRIBUTES,
+    Provider.ODOO: (),
+}

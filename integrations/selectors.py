@@ -41,10 +41,23 @@ def connection_state(*, integration: Integration) -> str:
     return ConnectionStatus.CONNECTED
 
 
+def connected_provider(*, organization: Organization) -> str | None:
+    """The provider the organization keeps its books in now (connected or needing attention),
+    if any: one at most."""
+    return (
+        Integration.objects.filter(organization=organization)
+        .exclude(status=ConnectionStatus.NOT_CONNECTED)
+        .values_list("provider", flat=True)
+        .first()
+    )
+
+
 def provider_list(*, organization: Organization) -> list[dict]:
     """Every registered accounting system (settings.ACCOUNTING_PROVIDERS) with the
-    organization's state; the UI shows them as cards."""
+    organization's state; the UI shows them as cards. `blocked_by` names the other system the
+    organization keeps its books in (disconnect it first), if any."""
     rows = []
+    connected = connected_provider(organization=organization)
     for key in provider_keys():
         provider = provider_for(key)
         integration = integration_for(organization=organization, provider=key)
@@ -54,6 +67,9 @@ def provider_list(*, organization: Organization) -> list[dict]:
                 "name": str(provider.name),
                 "description": provider.description,
                 "state": connection_state(integration=integration),
+                "blocked_by": str(provider_for(connected).name)
+                if connected and connected != key
+                else "",
             }
         )
     return rows
@@ -72,9 +88,12 @@ def latest_config_job(*, organization: Organization) -> Job | None:
     return job_list(organization=organization).filter(kind=CONFIG_SYNC_JOB).first()
 
 
-def wizard_step(*, integration: Integration, has_accounts: bool) -> str:
-    """Where the connect wizard stands: consent → api_key → attributes → configuration."""
+def wizard_step(*, integration: Integration, has_accounts: bool, blocked_by: str = "") -> str:
+    """Where the connect wizard stands: consent → api_key (the credentials) → attributes →
+    configuration; "blocked" while another accounting system is connected."""
     if integration.status == ConnectionStatus.NOT_CONNECTED:
+        if blocked_by:
+            return "blocked"
         return "api_key" if integration.consented_at else "consent"
     if not has_accounts:
         return "attributes"

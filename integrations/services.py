@@ -1,9 +1,14 @@
-"""Writes of the Qoyod connection: consent, connect, configure, disconnect, and queueing a
-configuration sync (`jobs.start_config_sync` queues it and hands it to a worker).
+"""Writes of an organization's connection to its accounting system (Qoyod or Odoo): consent,
+connect, configure, disconnect, and queueing a configuration sync (`jobs.start_config_sync`
+queues it and hands it to a worker).
 
 Every user-visible action is one function that checks its rules, changes the rows inside one
-database transaction and writes the audit row in it. Calls to Qoyod happen outside database
-transactions (never hold a lock while waiting on the network).
+database transaction and writes the audit row in it. Calls to the provider happen outside
+database transactions (never hold a lock while waiting on the network).
+
+One organization, one accounting system: consenting to or connecting a provider while another
+is connected (or needs attention) is a 409 naming the one to disconnect first; a partial
+unique index keeps it so when two requests race.
 """
 
 import datetime
@@ -19,19 +24,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting.models import Account
+from accounting.providers import provider_for
 from accounting.services.receipts import revoke_receipt_links
 from accounting.services.reconciliation import nightly_range
 from accounting.services.runs import start_reconciliation
 from integrations.models import (
     MANDATORY_ATTRIBUTES,
-    OPTIONAL_ATTRIBUTES,
-    QOYOD_SCOPES,
+    OPTIONAL_ATTRIBUTES_BY_PROVIDER,
+    SCOPES,
     ConnectionStatus,
     Integration,
     Job,
     JobStatus,
     Provider,
 )
+from integrations.provider_urls import ProviderUrlError, check_instance_url
+from integrations.providers.odoo.errors import (
+    OdooAccessError,
+    OdooAuthError,
+    OdooError,
+    OdooNotAnOdoo,
+    OdooPlanRefused,
+    OdooUnsafeAddress,
+    OdooUnsupportedVersion,
+)
+from integrations.providers.odoo.provider import OdooCheck, check_odoo_connection
 from integrations.providers.qoyod import QoyodAuthError, QoyodError
 from integrations.providers.qoyod.provider import open_qoyod_client
 from integrations.selectors import CONFIG_SYNC_JOB
@@ -45,12 +62,46 @@ logger = logging.getLogger(__name__)
 STALE_JOB_AFTER = timedelta(minutes=15)
 
 
-def _integration_for_update(*, organization: Organization) -> Integration:
-    """The organization's Qoyod integration row, created if missing, locked for this transaction."""
-    Integration.objects.get_or_create(organization=organization, provider=Provider.QOYOD)
-    return Integration.objects.select_for_update().get(
-        organization=organization, provider=Provider.QOYOD
+def _integration_for_update(
+    *, organization: Organization, provider: str = Provider.QOYOD
+) -> Integration:
+    """The organization's integration row for `provider`, created if missing, locked for this
+    transaction."""
+    Integration.objects.get_or_create(organization=organization, provider=provider)
+    return Integration.objects.select_for_update().get(organization=organization, provider=provider)
+
+
+def provider_name(provider: str) -> str:
+    """The provider's name as people read it, in their language."""
+    return str(provider_for(provider).name)
+
+
+def _refuse_a_second_system(*, organization: Organization, provider: str) -> None:
+    """A 409 if the organization keeps its books in another system now (connected or needing
+    attention): it must be disconnected first."""
+    other = (
+        Integration.objects.filter(organization=organization)
+        .exclude(provider=provider)
+        .exclude(status=ConnectionStatus.NOT_CONNECTED)
+        .first()
     )
+    if other is None:
+        return
+    names = {"other": provider_name(other.provider), "this": provider_name(provider)}
+    raise Conflict(
+        _(
+            "%(other)s is connected: an organization keeps its books in one accounting system. "
+            "Disconnect %(other)s first, then connect %(this)s."
+        )
+        % names,
+        code="other_provider_connected",
+    )
+
+
+def _lock_organization(organization: Organization) -> None:
+    """Connecting takes turns per organization, so two providers cannot both pass the
+    one-system check at once (the partial unique index is the last word)."""
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
 
 
 def _snapshot(integration: Integration) -> dict[str, Any]:
@@ -63,17 +114,39 @@ def _snapshot(integration: Integration) -> dict[str, Any]:
         "source_account": integration.source_account_id,
         "input_vat_account": integration.input_vat_account_id,
         "auto_sync": integration.auto_sync,
+        **(
+            {
+                "instance_url": integration.instance_url,
+                "database": integration.database,
+                "login": integration.login,
+                "company": integration.company_name,
+                "journal": integration.journal_external_id,
+            }
+            if integration.provider == Provider.ODOO
+            else {}
+        ),
     }
 
 
 @transaction.atomic
-def record_consent(*, actor: Any, organization: Organization, accept: bool) -> Integration:
-    """Record that `actor` accepted the listed scopes now. Nothing is called on Qoyod."""
+def record_consent(
+    *, actor: Any, organization: Organization, accept: bool, provider: str = Provider.QOYOD
+) -> Integration:
+    """Record that `actor` accepted the provider's listed scopes now. Nothing is called on the
+    provider. A 409 while another accounting system is connected."""
     if not accept:
-        raise ValidationError({"accept": [_("Accept the permissions to connect Qoyod.")]})
-    integration = _integration_for_update(organization=organization)
+        raise ValidationError(
+            {
+                "accept": [
+                    _("Accept the permissions to connect %(provider)s.")
+                    % {"provider": provider_name(provider)}
+                ]
+            }
+        )
+    _refuse_a_second_system(organization=organization, provider=provider)
+    integration = _integration_for_update(organization=organization, provider=provider)
     before = _snapshot(integration)
-    integration.consented_scopes = list(QOYOD_SCOPES)
+    integration.consented_scopes = list(SCOPES[provider])
     integration.consented_by = actor
     integration.consented_at = timezone.now()
     integration.save()
@@ -104,14 +177,8 @@ def connect_qoyod(*, actor: Any, organization: Organization, api_key: str) -> Co
     api_key = api_key.strip()
     if not api_key:
         raise ValidationError({"api_key": [_("Paste the API key from Qoyod.")]})
-    integration = Integration.objects.filter(
-        organization=organization, provider=Provider.QOYOD
-    ).first()
-    if integration is None or not integration.consented_at:
-        raise Conflict(
-            _("Accept the permissions SiFi asks for before connecting Qoyod."),
-            code="consent_required",
-        )
+    _require_consent(organization=organization, provider=Provider.QOYOD)
+    _refuse_a_second_system(organization=organization, provider=Provider.QOYOD)
 
     try:
         with open_qoyod_client(api_key=api_key) as client:
@@ -134,41 +201,242 @@ def connect_qoyod(*, actor: Any, organization: Organization, api_key: str) -> Co
             code="qoyod_unavailable",
         ) from None
 
-    with transaction.atomic():
-        integration = _integration_for_update(organization=organization)
-        before = _snapshot(integration)
-        integration.api_key = api_key
-        integration.api_key_hint = api_key[-4:]
-        integration.status = ConnectionStatus.CONNECTED
-        integration.attention_reason = ""
-        integration.connected_by = actor
-        integration.connected_at = timezone.now()
-        if not integration.attributes:
-            integration.attributes = list(MANDATORY_ATTRIBUTES)
-        integration.save()
-        record_audit(
-            organization=organization,
-            actor=actor,
-            action="integration.connect",
-            target_type="integration",
-            target_id=integration.pk,
-            before=before,
-            after={**_snapshot(integration), "accounts_found": accounts_found},
-        )
+    integration = _store_connection(
+        actor=actor,
+        organization=organization,
+        provider=Provider.QOYOD,
+        api_key=api_key,
+        accounts_found=accounts_found,
+    )
     return ConnectResult(integration=integration, accounts_found=accounts_found)
+
+
+def _require_consent(*, organization: Organization, provider: str) -> None:
+    integration = Integration.objects.filter(organization=organization, provider=provider).first()
+    if integration is None or not integration.consented_at:
+        raise Conflict(
+            _("Accept the permissions SiFi asks for before connecting %(provider)s.")
+            % {"provider": provider_name(provider)},
+            code="consent_required",
+        )
+
+
+def _store_connection(
+    *,
+    actor: Any,
+    organization: Organization,
+    provider: str,
+    api_key: str,
+    accounts_found: int,
+    details: dict[str, Any] | None = None,
+) -> Integration:
+    """Store a checked key (encrypted) and what connecting learned; audited. Takes the
+    organization's turn and checks the one-system rule again: a 409 if another provider was
+    connected meanwhile."""
+    try:
+        with transaction.atomic():
+            _lock_organization(organization)
+            _refuse_a_second_system(organization=organization, provider=provider)
+            integration = _integration_for_update(organization=organization, provider=provider)
+            before = _snapshot(integration)
+            for name, value in (details or {}).items():
+                setattr(integration, name, value)
+            integration.api_key = api_key
+            integration.api_key_hint = api_key[-4:]
+            integration.status = ConnectionStatus.CONNECTED
+            integration.attention_reason = ""
+            integration.connected_by = actor
+            integration.connected_at = timezone.now()
+            if not integration.attributes:
+                integration.attributes = list(MANDATORY_ATTRIBUTES)
+            integration.save()
+            record_audit(
+                organization=organization,
+                actor=actor,
+                action="integration.connect",
+                target_type="integration",
+                target_id=integration.pk,
+                before=before,
+                after={**_snapshot(integration), "accounts_found": accounts_found},
+            )
+    except IntegrityError:  # another provider was connected at the same moment
+        _refuse_a_second_system(organization=organization, provider=provider)
+        raise
+    return integration
+
+
+def _odoo_refusal(exc: OdooError, *, url: str, database: str) -> ValidationError:
+    """Odoo refused the connection: the form field to fix and what to do, in the person's
+    language."""
+    if isinstance(exc, OdooPlanRefused):
+        message = _(
+            "Odoo Online refused the external API. Odoo opens it only on the Custom plan (not "
+            "on One App Free or Standard): check this database's plan in Odoo, then that the "
+            "login and API key are right."
+        )
+    elif isinstance(exc, OdooUnsupportedVersion):
+        message = _("This Odoo is version %(version)s; SiFi works with Odoo 16 or later.") % {
+            "version": exc.raw_body or "?"
+        }
+    elif isinstance(exc, OdooUnsafeAddress):
+        message = exc.message
+    elif isinstance(exc, OdooNotAnOdoo) and exc.status_code and 300 <= exc.status_code < 400:
+        message = _(
+            "%(url)s redirects to %(location)s. Enter the address Odoo redirects to (SiFi "
+            "never follows redirects with your key)."
+        ) % {"url": url, "location": exc.raw_body or "another address"}
+    elif isinstance(exc, OdooNotAnOdoo):
+        message = _(
+            "%(url)s does not answer like Odoo's external API (JSON-RPC at /jsonrpc). Enter "
+            "the address you open Odoo at, like https://acme.odoo.com."
+        ) % {"url": url}
+    elif isinstance(exc, OdooAuthError) and exc.field == "database":
+        message = _(
+            "Odoo has no database named %(database)s at this address. Odoo shows the database "
+            "name on its login page (Manage Databases) and in Settings."
+        ) % {"database": database}
+    elif isinstance(exc, OdooAuthError):
+        message = _(
+            "Odoo refused this login and API key (wrong, revoked or expired key, or another "
+            "user's). Create a key in Odoo under your profile > Preferences > Account Security "
+            "> New API Key."
+        )
+    elif isinstance(exc, OdooAccessError):
+        message = _(
+            "This Odoo user may not read the company's accounting. Give it the Accounting "
+            "rights in Odoo (Settings > Users), or connect with another user."
+        )
+    else:
+        message = exc.message
+    field = exc.field or ("username" if isinstance(exc, OdooAccessError) else "")
+    return ValidationError({field: [message]} if field else message)
+
+
+def connect_odoo(
+    *,
+    actor: Any,
+    organization: Organization,
+    url: str,
+    database: str,
+    username: str,
+    api_key: str,
+) -> ConnectResult:
+    """Check the instance with real calls (an Odoo 16 or later, the login and API key, the
+    user's company in the organization's currency, a general journal), then store the key
+    encrypted with where the books are.
+
+    The URL is a person's input: HTTPS and a public address only (SPEC §3). A refusal is a 400
+    on the field to fix and nothing is stored; Odoo unreachable is a 502 and nothing is
+    stored. Needs consent first (409), and no other accounting system connected (409).
+    """
+    values = {
+        "url": url.strip(),
+        "database": database.strip(),
+        "username": username.strip(),
+        "api_key": api_key.strip(),
+    }
+    missing = {
+        "url": _("Enter the address of your Odoo, like https://acme.odoo.com."),
+        "database": _("Enter the name of the Odoo database."),
+        "username": _("Enter the login of the Odoo user SiFi connects as."),
+        "api_key": _("Paste an API key of that Odoo user."),
+    }
+    empty = {field: [message] for field, message in missing.items() if not values[field]}
+    if empty:
+        raise ValidationError(empty)
+    _require_consent(organization=organization, provider=Provider.ODOO)
+    _refuse_a_second_system(organization=organization, provider=Provider.ODOO)
+    try:
+        values["url"] = check_instance_url(values["url"])
+    except ProviderUrlError as exc:
+        raise ValidationError({"url": [exc.message]}) from None
+
+    try:
+        check: OdooCheck = check_odoo_connection(values)
+    except OdooError as exc:
+        if exc.retryable:
+            raise UpstreamError(
+                _(
+                    "Could not check the connection with Odoo: %(reason)s Nothing was saved; try "
+                    "again."
+                )
+                % {"reason": exc.message},
+                code="odoo_unavailable",
+            ) from None
+        raise _odoo_refusal(exc, url=values["url"], database=values["database"]) from None
+    if check.company.currency and check.company.currency != organization.base_currency:
+        raise ValidationError(
+            _(
+                "The Odoo company %(company)s keeps its books in %(currency)s; SiFi sends "
+                "amounts in %(base)s. Connect a company whose currency is %(base)s."
+            )
+            % {
+                "company": check.company.name,
+                "currency": check.company.currency,
+                "base": organization.base_currency,
+            }
+        )
+    if check.default_journal is None:
+        raise ValidationError(
+            _(
+                "The Odoo company %(company)s has no general journal (such as Miscellaneous "
+                "Operations) for journal entries. Create one in Odoo (Accounting > "
+                "Configuration > Journals), then connect again."
+            )
+            % {"company": check.company.name}
+        )
+    integration = _store_connection(
+        actor=actor,
+        organization=organization,
+        provider=Provider.ODOO,
+        api_key=values["api_key"],
+        accounts_found=check.accounts_found,
+        details={
+            "instance_url": values["url"],
+            "database": values["database"],
+            "login": values["username"],
+            "external_company_id": check.company.id,
+            "company_name": check.company.name,
+            "server_version": check.version.label,
+            "journals": [
+                {"id": j.external_id, "code": j.code, "name": j.name} for j in check.journals
+            ],
+            "journal_external_id": check.default_journal.external_id,
+            "journal_name": str(check.default_journal),
+            "attachments_supported": None,  # asked again of this user's rights
+        },
+    )
+    return ConnectResult(integration=integration, accounts_found=check.accounts_found)
 
 
 _UNSET: Any = object()
 
 
-def _posting_account(*, organization: Organization, account_id: int, field: str) -> Account:
-    """An active posting account of the organization's synced chart, or a 400 on `field`."""
-    account = Account.objects.filter(organization=organization, pk=account_id).first()
+def _posting_account(
+    *, organization: Organization, account_id: int, field: str, provider: str
+) -> Account:
+    """An active posting account of the organization's synced chart of `provider`, or a 400
+    on `field`."""
+    name = provider_name(provider)
+    account = Account.objects.filter(
+        organization=organization, provider=provider, pk=account_id
+    ).first()
     if account is None:
-        raise ValidationError({field: [_("Pick an account from your synced Qoyod chart.")]})
+        raise ValidationError(
+            {
+                field: [
+                    _("Pick an account from your synced %(provider)s chart.") % {"provider": name}
+                ]
+            }
+        )
     if not account.active:
         raise ValidationError(
-            {field: [_("Account %(account)s is inactive in Qoyod.") % {"account": account}]}
+            {
+                field: [
+                    _("Account %(account)s is inactive in %(provider)s.")
+                    % {"account": account, "provider": name}
+                ]
+            }
         )
     if account.is_heading:
         raise ValidationError(
@@ -185,7 +453,6 @@ def _posting_account(*, organization: Organization, account_id: int, field: str)
     return account
 
 
-@transaction.atomic
 def configure_qoyod(
     *,
     actor: Any,
@@ -194,18 +461,68 @@ def configure_qoyod(
     input_vat_account_id: int | None = _UNSET,
     auto_sync: bool = _UNSET,
 ) -> Integration:
-    """Set the Source Account, the Input VAT account and/or Auto Sync. Both accounts must be
-    active posting accounts of this organization's synced chart, and not the same account."""
-    integration = _integration_for_update(organization=organization)
+    """`configure` for Qoyod (kept by its name: scripts and the demo call it)."""
+    return configure(
+        actor=actor,
+        organization=organization,
+        provider=Provider.QOYOD,
+        source_account_id=source_account_id,
+        input_vat_account_id=input_vat_account_id,
+        auto_sync=auto_sync,
+    )
+
+
+def _journal(integration: Integration, journal_id: int | None) -> dict[str, Any]:
+    name = provider_name(integration.provider)
+    if not provider_for(integration.provider).keeps_journals:
+        raise ValidationError(
+            {"journal": [_("%(provider)s keeps no journals.") % {"provider": name}]}
+        )
+    for row in integration.journals or []:
+        if row.get("id") == journal_id:
+            return dict(row)
+    raise ValidationError(
+        {
+            "journal": [
+                _("Pick one of the general journals of %(provider)s (Sync now refreshes them).")
+                % {"provider": name}
+            ]
+        }
+    )
+
+
+@transaction.atomic
+def configure(
+    *,
+    actor: Any,
+    organization: Organization,
+    provider: str,
+    source_account_id: int | None = _UNSET,
+    input_vat_account_id: int | None = _UNSET,
+    auto_sync: bool = _UNSET,
+    journal_id: int | None = _UNSET,
+) -> Integration:
+    """Set the Source Account, the Input VAT account, Auto Sync and/or (books with journals)
+    the journal entries go to. Both accounts must be active posting accounts of the
+    provider's synced chart, and not the same account; the journal one of its general
+    journals (None: back to the default one chosen when connecting)."""
+    integration = _integration_for_update(organization=organization, provider=provider)
     if integration.status == ConnectionStatus.NOT_CONNECTED:
-        raise Conflict(_("Connect Qoyod before configuring it."), code="not_connected")
+        raise Conflict(
+            _("Connect %(provider)s before configuring it.")
+            % {"provider": provider_name(provider)},
+            code="not_connected",
+        )
     before = _snapshot(integration)
     if source_account_id is not _UNSET:
         integration.source_account = (
             None
             if source_account_id is None
             else _posting_account(
-                organization=organization, account_id=source_account_id, field="source_account"
+                organization=organization,
+                account_id=source_account_id,
+                field="source_account",
+                provider=provider,
             )
         )
     if input_vat_account_id is not _UNSET:
@@ -216,8 +533,13 @@ def configure_qoyod(
                 organization=organization,
                 account_id=input_vat_account_id,
                 field="input_vat_account",
+                provider=provider,
             )
         )
+    if journal_id is not _UNSET and journal_id is not None:
+        chosen = _journal(integration, journal_id)
+        integration.journal_external_id = chosen["id"]
+        integration.journal_name = f"{chosen.get('code')} · {chosen.get('name')}"
     if (
         integration.input_vat_account_id is not None
         and integration.input_vat_account_id == integration.source_account_id
@@ -244,10 +566,16 @@ def configure_qoyod(
     return integration
 
 
-@transaction.atomic
 def disconnect_qoyod(*, actor: Any, organization: Organization) -> Integration:
-    """Remove the key and the consent. The synced chart, configuration and history stay."""
-    integration = _integration_for_update(organization=organization)
+    """`disconnect` for Qoyod (kept by its name: scripts and the demo call it)."""
+    return disconnect(actor=actor, organization=organization, provider=Provider.QOYOD)
+
+
+@transaction.atomic
+def disconnect(*, actor: Any, organization: Organization, provider: str) -> Integration:
+    """Remove the key and the consent. The synced chart, configuration and history stay (and
+    where the books are: an Odoo address, database and login are not secrets)."""
+    integration = _integration_for_update(organization=organization, provider=provider)
     before = _snapshot(integration)
     integration.api_key = ""
     integration.api_key_hint = ""
@@ -259,7 +587,11 @@ def disconnect_qoyod(*, actor: Any, organization: Organization) -> Integration:
     integration.auto_sync = False
     integration.save()
     # Receipt links written into the books stop working with the connection.
-    revoke_receipt_links(organization=organization, actor=actor, reason="Qoyod was disconnected.")
+    revoke_receipt_links(
+        organization=organization,
+        actor=actor,
+        reason=f"{provider_for(provider).name} was disconnected.",
+    )
     record_audit(
         organization=organization,
         actor=actor,
@@ -294,16 +626,19 @@ def mark_needs_attention(*, integration_id: int, reason: str) -> None:
         )
 
 
-def normalize_attributes(attributes: Iterable[str] | None) -> list[str]:
-    """Accounts are always synced; unknown attributes are a 400."""
+def normalize_attributes(
+    attributes: Iterable[str] | None, provider: str = Provider.QOYOD
+) -> list[str]:
+    """Accounts are always synced; attributes the provider does not offer are a 400."""
+    optional = OPTIONAL_ATTRIBUTES_BY_PROVIDER.get(provider, ())
     requested = list(attributes or [])
-    unknown = sorted(set(requested) - set(MANDATORY_ATTRIBUTES) - set(OPTIONAL_ATTRIBUTES))
+    unknown = sorted(set(requested) - set(MANDATORY_ATTRIBUTES) - set(optional))
     if unknown:
-        allowed = ", ".join((*MANDATORY_ATTRIBUTES, *OPTIONAL_ATTRIBUTES))
+        allowed = ", ".join((*MANDATORY_ATTRIBUTES, *optional))
         raise ValidationError(
             {"attributes": [f"Unknown attribute(s): {', '.join(unknown)}. Choose from: {allowed}."]}
         )
-    return [*MANDATORY_ATTRIBUTES, *(a for a in OPTIONAL_ATTRIBUTES if a in requested)]
+    return [*MANDATORY_ATTRIBUTES, *(a for a in optional if a in requested)]
 
 
 def _fail_stale_jobs(*, organization: Organization) -> None:
@@ -326,6 +661,7 @@ def queue_config_sync(
     organization: Organization,
     attributes: Iterable[str] | None = None,
     trigger: str = "manual",
+    provider: str = Provider.QOYOD,
 ) -> tuple[Job, bool]:
     """Queue a configuration sync (chart of accounts, chosen attributes): the job, and whether
     it is new (a new job still has to be handed to a worker: `jobs.start_config_sync`).
@@ -334,11 +670,14 @@ def queue_config_sync(
     two syncs of one organization never run at once (also enforced by a unique index).
     """
     with transaction.atomic():
-        integration = _integration_for_update(organization=organization)
+        integration = _integration_for_update(organization=organization, provider=provider)
         if integration.status == ConnectionStatus.NOT_CONNECTED:
-            raise Conflict(_("Connect Qoyod before syncing."), code="not_connected")
+            raise Conflict(
+                _("Connect %(provider)s before syncing.") % {"provider": provider_name(provider)},
+                code="not_connected",
+            )
         if attributes is not None:
-            integration.attributes = normalize_attributes(attributes)
+            integration.attributes = normalize_attributes(attributes, provider)
             integration.save(update_fields=["attributes", "updated_at"])
         _fail_stale_jobs(organization=organization)
         active = Job.objects.filter(
@@ -379,7 +718,12 @@ def queue_nightly_auto_syncs() -> list[tuple[Job, bool]]:
     for integration in integrations:
         try:
             queued.append(
-                queue_config_sync(actor=None, organization=integration.organization, trigger="auto")
+                queue_config_sync(
+                    actor=None,
+                    organization=integration.organization,
+                    trigger="auto",
+                    provider=integration.provider,
+                )
             )
         except DomainError:
             logger.exception(

@@ -5,7 +5,7 @@ import pytest
 from sifi.models import Role
 from tests.factories import api_client_for, make_org, make_user
 
-pytest_plugins = ["tests.fakes.sandbox", "tests.fakes.worker"]
+pytest_plugins = ["tests.fakes.sandbox", "tests.fakes.odoo_sandbox", "tests.fakes.worker"]
 
 
 @pytest.fixture
@@ -44,6 +44,7 @@ def generous_qoyod_rate_limit(settings):
     """Unit tests mock Qoyod; the shared limiter must not slow them down. Limiter tests set
     their own limits explicitly."""
     settings.QOYOD_RATE_LIMIT_PER_MINUTE = 1_000_000
+    settings.ODOO_RATE_LIMIT_PER_SECOND = 100_000
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +52,7 @@ def fast_tests(settings, tmp_path):
     """Cheap password hashing and short retry backoff: behaviour is the same, only faster."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.QOYOD_RETRY_BASE_SECONDS = 0.01
+    settings.ODOO_RETRY_BASE_SECONDS = 0.01
     settings.SYNC_RETRY_BASE_SECONDS = 0.01
     settings.MEDIA_ROOT = tmp_path / "media"
 

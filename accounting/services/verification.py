@@ -103,6 +103,18 @@ def _assignable_account(*, organization: Organization, account_id: Any, source: 
                 ]
             }
         )
+    if account.provider != source.provider:
+        raise ValidationError(
+            {
+                "account": [
+                    _(
+                        "Account %(account)s is not in the chart of %(provider)s, where this "
+                        "organization keeps its books now; pick one of its accounts."
+                    )
+                    % {"account": account, "provider": books_name(organization)}
+                ]
+            }
+        )
     if account.pk == source.pk:
         raise ValidationError(
             {

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from accounting.providers import ProviderSession, provider_for
 
+CENT = Decimal("0.01")
+
 FaultKind = Literal["server_error", "rate_limited", "stored_then_lost"]
 
 
@@ -85,4 +87,61 @@ class QoyodHarness:
         return held
 
 
-HARNESSES = {"qoyod": QoyodHarness}
+class OdooHarness:
+    key = "odoo"
+    expense_account = 1026  # 521001 · Marketing Expenses in the sandbox's demo database
+    wallet_account = 1001  # 111001 · Al Rajhi Bank - SiFi Wallet
+    unknown_account = 424242
+    draft_status = "draft"
+
+    def __init__(self, sandbox: Any) -> None:
+        self.sandbox = sandbox
+
+    def session(self, *, valid: bool = True) -> ProviderSession:
+        credentials = dict(self.sandbox.credentials)
+        if not valid:
+            credentials["api_key"] = "not-a-key-0000"
+        return provider_for(self.key).open_session(credentials)
+
+    def fault(self, kind: FaultKind, *, on: Literal["create", "attach"], count: int = 1) -> None:
+        sandbox_kind = {
+            "server_error": "500",
+            "rate_limited": "429",
+            "stored_then_lost": "502_after_commit",
+        }[kind]
+        model = "account.move" if on == "create" else "ir.attachment"
+        self.sandbox.inject(
+            {"kind": sandbox_kind, "model": model, "method": "create", "count": count}
+        )
+
+    def without_attachments(self) -> None:
+        """Odoo always takes files; a user without the right to attach them is the case where
+        our entries must carry the receipts as links."""
+        self.sandbox.configure(attachments_forbidden=True)
+
+    def revoke(self) -> None:
+        self.sandbox.revoke()
+
+    def held_entries(self) -> list[HeldEntry]:
+        held = []
+        for move in self.sandbox.moves():
+            lines = [
+                HeldLine(int(line["account_id"]), side, Decimal(str(line[side])).quantize(CENT))
+                for line in move["lines"]
+                for side in ("debit", "credit")
+                if line[side]
+            ]
+            held.append(
+                HeldEntry(
+                    id=int(move["id"]),
+                    reference=str(move.get("ref") or ""),
+                    date=datetime.date.fromisoformat(move["date"]),
+                    status=move["state"],
+                    lines=tuple(lines),
+                    attachments=len(move["attachments"]),
+                )
+            )
+        return held
+
+
+HARNESSES = {"qoyod": QoyodHarness, "odoo": OdooHarness}

@@ -63,6 +63,11 @@ class OdooAuthError(OdooError, AuthRefused):
     field = "api_key"
 
 
+class OdooPlanRefused(OdooAuthError):
+    """Odoo Online refused the external API: it is open only on the Custom plan. (Odoo
+    documents no answer of its own for this; we say it for any refusal on Odoo Online.)"""
+
+
 class OdooAccessError(OdooError, AuthRefused):
     """The Odoo user may not do this (its access rights): a person must give it the rights."""
 

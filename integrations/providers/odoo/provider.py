@@ -32,6 +32,7 @@ from integrations.providers.odoo.errors import (
     OdooAttachmentsRefused,
     OdooAuthError,
     OdooNotAnOdoo,
+    OdooPlanRefused,
     OdooUnsupportedVersion,
     OdooValidationError,
 )
@@ -336,7 +337,8 @@ def check_odoo_connection(credentials: dict[str, str]) -> OdooCheck:
             version = session.version()
             if not version.supported:
                 raise OdooUnsupportedVersion(
-                    f"This Odoo is version {version.label}; SiFi works with Odoo 16 or later."
+                    f"This Odoo is version {version.label}; SiFi works with Odoo 16 or later.",
+                    raw_body=version.label,
                 )
             client.authenticate()
             company = session.company()
@@ -344,7 +346,7 @@ def check_odoo_connection(credentials: dict[str, str]) -> OdooCheck:
             accounts_found = session.count_accounts()
         except (OdooAuthError, OdooAccessError, OdooNotAnOdoo) as exc:
             if is_odoo_online(url) and exc.field != "database":
-                raise OdooAuthError(PLAN_MESSAGE, name=exc.name, raw_body=exc.raw_body) from None
+                raise OdooPlanRefused(PLAN_MESSAGE, name=exc.name, raw_body=exc.raw_body) from None
             raise
     return OdooCheck(
         version=version,
