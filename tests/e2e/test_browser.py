@@ -91,7 +91,8 @@ def test_admin_connects_then_accountant_assigns_by_budget_and_syncs(
     admin.get_by_role("link", name=re.compile("Integrations")).click()
     expect(admin.get_by_role("heading", name="Qoyod")).to_be_visible()
     admin.screenshot(path=shots / "integrations.png", full_page=True)
-    admin.get_by_role("link", name="Connect").click()
+    # Two systems are offered now (one card each): Qoyod's card's Connect.
+    admin.get_by_role("region", name="Qoyod").get_by_role("link", name="Connect").click()
     admin.get_by_role("button", name="Accept and continue").click()
 
     admin.fill("#id_api_key", "not-a-real-key")
