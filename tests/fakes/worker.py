@@ -93,6 +93,11 @@ def worker(qoyod_sandbox: Any, settings: Any) -> Iterator[Worker]:
         "SYNC_RETRY_BASE_SECONDS": "0.05",
         "QOYOD_TIMEOUT_SECONDS": str(settings.QOYOD_TIMEOUT_SECONDS),
         "QOYOD_RATE_LIMIT_PER_MINUTE": "100000",
+        # The Odoo sandbox listens on 127.0.0.1 over plain HTTP, as in development.
+        "ALLOW_PRIVATE_PROVIDER_URLS": "true",
+        "ODOO_RETRY_BASE_SECONDS": "0.05",
+        "ODOO_TIMEOUT_SECONDS": str(settings.ODOO_TIMEOUT_SECONDS),
+        "ODOO_RATE_LIMIT_PER_SECOND": "100000",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DEBUG": "false",
         # DEBUG off needs real keys; the test process's, so both read the same ciphertexts.

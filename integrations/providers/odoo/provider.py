@@ -33,6 +33,7 @@ from integrations.providers.odoo.errors import (
     OdooAuthError,
     OdooNotAnOdoo,
     OdooPlanRefused,
+    OdooTooLarge,
     OdooUnsupportedVersion,
     OdooValidationError,
 )
@@ -302,6 +303,15 @@ class OdooSession:
             attachment_id = self.client.create(
                 "ir.attachment", values, context=self.context(image_no_postprocess=True)
             )
+        except OdooTooLarge as exc:
+            raise OdooTooLarge(
+                f"Odoo refused the receipt {filename} ({len(content) / 1e6:.1f} MB): it is larger "
+                "than this Odoo server accepts (HTTP 413). The draft entry is in Odoo without "
+                "it: attach the file there by hand, or ask the Odoo administrator to raise the "
+                "upload limit, then retry.",
+                status_code=413,
+                raw_body=exc.raw_body,
+            ) from None
         except OdooAccessError as exc:
             raise OdooAttachmentsRefused(
                 "This Odoo user may not attach files to journal entries: the receipts travel "
