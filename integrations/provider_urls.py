@@ -25,8 +25,9 @@ from django.utils.translation import gettext as _
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# What people paste from their browser: the web client's paths are not the instance's.
-_WEB_CLIENT_PATHS = ("/web/login", "/web", "/odoo", "/jsonrpc")
+# What people paste from their browser: the web client's paths are not the instance's (an
+# instance behind a proxy may live under a path of its own: that part is kept).
+_WEB_CLIENT_SEGMENTS = ("web", "odoo", "jsonrpc")
 
 
 class ProviderUrlError(Exception):
@@ -61,11 +62,12 @@ def normalize_instance_url(raw: str) -> str:
         raise UnsafeProviderUrl(_("Enter the address of your Odoo, like https://acme.odoo.com."))
     if url.userinfo:
         raise UnsafeProviderUrl(_("Enter the address without a user name or password in it."))
-    path = url.path.rstrip("/")
-    for web_path in _WEB_CLIENT_PATHS:
-        if path == web_path or path.endswith(web_path):
-            path = path[: -len(web_path)]
+    segments = [segment for segment in url.path.split("/") if segment]
+    for index, segment in enumerate(segments):
+        if segment in _WEB_CLIENT_SEGMENTS:
+            segments = segments[:index]
             break
+    path = "".join(f"/{segment}" for segment in segments)
     host = url.raw_host.decode("ascii")
     if ":" in host:  # an IPv6 literal
         host = f"[{host}]"

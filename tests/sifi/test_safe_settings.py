@@ -76,6 +76,16 @@ def test_production_serves_https_only_with_hsts_and_secure_cookies():
     )
 
 
+@pytest.mark.slow
+def test_production_calls_no_private_provider_address_unless_told():
+    """ALLOW_PRIVATE_PROVIDER_URLS follows DEBUG: off in production (SPEC §3)."""
+    code = "from django.conf import settings as s; print(s.ALLOW_PRIVATE_PROVIDER_URLS)"
+    production = manage("shell", "-c", code, DEBUG="false", **production_keys())
+    development = manage("shell", "-c", code, DEBUG="true")
+    assert production.stdout.strip().splitlines()[-1] == "False", production.stderr
+    assert development.stdout.strip().splitlines()[-1] == "True", development.stderr
+
+
 def test_bin_secrets_writes_this_installations_own_keys_once(tmp_path):
     target = tmp_path / "secrets.env"
     subprocess.run([ROOT / "bin" / "secrets", str(target)], check=True, capture_output=True)
