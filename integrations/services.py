@@ -177,8 +177,8 @@ def connect_qoyod(*, actor: Any, organization: Organization, api_key: str) -> Co
     api_key = api_key.strip()
     if not api_key:
         raise ValidationError({"api_key": [_("Paste the API key from Qoyod.")]})
-    _require_consent(organization=organization, provider=Provider.QOYOD)
     _refuse_a_second_system(organization=organization, provider=Provider.QOYOD)
+    _require_consent(organization=organization, provider=Provider.QOYOD)
 
     try:
         with open_qoyod_client(api_key=api_key) as client:
@@ -344,8 +344,8 @@ def connect_odoo(
     empty = {field: [message] for field, message in missing.items() if not values[field]}
     if empty:
         raise ValidationError(empty)
-    _require_consent(organization=organization, provider=Provider.ODOO)
     _refuse_a_second_system(organization=organization, provider=Provider.ODOO)
+    _require_consent(organization=organization, provider=Provider.ODOO)
     try:
         values["url"] = check_instance_url(values["url"])
     except ProviderUrlError as exc:
