@@ -23,6 +23,7 @@ from accounting.services.runs import retry_failed, start_reconciliation, start_s
 from accounting.services.sync import pending_batches, push_batch
 from integrations.connections import connection_for
 from integrations.models import ConnectionStatus, Integration
+from integrations.providers.odoo.provider import OdooSession
 from sifi.models import AuditEvent
 from tests.factories import an_image, make_account, make_org, make_transaction
 
@@ -328,6 +329,7 @@ def test_the_session_speaks_to_the_company_the_connection_names(odoo_sandbox):
     books = connection_for(org)
     assert books is not None
     with books.open_session() as session:
+        assert isinstance(session, OdooSession)
         assert session.company_id() == 1
         assert session.journal_id() == MISC
     assert {a.external_id for a in Account.objects.filter(organization=org)} == {

@@ -87,7 +87,7 @@ def test_plain_http_is_refused_before_anything_is_resolved(production, dns):
         "192.168.1.20",
         "169.254.169.254",  # the cloud's metadata service
         "100.64.0.1",
-        "0.0.0.0",  # noqa: S104
+        "0.0.0.0",
         "::1",
         "fe80::1",
         "fd00::7",
@@ -134,17 +134,21 @@ def test_a_host_that_turns_private_after_the_check_is_refused_at_the_socket(prod
     backend resolves and checks again, and refuses before anything is sent."""
     dns["odoo.acme.sa"] = [[PUBLIC], ["127.0.0.1"]]
     url = check_instance_url("https://odoo.acme.sa")
-    with OdooClient(url, database="d", username="u", api_key="k") as client:
-        with pytest.raises(OdooUnsafeAddress) as refused:
-            client.version()
+    with (
+        OdooClient(url, database="d", username="u", api_key="k") as client,
+        pytest.raises(OdooUnsafeAddress) as refused,
+    ):
+        client.version()
     assert "private network" in refused.value.message
 
 
 def test_the_sandbox_on_this_machine_is_refused_unless_allowed(odoo_sandbox, settings):
     settings.ALLOW_PRIVATE_PROVIDER_URLS = False
-    with OdooClient(odoo_sandbox.url, database="demo", username="u", api_key="k") as client:
-        with pytest.raises(OdooUnsafeAddress):
-            client.version()
+    with (
+        OdooClient(odoo_sandbox.url, database="demo", username="u", api_key="k") as client,
+        pytest.raises(OdooUnsafeAddress),
+    ):
+        client.version()
     assert odoo_sandbox.stats().get("served", 0) == 0  # nothing reached it
     settings.ALLOW_PRIVATE_PROVIDER_URLS = True
     with OdooClient(odoo_sandbox.url, database="demo", username="u", api_key="k") as client:

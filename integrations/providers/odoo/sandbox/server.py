@@ -83,7 +83,7 @@ def access_denied() -> RpcError:
     return RpcError("odoo.exceptions.AccessDenied", "Access Denied")
 
 
-def missing(model: str, ids: list[int], uid: int) -> RpcError:
+def missing(model: str, ids: list[Any], uid: int) -> RpcError:
     return RpcError(
         "odoo.exceptions.MissingError",
         "Record does not exist or has been deleted.\n"
@@ -205,8 +205,8 @@ def _compare(actual: Any, op: str, value: Any) -> bool:
     }.get(op, lambda: False)()
 
 
-OPERATORS = ("=", "==", "!=", "<>", "in", "not in", "=like", "=ilike", "like", "ilike")
-OPERATORS += (">", ">=", "<", "<=")
+OPERATORS: tuple[str, ...] = ("=", "==", "!=", "<>", "in", "not in", "=like", "=ilike")
+OPERATORS += ("like", "ilike", ">", ">=", "<", "<=")
 
 
 def matches(model: str, record: dict[str, Any], domain: Any) -> bool:
@@ -417,7 +417,9 @@ def create_attachment(books: Books, values: Any, config: Config) -> dict[str, An
     except (binascii.Error, ValueError):
         raise RpcError("binascii.Error", "Incorrect padding") from None
     res_model, res_id = values.get("res_model"), values.get("res_id")
-    if res_model == "account.move" and books.store.get(books.database, res_model, res_id) is None:
+    if res_model == "account.move" and (
+        not isinstance(res_id, int) or books.store.get(books.database, res_model, res_id) is None
+    ):
         raise missing("account.move", [res_id], books.uid)
     body = {
         "name": str(values.get("name") or ""),
@@ -601,7 +603,8 @@ class Handler(BaseHTTPRequestHandler):
             )
             return "/jsonrpc (bad request)"
         service, method = str(params.get("service")), str(params.get("method"))
-        args = params.get("args") if isinstance(params.get("args"), list) else []
+        raw_args = params.get("args")
+        args: list[Any] = raw_args if isinstance(raw_args, list) else []
         database = (
             str(args[0]) if args and service in ("common", "object") and method != "version" else ""
         )
