@@ -272,6 +272,8 @@ ODOO_RATE_LIMIT_PER_SECOND = env.int("ODOO_RATE_LIMIT_PER_SECOND", default=10)
 ODOO_TIMEOUT_SECONDS = env.float("ODOO_TIMEOUT_SECONDS", default=30.0)
 # First wait of the read-retry backoff (doubles per attempt, capped at 10 s).
 ODOO_RETRY_BASE_SECONDS = env.float("ODOO_RETRY_BASE_SECONDS", default=0.5)
+# Where `seed_demo --connect-odoo` finds the Odoo sandbox (`manage.py odoo_sandbox`).
+ODOO_SANDBOX_URL = env.str("ODOO_SANDBOX_URL", default="http://127.0.0.1:8769")
 
 # A URL a person types (Odoo's instance URL) is called only over HTTPS and never at a private,
 # loopback or link-local address, unless this is on; it also allows plain HTTP to such addresses

@@ -155,3 +155,27 @@ def test_seed_demo_books_vat_like_a_saudi_company_and_connects_with_input_vat(qo
     careem = ledger.filter(merchant="Careem", status="unverified").first()
     assert careem is not None and careem.suggested_account.code == "530101"
     assert careem.suggestion_reason.startswith("rule: Ride-hailing: Careem")
+
+
+@pytest.mark.django_db
+def test_seed_demo_connects_second_org_to_the_odoo_sandbox(odoo_sandbox, settings):
+    from accounting.models import Transaction
+    from integrations.models import Integration
+
+    settings.ODOO_SANDBOX_URL = odoo_sandbox.url
+    for _ in range(2):  # running it again changes nothing
+        call_command(
+            "seed_demo", "--transactions", "50", "--connect-odoo", "--second-org-transactions", "40"
+        )
+    second = Organization.objects.get(name="Second Org")
+    integration = Integration.objects.get(organization=second)
+    assert (integration.provider, integration.status, integration.database) == (
+        "odoo",
+        "connected",
+        "demo",
+    )
+    assert (integration.source_account.code, integration.input_vat_account.code) == (
+        "111001",
+        "114001",
+    )
+    assert Transaction.objects.filter(organization=second).count() == 40

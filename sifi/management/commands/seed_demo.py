@@ -55,6 +55,19 @@ class Command(BaseCommand):
             "(QOYOD_BASE_URL must point at a running sandbox), sync its chart and pick the "
             "source account.",
         )
+        parser.add_argument(
+            "--connect-odoo",
+            action="store_true",
+            help="Also give the second organization a demo ledger and connect it to the Odoo "
+            "sandbox's demo database (ODOO_SANDBOX_URL, default http://127.0.0.1:8769, must "
+            "point at a running sandbox), sync its chart and pick the source and VAT accounts.",
+        )
+        parser.add_argument(
+            "--second-org-transactions",
+            type=int,
+            default=300,
+            help="How many demo transactions the second organization gets with --connect-odoo.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = settings.DEMO_PASSWORD
@@ -84,6 +97,9 @@ class Command(BaseCommand):
             self._connect_qoyod(demo)
         self._seed_rules(demo)  # before the ledger: what arrives gets its suggestions
         self._seed_ledger(demo, options["transactions"])
+        if options["connect_odoo"]:
+            self._seed_ledger(second, options["second_org_transactions"])
+            self._connect_odoo(second)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo ledger: {options['transactions']} transactions.")
@@ -165,4 +181,65 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Connected to the Qoyod sandbox; source account: {wallet}; input VAT: {input_vat}."
+        )
+
+    def _connect_odoo(self, organization: Organization) -> None:
+        """Second Org keeps its books in the Odoo sandbox's demo database (SPEC §9)."""
+        from accounting.models import Account
+        from integrations.config_sync import run_config_sync
+        from integrations.jobs import start_config_sync
+        from integrations.models import Integration, Provider
+        from integrations.providers.odoo.sandbox.seed import (
+            DEMO_DATABASE,
+            DEMO_KEY,
+            DEMO_LOGIN,
+        )
+        from integrations.services import configure, connect_odoo, record_consent
+        from sifi.models import User
+
+        admin = User.objects.get(username="other_admin")
+        url = settings.ODOO_SANDBOX_URL
+        integration = Integration.objects.filter(
+            organization=organization, provider=Provider.ODOO
+        ).first()
+        if integration is None or integration.status == "not_connected":
+            record_consent(
+                actor=admin, organization=organization, accept=True, provider=Provider.ODOO
+            )
+            try:
+                connect_odoo(
+                    actor=admin,
+                    organization=organization,
+                    url=url,
+                    database=DEMO_DATABASE,
+                    username=DEMO_LOGIN,
+                    api_key=DEMO_KEY,
+                )
+            except Exception as exc:
+                raise CommandError(
+                    f"Could not connect to the Odoo sandbox at {url}: {exc}. Start it with "
+                    "`manage.py odoo_sandbox --port 8769` (and ALLOW_PRIVATE_PROVIDER_URLS=true "
+                    "when DEBUG is off)."
+                ) from exc
+        job = start_config_sync(
+            actor=admin, organization=organization, attributes=["accounts"], provider=Provider.ODOO
+        )
+        run_config_sync(job_id=job.pk)  # no-op if a worker already took it: wait for it then
+        for _ in range(120):
+            job.refresh_from_db()
+            if job.status in ("succeeded", "failed"):
+                break
+            time.sleep(0.5)
+        chart = Account.objects.filter(organization=organization, provider=Provider.ODOO)
+        wallet, input_vat = chart.get(code="111001"), chart.get(code="114001")
+        configure(
+            actor=admin,
+            organization=organization,
+            provider=Provider.ODOO,
+            source_account_id=wallet.pk,
+            input_vat_account_id=input_vat.pk,
+        )
+        self.stdout.write(
+            f"Second Org connected to the Odoo sandbox ({url}, database {DEMO_DATABASE}); "
+            f"source account: {wallet}; input VAT: {input_vat}."
         )
