@@ -181,6 +181,80 @@ def test_admin_connects_then_accountant_assigns_by_budget_and_syncs(
     assert all(e["total_debit"] == e["total_credit"] for e in entries)
 
 
+def test_admin_connects_odoo_then_accountant_syncs_drafts_to_it(
+    browser, live_server, worker, odoo_sandbox, company, shots
+):
+    org, _users = company
+
+    # --- the admin connects Odoo through the same wizard ------------------------------------
+    admin = page_for(browser, live_server, Role.ADMIN)
+    admin.goto("/settings/integrations/")
+    odoo_card = admin.get_by_role("region", name="Odoo")
+    expect(odoo_card).to_contain_text("Odoo 16 or later")
+    odoo_card.get_by_role("link", name="Connect").click()
+    expect(admin.get_by_text("journal_entries:write")).to_be_visible()
+    admin.get_by_role("button", name="Accept and continue").click()
+
+    admin.fill("#id_url", odoo_sandbox.url + "/odoo/accounting")  # pasted from the browser
+    admin.fill("#id_database", odoo_sandbox.database)
+    admin.fill("#id_username", odoo_sandbox.login)
+    admin.fill("#id_api_key", "not-the-key")
+    admin.get_by_role("button", name="Check and connect").click()
+    expect(admin.get_by_role("alert")).to_contain_text("Odoo refused this login and API key")
+    expect(admin.locator("#id_database")).to_have_value(odoo_sandbox.database)  # kept
+    expect(admin.locator("#id_api_key")).to_have_value("")  # never sent back
+
+    admin.fill("#id_api_key", odoo_sandbox.api_key)
+    admin.get_by_role("button", name="Check and connect").click()
+    expect(admin.get_by_text("Company: Second Org (Odoo 17.0).")).to_be_visible()
+    admin.get_by_role("button", name="Continue").click()
+    expect(admin.get_by_role("heading", name="Configuration")).to_be_visible(timeout=30_000)
+    expect(admin.get_by_test_id("journal").locator("option:checked")).to_have_text(
+        "MISC · Miscellaneous Operations"
+    )
+    admin.get_by_test_id("source-account-search").fill("111001")
+    expect(admin.locator("#source_account")).to_have_value(re.compile(r"\d+"))
+    admin.get_by_role("button", name="Save").click()
+    expect(admin.get_by_text("Configuration saved.")).to_be_visible()
+    integration = Integration.objects.get(organization=org, provider="odoo")
+    assert integration.source_account.code == "111001" and integration.journal_external_id == 4
+    admin.screenshot(path=shots / "odoo-configuration.png", full_page=True)
+    admin.goto("/settings/integrations/")
+    expect(admin.get_by_test_id("blocked-qoyod")).to_contain_text("disconnect Odoo first")
+
+    # --- the accountant assigns by budget and syncs to Odoo ---------------------------------
+    accountant = page_for(browser, live_server, Role.ACCOUNTANT)
+    accountant.get_by_role("link", name="Accounting").click()
+    accountant.get_by_label("Budget").select_option("Marketing Campaign 2025")
+    accountant.get_by_role("button", name="Filter").click()
+    expect(accountant.get_by_test_id("txn-row")).to_have_count(5)
+    accountant.get_by_test_id("bulk-account-search").fill("مصاريف تسويق")
+    expect(accountant.get_by_test_id("bulk-account").locator("option:checked")).to_contain_text(
+        "521001"
+    )
+    accountant.once("dialog", lambda dialog: dialog.accept())
+    accountant.get_by_test_id("bulk-filter").click()
+    expect(accountant.get_by_text("5 transactions verified")).to_be_visible()
+    expect(accountant.get_by_test_id("sync-button")).to_have_text("Sync verified to Odoo")
+    accountant.get_by_test_id("sync-button").click()
+    progress = accountant.get_by_test_id("run-progress")
+    expect(progress).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    expect(progress).to_contain_text("5 synced, 0 failed, 0 pending of 5")
+
+    moves = odoo_sandbox.moves()
+    assert len(moves) == 5 and {m["state"] for m in moves} == {"draft"}
+    for move in moves:
+        assert sum(line["debit"] for line in move["lines"]) == sum(
+            line["credit"] for line in move["lines"]
+        )
+    refs = set(
+        Transaction.objects.filter(organization=org, status="synced").values_list(
+            "reference", flat=True
+        )
+    )
+    assert {m["ref"] for m in moves} == refs
+
+
 def test_an_employee_does_not_see_accounting(browser, live_server, company):
     page = page_for(browser, live_server, Role.EMPLOYEE)
     expect(page.locator("nav.sidebar")).to_be_visible()
@@ -229,6 +303,7 @@ def test_no_page_needs_an_inline_script_or_style(browser, live_server, company, 
         f"/accounting/transactions/{txn.pk}/",
         "/settings/integrations/",
         "/settings/integrations/qoyod/",
+        "/settings/integrations/odoo/",
         "/accounting/reconciliations/",
         "/accounting/runs/",
         "/accounting/no-such-page/",
