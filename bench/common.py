@@ -33,3 +33,19 @@ def prepare_database() -> None:
         if not pg.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             pg.execute(f'CREATE DATABASE "{name}"')
     call_command("migrate", verbosity=0)
+
+
+def group_rss_mb(pgid: int) -> float:
+    """Resident memory of every process of a process group (the worker and its pool), MB."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.getpgid(int(pid)) != pgid:
+                continue
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue
+    return total / 1e6

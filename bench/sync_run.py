@@ -34,7 +34,7 @@ LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
 SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "300"))
 os.environ["QOYOD_RATE_LIMIT_PER_MINUTE"] = str(int(RATE * 60))
 
-from bench.common import prepare_database, setup_django  # noqa: E402
+from bench.common import group_rss_mb, prepare_database, setup_django  # noqa: E402
 
 setup_django("sifi_bench_sync")
 
@@ -131,21 +131,6 @@ def start_workers(sandbox: Sandbox) -> Worker:
     workers = Worker(env, concurrency=WORKERS)
     workers.start()
     return workers
-
-
-def group_rss_mb(pgid: int) -> float:
-    total = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            if os.getpgid(int(pid)) != pgid:
-                continue
-            with open(f"/proc/{pid}/statm") as statm:
-                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (ProcessLookupError, FileNotFoundError, PermissionError):
-            continue
-    return total / 1e6
 
 
 def duplicates(sandbox: Sandbox, org: Organization) -> tuple[int, int, int]:

@@ -445,9 +445,10 @@ class SandboxState:
         self.recent: dict[str, deque[float]] = defaultdict(deque)
         self.stats: dict[str, Counter[str]] = defaultdict(Counter)
 
-    def count(self, database: str, outcome: str) -> None:
-        """Requests per database: served or refused, and the most seen in any one second."""
-        now = time.monotonic()
+    def count(self, database: str, outcome: str, arrived: float) -> None:
+        """Requests per database: served or refused, and the most that arrived in any one
+        second."""
+        now = arrived
         with self.lock:
             self.stats[database][outcome] += 1
             window = self.recent[database]
@@ -457,11 +458,11 @@ class SandboxState:
             peak = self.stats[database]["peak_per_second"]
             self.stats[database]["peak_per_second"] = max(peak, len(window))
 
-    def take_rate_slot(self, database: str) -> float:
+    def take_rate_slot(self, database: str, arrived: float) -> float:
         limit = self.config.rate_limit_per_second
         if limit <= 0:
             return 0.0
-        now = time.monotonic()
+        now = arrived
         with self.lock:
             window = self.calls[database]
             while window and now - window[0] >= 1.0:
@@ -580,6 +581,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _jsonrpc(self) -> str:
         state = self.state
+        arrived = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         if length > state.config.max_request_bytes:
@@ -589,8 +591,6 @@ class Handler(BaseHTTPRequestHandler):
                 "capacity limit.</p>",
             )
             return "/jsonrpc (too large)"
-        if state.config.latency_ms:
-            time.sleep(state.config.latency_ms / 1000)
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
@@ -598,6 +598,7 @@ class Handler(BaseHTTPRequestHandler):
         params = body.get("params") if isinstance(body, dict) else None
         request_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(params, dict):
+            time.sleep(state.config.latency_ms / 1000)
             self._answer(
                 request_id, error=RpcError("werkzeug.exceptions.BadRequest", "Bad Request")
             )
@@ -614,8 +615,10 @@ class Handler(BaseHTTPRequestHandler):
             else (service, method)
         )
         what = f"{model}.{call}"
-        wait = state.take_rate_slot(database or "-")
-        state.count(database or "-", "rate_limited" if wait else "served")
+        wait = state.take_rate_slot(database or "-", arrived)
+        state.count(database or "-", "rate_limited" if wait else "served", arrived)
+        if state.config.latency_ms:  # counted on arrival, answered after the latency
+            time.sleep(state.config.latency_ms / 1000)
         if wait:
             self._send(
                 429, {"message": "Too Many Requests"}, {"Retry-After": str(max(1, round(wait)))}
