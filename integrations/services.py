@@ -574,8 +574,10 @@ def disconnect_qoyod(*, actor: Any, organization: Organization) -> Integration:
 @transaction.atomic
 def disconnect(*, actor: Any, organization: Organization, provider: str) -> Integration:
     """Remove the key and the consent. The synced chart, configuration and history stay (and
-    where the books are: an Odoo address, database and login are not secrets)."""
+    where the books are: an Odoo address, database and login are not secrets). The receipt
+    links written into the books stop working, if this provider held them."""
     integration = _integration_for_update(organization=organization, provider=provider)
+    was_connected = integration.status != ConnectionStatus.NOT_CONNECTED
     before = _snapshot(integration)
     integration.api_key = ""
     integration.api_key_hint = ""
@@ -586,12 +588,14 @@ def disconnect(*, actor: Any, organization: Organization, provider: str) -> Inte
     integration.consented_by = None
     integration.auto_sync = False
     integration.save()
-    # Receipt links written into the books stop working with the connection.
-    revoke_receipt_links(
-        organization=organization,
-        actor=actor,
-        reason=f"{provider_for(provider).name} was disconnected.",
-    )
+    if was_connected:
+        # Receipt links written into the books stop working with the connection (not when a
+        # provider that never held the books is "disconnected": the other one's links stay).
+        revoke_receipt_links(
+            organization=organization,
+            actor=actor,
+            reason=f"{provider_for(provider).name} was disconnected.",
+        )
     record_audit(
         organization=organization,
         actor=actor,

@@ -15,6 +15,7 @@ from integrations import provider_urls
 from integrations.config_sync import run_config_sync
 from integrations.jobs import start_config_sync
 from integrations.models import ODOO_SCOPES, ConnectionStatus, Integration
+from integrations.services import queue_nightly_auto_syncs
 from sifi.models import AuditEvent, Role
 from tests.factories import api_client_for, make_account, make_transaction
 from tests.fakes.sandbox import free_port
@@ -360,6 +361,17 @@ def test_configuration_sets_accounts_of_odoos_chart_and_a_general_journal(
         connected.post(f"{BASE}sync/", {"attributes": ["vendors"]}, format="json").status_code
         == 400
     )
+
+
+def test_auto_sync_refreshes_odoos_chart_every_night(connected, org_a, odoo_sandbox):
+    synced_chart(connected, org_a)
+    connected.patch(BASE, {"auto_sync": True}, format="json")
+    odoo_sandbox.change_accounts(rename={1026: {"name": "Marketing (renamed)"}})
+    [(job, created)] = queue_nightly_auto_syncs()
+    assert created and job.params["trigger"] == "auto"
+    run_config_sync(job_id=job.pk)
+    renamed = Account.objects.get(organization=org_a, provider="odoo", external_id=1026)
+    assert renamed.name_en == "Marketing (renamed)"
 
 
 def test_a_revoked_key_puts_the_connection_in_needs_attention_at_the_nightly_sync(

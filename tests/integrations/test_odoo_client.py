@@ -31,6 +31,7 @@ from integrations.providers.odoo.errors import (
 )
 from integrations.providers.odoo.payloads import OdooVersion, odoo_move, to_number
 from integrations.providers.odoo.provider import OdooProvider, OdooSession
+from integrations.providers.odoo.ratelimit import limiter_for_instance
 
 URL = "https://acme.odoo.com"
 KEY = "0123456789abcdef-odoo-secret-key"
@@ -400,3 +401,12 @@ def test_the_key_and_the_files_are_never_logged(odoo, caplog):
     assert "ir.attachment.create -> 200" in caplog.text
     assert KEY not in caplog.text and "secret" not in caplog.text
     assert "JVBERi1zZWNyZXQ" not in caplog.text  # the file, base64
+
+
+def test_the_request_limit_is_one_per_instance_from_the_setting(settings):
+    settings.ODOO_RATE_LIMIT_PER_SECOND = 7
+    one = limiter_for_instance("https://acme.odoo.com")
+    assert (one.limit, one.period_ms) == (7, 1000)
+    assert one.key == limiter_for_instance("https://ACME.odoo.com/").key  # same instance
+    assert one.key != limiter_for_instance("https://other.odoo.com").key
+    assert "acme" not in one.key  # a digest of the address

@@ -36,6 +36,13 @@ def test_each_endpoint_has_its_own_components(schema):
         "BulkAssignInputRequest"
     )
     assert request_ref(schema, "/api/v1/accounting/sync-runs/") == "SyncRunListInputRequest"
+    # Odoo's endpoints: the same shapes, their own components.
+    assert request_ref(schema, "/api/v1/integrations/odoo/connect/") == "OdooConnectInputRequest"
+    assert request_ref(schema, "/api/v1/integrations/odoo/consent/") == "OdooConsentInputRequest"
+    assert response_ref(schema, "/api/v1/integrations/odoo/") == "ConnectionOutput"
+    assert response_ref(schema, "/api/v1/integrations/odoo/accounts/") == (
+        "PaginatedOdooAccountListOutputList"
+    )
 
 
 def test_service_tokens_and_user_tokens_are_two_security_schemes(schema):
