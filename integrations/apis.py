@@ -24,10 +24,10 @@ from integrations.models import (
     Job,
     Provider,
 )
+from integrations.odoo_connection import connect_odoo
 from integrations.selectors import connection_state, integration_for, job_get, provider_list
 from integrations.services import (
     configure,
-    connect_odoo,
     connect_qoyod,
     disconnect,
     record_consent,

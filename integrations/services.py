@@ -38,17 +38,6 @@ from integrations.models import (
     JobStatus,
     Provider,
 )
-from integrations.provider_urls import ProviderUrlError, check_instance_url
-from integrations.providers.odoo.errors import (
-    OdooAccessError,
-    OdooAuthError,
-    OdooError,
-    OdooNotAnOdoo,
-    OdooPlanRefused,
-    OdooUnsafeAddress,
-    OdooUnsupportedVersion,
-)
-from integrations.providers.odoo.provider import OdooCheck, check_odoo_connection
 from integrations.providers.qoyod import QoyodAuthError, QoyodError
 from integrations.providers.qoyod.provider import open_qoyod_client
 from integrations.selectors import CONFIG_SYNC_JOB
@@ -76,7 +65,7 @@ def provider_name(provider: str) -> str:
     return str(provider_for(provider).name)
 
 
-def _refuse_a_second_system(*, organization: Organization, provider: str) -> None:
+def refuse_a_second_system(*, organization: Organization, provider: str) -> None:
     """A 409 if the organization keeps its books in another system now (connected or needing
     attention): it must be disconnected first."""
     other = (
@@ -143,7 +132,7 @@ def record_consent(
                 ]
             }
         )
-    _refuse_a_second_system(organization=organization, provider=provider)
+    refuse_a_second_system(organization=organization, provider=provider)
     integration = _integration_for_update(organization=organization, provider=provider)
     before = _snapshot(integration)
     integration.consented_scopes = list(SCOPES[provider])
@@ -177,8 +166,8 @@ def connect_qoyod(*, actor: Any, organization: Organization, api_key: str) -> Co
     api_key = api_key.strip()
     if not api_key:
         raise ValidationError({"api_key": [_("Paste the API key from Qoyod.")]})
-    _refuse_a_second_system(organization=organization, provider=Provider.QOYOD)
-    _require_consent(organization=organization, provider=Provider.QOYOD)
+    refuse_a_second_system(organization=organization, provider=Provider.QOYOD)
+    require_consent(organization=organization, provider=Provider.QOYOD)
 
     try:
         with open_qoyod_client(api_key=api_key) as client:
@@ -201,7 +190,7 @@ def connect_qoyod(*, actor: Any, organization: Organization, api_key: str) -> Co
             code="qoyod_unavailable",
         ) from None
 
-    integration = _store_connection(
+    integration = store_connection(
         actor=actor,
         organization=organization,
         provider=Provider.QOYOD,
@@ -211,7 +200,7 @@ def connect_qoyod(*, actor: Any, organization: Organization, api_key: str) -> Co
     return ConnectResult(integration=integration, accounts_found=accounts_found)
 
 
-def _require_consent(*, organization: Organization, provider: str) -> None:
+def require_consent(*, organization: Organization, provider: str) -> None:
     integration = Integration.objects.filter(organization=organization, provider=provider).first()
     if integration is None or not integration.consented_at:
         raise Conflict(
@@ -221,7 +210,7 @@ def _require_consent(*, organization: Organization, provider: str) -> None:
         )
 
 
-def _store_connection(
+def store_connection(
     *,
     actor: Any,
     organization: Organization,
@@ -236,7 +225,7 @@ def _store_connection(
     try:
         with transaction.atomic():
             _lock_organization(organization)
-            _refuse_a_second_system(organization=organization, provider=provider)
+            refuse_a_second_system(organization=organization, provider=provider)
             integration = _integration_for_update(organization=organization, provider=provider)
             before = _snapshot(integration)
             for name, value in (details or {}).items():
@@ -260,153 +249,9 @@ def _store_connection(
                 after={**_snapshot(integration), "accounts_found": accounts_found},
             )
     except IntegrityError:  # another provider was connected at the same moment
-        _refuse_a_second_system(organization=organization, provider=provider)
+        refuse_a_second_system(organization=organization, provider=provider)
         raise
     return integration
-
-
-def _odoo_refusal(exc: OdooError, *, url: str, database: str) -> ValidationError:
-    """Odoo refused the connection: the form field to fix and what to do, in the person's
-    language."""
-    if isinstance(exc, OdooPlanRefused):
-        message = _(
-            "Odoo Online refused the external API. Odoo opens it only on the Custom plan (not "
-            "on One App Free or Standard): check this database's plan in Odoo, then that the "
-            "login and API key are right."
-        )
-    elif isinstance(exc, OdooUnsupportedVersion):
-        message = _("This Odoo is version %(version)s; SiFi works with Odoo 16 or later.") % {
-            "version": exc.raw_body or "?"
-        }
-    elif isinstance(exc, OdooUnsafeAddress):
-        message = exc.message
-    elif isinstance(exc, OdooNotAnOdoo) and exc.status_code and 300 <= exc.status_code < 400:
-        message = _(
-            "%(url)s redirects to %(location)s. Enter the address Odoo redirects to (SiFi "
-            "never follows redirects with your key)."
-        ) % {"url": url, "location": exc.raw_body or "another address"}
-    elif isinstance(exc, OdooNotAnOdoo):
-        message = _(
-            "%(url)s does not answer like Odoo's external API (JSON-RPC at /jsonrpc). Enter "
-            "the address you open Odoo at, like https://acme.odoo.com."
-        ) % {"url": url}
-    elif isinstance(exc, OdooAuthError) and exc.field == "database":
-        message = _(
-            "Odoo has no database named %(database)s at this address. Odoo shows the database "
-            "name on its login page (Manage Databases) and in Settings."
-        ) % {"database": database}
-    elif isinstance(exc, OdooAuthError):
-        message = _(
-            "Odoo refused this login and API key (wrong, revoked or expired key, or another "
-            "user's). Create a key in Odoo under your profile > Preferences > Account Security "
-            "> New API Key."
-        )
-    elif isinstance(exc, OdooAccessError):
-        message = _(
-            "This Odoo user may not read the company's accounting. Give it the Accounting "
-            "rights in Odoo (Settings > Users), or connect with another user."
-        )
-    else:
-        message = exc.message
-    field = exc.field or ("username" if isinstance(exc, OdooAccessError) else "")
-    return ValidationError({field: [message]} if field else message)
-
-
-def connect_odoo(
-    *,
-    actor: Any,
-    organization: Organization,
-    url: str,
-    database: str,
-    username: str,
-    api_key: str,
-) -> ConnectResult:
-    """Check the instance with real calls (an Odoo 16 or later, the login and API key, the
-    user's company in the organization's currency, a general journal), then store the key
-    encrypted with where the books are.
-
-    The URL is a person's input: HTTPS and a public address only (SPEC §3). A refusal is a 400
-    on the field to fix and nothing is stored; Odoo unreachable is a 502 and nothing is
-    stored. Needs consent first (409), and no other accounting system connected (409).
-    """
-    values = {
-        "url": url.strip(),
-        "database": database.strip(),
-        "username": username.strip(),
-        "api_key": api_key.strip(),
-    }
-    missing = {
-        "url": _("Enter the address of your Odoo, like https://acme.odoo.com."),
-        "database": _("Enter the name of the Odoo database."),
-        "username": _("Enter the login of the Odoo user SiFi connects as."),
-        "api_key": _("Paste an API key of that Odoo user."),
-    }
-    empty = {field: [message] for field, message in missing.items() if not values[field]}
-    if empty:
-        raise ValidationError(empty)
-    _refuse_a_second_system(organization=organization, provider=Provider.ODOO)
-    _require_consent(organization=organization, provider=Provider.ODOO)
-    try:
-        values["url"] = check_instance_url(values["url"])
-    except ProviderUrlError as exc:
-        raise ValidationError({"url": [exc.message]}) from None
-
-    try:
-        check: OdooCheck = check_odoo_connection(values)
-    except OdooError as exc:
-        if exc.retryable:
-            raise UpstreamError(
-                _(
-                    "Could not check the connection with Odoo: %(reason)s Nothing was saved; try "
-                    "again."
-                )
-                % {"reason": exc.message},
-                code="odoo_unavailable",
-            ) from None
-        raise _odoo_refusal(exc, url=values["url"], database=values["database"]) from None
-    if check.company.currency and check.company.currency != organization.base_currency:
-        raise ValidationError(
-            _(
-                "The Odoo company %(company)s keeps its books in %(currency)s; SiFi sends "
-                "amounts in %(base)s. Connect a company whose currency is %(base)s."
-            )
-            % {
-                "company": check.company.name,
-                "currency": check.company.currency,
-                "base": organization.base_currency,
-            }
-        )
-    if check.default_journal is None:
-        raise ValidationError(
-            _(
-                "The Odoo company %(company)s has no general journal (such as Miscellaneous "
-                "Operations) for journal entries. Create one in Odoo (Accounting > "
-                "Configuration > Journals), then connect again."
-            )
-            % {"company": check.company.name}
-        )
-    integration = _store_connection(
-        actor=actor,
-        organization=organization,
-        provider=Provider.ODOO,
-        api_key=values["api_key"],
-        accounts_found=check.accounts_found,
-        details={
-            "instance_url": values["url"],
-            "database": values["database"],
-            "login": values["username"],
-            "external_company_id": check.company.id,
-            "company_name": check.company.name,
-            "server_version": check.version.label,
-            "journals": [
-                {"id": j.external_id, "code": j.code, "name": j.name} for j in check.journals
-            ],
-            "journal_external_id": check.default_journal.external_id,
-            "journal_name": str(check.default_journal),
-            "attachments_supported": None,  # asked again of this user's rights
-        },
-    )
-    return ConnectResult(integration=integration, accounts_found=check.accounts_found)
 
 
 _UNSET: Any = object()

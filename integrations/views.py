@@ -34,6 +34,7 @@ from integrations.models import (
     Integration,
     Provider,
 )
+from integrations.odoo_connection import connect_odoo
 from integrations.selectors import (
     connected_provider,
     connection_state,
@@ -45,7 +46,6 @@ from integrations.selectors import (
 )
 from integrations.services import (
     configure,
-    connect_odoo,
     connect_qoyod,
     disconnect,
     provider_name,

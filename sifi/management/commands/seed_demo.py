@@ -189,12 +189,13 @@ class Command(BaseCommand):
         from integrations.config_sync import run_config_sync
         from integrations.jobs import start_config_sync
         from integrations.models import Integration, Provider
+        from integrations.odoo_connection import connect_odoo
         from integrations.providers.odoo.sandbox.seed import (
             DEMO_DATABASE,
             DEMO_KEY,
             DEMO_LOGIN,
         )
-        from integrations.services import configure, connect_odoo, record_consent
+        from integrations.services import configure, record_consent
         from sifi.models import User
 
         admin = User.objects.get(username="other_admin")
