@@ -205,8 +205,9 @@ class Provider:
         provider's default)."""
         raise NotImplementedError
 
-    def entry_url(self, entry_id: int | None) -> str:
-        """Where a person opens the entry in the provider's own web app ("" if unknown)."""
+    def entry_url(self, entry_id: int | None, *, credentials: dict[str, str] | None = None) -> str:
+        """Where a person opens the entry in the provider's own web app ("" if unknown);
+        `credentials` say where the books are, for providers each organization points at."""
         return ""
 
 
@@ -245,6 +246,10 @@ class BooksConnection(Protocol):
 
     def needs_attention(self, reason: str) -> None:
         """The provider refused us: show `reason` on the connection until a person acts."""
+        ...
+
+    def entry_url(self, entry_id: int | None) -> str:
+        """Where a person opens the entry in these books' own web app ("" if unknown)."""
         ...
 
     def open_session(self) -> ProviderSession: ...

@@ -159,7 +159,7 @@ class AccountingPage(RolePageMixin, TemplateView):
             type_labels={value: str(label) for value, label in TransactionType.choices},
             direction_labels={value: str(label) for value, label in Direction.choices},
             status_labels={value: str(label) for value, label in TransactionStatus.choices},
-            provider=books.provider if books else None,
+            provider=books,  # its entry_url: where the entry opens in the books
             editable_tab=tab in ASSIGNABLE_TABS,
         )
         return context
@@ -329,7 +329,7 @@ class TransactionPage(RolePageMixin, View):
             {
                 "txn": txn,
                 "books_name": name,
-                "provider": books.provider if books else None,
+                "provider": books,
                 "attachments_supported": books.attachments_supported if books else None,
                 "audit": [
                     describe_event(event, provider=name)
@@ -393,7 +393,7 @@ class SyncRunPage(RolePageMixin, TemplateView):
             outcomes=SyncRunItemOutcome.choices,
             older=items[-1].pk if len(items) == 100 else None,
             books_name=name,
-            provider=books.provider if books else None,
+            provider=books,  # its entry_url: where the entry opens in the books
         )
         return context
 

@@ -54,6 +54,10 @@ class IntegrationBooks:
     def needs_attention(self, reason: str) -> None:
         mark_needs_attention(integration_id=self.integration.pk, reason=reason)
 
+    def entry_url(self, entry_id: int | None) -> str:
+        where = {k: v for k, v in self.integration.credentials().items() if k != "api_key"}
+        return self._provider.entry_url(entry_id, credentials=where)
+
     def open_session(self) -> ProviderSession:
         integration = self.integration
         return self._provider.open_session(

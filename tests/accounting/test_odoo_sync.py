@@ -24,8 +24,8 @@ from accounting.services.sync import pending_batches, push_batch
 from integrations.connections import connection_for
 from integrations.models import ConnectionStatus, Integration
 from integrations.providers.odoo.provider import OdooSession
-from sifi.models import AuditEvent
-from tests.factories import an_image, make_account, make_org, make_transaction
+from sifi.models import AuditEvent, Role
+from tests.factories import an_image, make_account, make_org, make_transaction, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -337,3 +337,19 @@ def test_the_session_speaks_to_the_company_the_connection_names(odoo_sandbox):
         MARKETING,
         VAT,
     }
+
+
+def test_a_synced_transaction_links_its_entry_in_the_organizations_odoo(
+    odoo_sandbox, client, django_capture_on_commit_callbacks
+):
+    org, marketing = odoo_org(odoo_sandbox)
+    txn = verified(org, marketing, 1)[0]
+    with django_capture_on_commit_callbacks():
+        run = start_sync_run(organization=org, actor=None)
+    drain(run)
+    txn.refresh_from_db()
+    client.force_login(make_user(org, Role.ACCOUNTANT))
+    page = client.get(f"/accounting/transactions/{txn.pk}/").content.decode()
+    assert f"Odoo entry #{txn.journal_entry_id}" in page
+    link = f"{odoo_sandbox.url}/web#id={txn.journal_entry_id}&amp;model=account.move"
+    assert link in page and "open in Odoo" in page

@@ -376,6 +376,13 @@ class OdooProvider(Provider):
     )
     keeps_journals = True
 
+    def entry_url(self, entry_id: int | None, *, credentials: dict[str, str] | None = None) -> str:
+        """The entry's form in the organization's Odoo (`/web#…`, which 17.2+ also opens)."""
+        url = (credentials or {}).get("url", "")
+        if not url or not entry_id:
+            return ""
+        return f"{url.rstrip('/')}/web#id={int(entry_id)}&model=account.move&view_type=form"
+
     def open_session(
         self, credentials: dict[str, str], *, journal: int | None = None
     ) -> OdooSession:

@@ -95,7 +95,7 @@ class QoyodProvider(Provider):
         """Qoyod keeps no journals: `journal` is ignored."""
         return QoyodSession(open_qoyod_client(api_key=credentials["api_key"]))
 
-    def entry_url(self, entry_id: int | None) -> str:
+    def entry_url(self, entry_id: int | None, *, credentials: dict[str, str] | None = None) -> str:
         """settings.QOYOD_ENTRY_URL with the entry's id ({id}); empty: no link (the address of
         an entry in Qoyod's web app is not documented; bin/start points it at the sandbox)."""
         template = settings.QOYOD_ENTRY_URL
