@@ -316,11 +316,21 @@ def test_accounts_and_pickers_offer_only_the_connected_systems_chart(connected, 
     assert [r["name_en"] for r in qoyod_rows] == ["Old Qoyod Marketing"]
     connected.patch(BASE, {"source_account": chart[1001].pk}, format="json")
     txn = make_transaction(org_a)
+    # Every picker searches the same way (assign, bulk assign, Source, Input VAT).
+    for purpose in ("assign", "source", "input_vat"):
+        found = connected.get(
+            "/api/v1/accounting/accounts/search/", {"q": "Marketing", "purpose": purpose}
+        ).json()
+        assert [a["code"] for a in found] == ["521001"], purpose
+    # A code typed without the picker names an account of Odoo's chart only.
     client.force_login(Integration.objects.get(provider="odoo").connected_by)
-    page = client.get("/settings/integrations/odoo/").content.decode()
+    typed = client.post(
+        "/settings/integrations/odoo/configure/",
+        {"source_account_code": "5201", "journal": "4"},
+        follow=True,
+    )
+    assert "No posting account has the code 5201" in typed.content.decode()
     accounting = client.get("/accounting/").content.decode()
-    for html in (page, accounting):
-        assert "Marketing Expenses" in html and "Old Qoyod Marketing" not in html
     assert "Sync verified to Odoo" in accounting
     old = Account.objects.get(organization=org_a, provider="qoyod")
     response = connected.post(
