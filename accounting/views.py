@@ -155,6 +155,11 @@ class AccountingPage(RolePageMixin, TemplateView):
                 "assign": _("Assign"),
                 "unverify": _("Unverify"),
                 "suggested": _("Suggested:"),
+                # "Qoyod entry #" + the number, as accounting/_entry.html writes it.
+                "entry": _("%(provider)s entry #%(number)s")
+                % {"provider": books.provider.name if books else provider_names(), "number": ""},
+                "open_in": _("open in %(provider)s")
+                % {"provider": books.provider.name if books else provider_names()},
             },
             type_labels={value: str(label) for value, label in TransactionType.choices},
             direction_labels={value: str(label) for value, label in Direction.choices},
