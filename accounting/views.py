@@ -155,7 +155,7 @@ class AccountingPage(RolePageMixin, TemplateView):
                 "assign": _("Assign"),
                 "unverify": _("Unverify"),
                 "suggested": _("Suggested:"),
-                # "Qoyod entry #" + the number, as accounting/_entry.html writes it.
+                # "<provider> entry #" + the number, as accounting/_entry.html writes it.
                 "entry": _("%(provider)s entry #%(number)s")
                 % {"provider": books.provider.name if books else provider_names(), "number": ""},
                 "open_in": _("open in %(provider)s")

@@ -29,6 +29,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+import sifi.wsgi  # noqa: E402,F401  (the production entry point: its process set-up, GC included)
 from accounting.models import Account, Tab, Transaction  # noqa: E402
 from bench.ledger import populate  # noqa: E402
 from integrations.models import ConnectionStatus, Integration  # noqa: E402
