@@ -2,12 +2,14 @@
 transactions, documents, sync runs."""
 
 import functools
+import math
 import operator
 from collections.abc import Iterable
 from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sifi.models import Organization
@@ -548,6 +550,9 @@ class SyncRunStatus(models.TextChoices):
     STOPPED = "stopped", _("Stopped")  # the connection needs attention; the rest stay verified
 
 
+ACTIVE_RUN_STATUSES = (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING)
+
+
 class SyncRun(models.Model):
     """A set of verified transactions taken together to be pushed to the organization's books."""
 
@@ -570,6 +575,8 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Heartbeat of the workers: a run not touched for a while is picked up by the reaper.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The company's request budget is spent: its pushes resume then (None: not waiting).
+    waiting_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-created_at", "-id"]
@@ -580,7 +587,15 @@ class SyncRun(models.Model):
     @property
     def is_active(self) -> bool:
         """Still pushing (or waiting for a worker): its page keeps polling."""
-        return self.status in (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING)
+        return self.status in ACTIVE_RUN_STATUSES
+
+    @property
+    def waiting_seconds(self) -> int:
+        """Seconds until the provider's limit lets this run push again (0: not waiting)."""
+        if not self.is_active or self.waiting_until is None:
+            return 0
+        left = (self.waiting_until - timezone.now()).total_seconds()
+        return max(0, math.ceil(left))
 
 
 class SyncRunItemOutcome(models.TextChoices):

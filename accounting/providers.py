@@ -186,6 +186,26 @@ class ProviderSession(Protocol):
     ) -> None: ...
 
 
+class RequestBudget(Protocol):
+    """A provider company's request limit, shared by every worker process: at most `limit`
+    requests in any `period_seconds`. The sync engine schedules around it (defers a company's
+    work until its window opens) instead of sleeping on it."""
+
+    key: str  # one per provider company (never a secret)
+    limit: int
+
+    @property
+    def period_seconds(self) -> float: ...
+
+    def wait_seconds(self) -> float:
+        """Seconds until the next request may go (0.0: now); takes nothing."""
+        ...
+
+    def used(self) -> int:
+        """Requests sent in the current window."""
+        ...
+
+
 class Provider:
     """Base of every accounting system (like healthchecks' `Transport`): one subclass per
     provider package, registered in `settings.ACCOUNTING_PROVIDERS` under its `key`."""
@@ -197,13 +217,23 @@ class Provider:
     keeps_journals: ClassVar[bool] = False
 
     def open_session(
-        self, credentials: dict[str, str], *, journal: int | None = None
+        self,
+        credentials: dict[str, str],
+        *,
+        journal: int | None = None,
+        max_wait: float | None = None,
     ) -> ProviderSession:
         """A session with the company's books. `credentials` are what the connection stores
         (an API key; for some providers also an address, a database, a login, a company);
         `journal` is the journal new entries go to, for books that keep journals (None: the
-        provider's default)."""
+        provider's default). A request waits at most `max_wait` seconds for the company's
+        request budget (None: as long as it takes); beyond it the session raises
+        `RateLimited` with the wait, sending nothing."""
         raise NotImplementedError
+
+    def request_budget(self, credentials: dict[str, str]) -> RequestBudget | None:
+        """The company's request budget, shared with every session (None: no limit)."""
+        return None
 
     def entry_url(self, entry_id: int | None, *, credentials: dict[str, str] | None = None) -> str:
         """Where a person opens the entry in the provider's own web app ("" if unknown);
@@ -252,7 +282,11 @@ class BooksConnection(Protocol):
         """Where a person opens the entry in these books' own web app ("" if unknown)."""
         ...
 
-    def open_session(self) -> ProviderSession: ...
+    def open_session(self, *, max_wait: float | None = None) -> ProviderSession: ...
+
+    def request_budget(self) -> RequestBudget | None:
+        """The request budget of the provider company these books are in (None: no limit)."""
+        ...
 
 
 # --- the registry -------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Reads of the chart of accounts and the ledger, always scoped to one organization."""
 
 import datetime
+import math
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.db.models.expressions import Combinable
@@ -11,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounting.filters import tab_condition
 from accounting.models import (
+    ACTIVE_RUN_STATUSES,
     Account,
     Reconciliation,
     ReconciliationStatus,
@@ -18,10 +21,12 @@ from accounting.models import (
     SyncRun,
     SyncRunItem,
     SyncRunItemOutcome,
+    SyncRunStatus,
     Tab,
     Transaction,
 )
 from accounting.providers import connection_for
+from accounting.services import scheduler
 from sifi.models import AuditEvent, Organization
 
 
@@ -312,3 +317,62 @@ def rule_get(*, organization: Organization, rule_id: int) -> Rule:
         return rule_list(organization=organization).get(pk=rule_id)
     except Rule.DoesNotExist:
         raise Http404("No such rule.") from None
+
+
+# --- the sync queues, per company (`manage.py sync_queues`) ------------------------------------
+
+
+@dataclass(frozen=True)
+class CompanyQueue:
+    organization: str
+    provider: str
+    runs_queued: int
+    runs_running: int
+    transactions_waiting: int
+    batches_waiting: int  # turns of SYNC_TURN_TRANSACTIONS still to come
+    turns_in_flight: int
+    requests_used: int | None  # in the company's current window (None: no limit)
+    request_limit: int | None
+    waiting_seconds: int  # until the company's budget opens again (0: pushing)
+
+
+def sync_queues() -> list[CompanyQueue]:
+    """Every company with sync work: what the scheduler holds for it, and its request budget.
+    An operator's view across organizations (a command, never a page)."""
+    active = (
+        SyncRun.objects.filter(status__in=ACTIVE_RUN_STATUSES)
+        .values("organization_id")
+        .annotate(
+            queued=Count("pk", filter=Q(status=SyncRunStatus.QUEUED)),
+            running=Count("pk", filter=Q(status=SyncRunStatus.RUNNING)),
+        )
+        .order_by("organization_id")
+    )
+    rows = []
+    for counts in active:
+        organization = Organization.objects.get(pk=counts["organization_id"])
+        waiting = SyncRunItem.objects.filter(
+            run__organization=organization,
+            run__status__in=ACTIVE_RUN_STATUSES,
+            outcome=SyncRunItemOutcome.PENDING,
+        ).count()
+        books = connection_for(organization)
+        budget = books.request_budget() if books is not None and books.is_connected else None
+        latest = SyncRun.objects.filter(
+            organization=organization, status__in=ACTIVE_RUN_STATUSES
+        ).first()
+        rows.append(
+            CompanyQueue(
+                organization=organization.name,
+                provider=str(books.provider.name) if books else "-",
+                runs_queued=counts["queued"],
+                runs_running=counts["running"],
+                transactions_waiting=waiting,
+                batches_waiting=math.ceil(waiting / max(1, settings.SYNC_TURN_TRANSACTIONS)),
+                turns_in_flight=scheduler.turns_held(organization.pk),
+                requests_used=budget.used() if budget is not None else None,
+                request_limit=budget.limit if budget is not None else None,
+                waiting_seconds=latest.waiting_seconds if latest else 0,
+            )
+        )
+    return rows

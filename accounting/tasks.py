@@ -1,6 +1,7 @@
 """Celery tasks of the ledger: take ids, call the engine, nothing else."""
 
-from celery import group, shared_task
+from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from accounting.models import SyncRun
@@ -10,22 +11,37 @@ from sifi.models import Organization
 
 @shared_task(acks_late=True)
 def dispatch_sync_run(run_id: int) -> int:
-    """Fan a run's pending transactions out to the workers, in batches. Safe to repeat:
-    pushes are idempotent and one worker at a time holds each transaction."""
+    """Hand a run to the fair scheduler: start its company's turns that are not running (the
+    company's earlier runs go first). Safe to repeat: turns are leased, pushes idempotent."""
     run = sync.mark_running(run_id)
-    batches = sync.pending_batches(run)
-    if not batches:
+    if not sync.has_pending(run.organization_id):
         sync.finish_run_if_done(run_id=run_id)
         return 0
     SyncRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
-    group(push_sync_batch.s(run_id, batch) for batch in batches).apply_async()
-    return len(batches)
+    return start_turns(run.organization_id)
+
+
+def start_turns(organization_id: int) -> int:
+    claimed = sync.claim_turns(organization_id)
+    for stripe, lease in claimed:
+        push_turn.delay(organization_id, stripe, lease)
+    return len(claimed)
+
+
+@shared_task(acks_late=True)
+def push_turn(organization_id: int, stripe: int, lease: str) -> None:
+    """One turn of a company's pushes (a few transactions within its rate limit); its next
+    turn goes to the back of the queue, or waits for the company's window to open."""
+    end = sync.take_turn(organization_id=organization_id, stripe=stripe, lease=lease)
+    if end.lease is not None:
+        push_turn.apply_async((organization_id, stripe, end.lease), countdown=end.countdown)
 
 
 @shared_task(acks_late=True)
 def push_sync_batch(run_id: int, transaction_ids: list[int]) -> None:
-    """Push one batch to the organization's books, within its provider's shared rate limit."""
-    sync.push_batch(run_id=run_id, transaction_ids=transaction_ids)
+    """A batch queued before the scheduler took turns (an upgrade with messages in flight):
+    its run is handed to the scheduler, which pushes the batch with the rest."""
+    dispatch_sync_run(run_id)
 
 
 @shared_task
@@ -39,7 +55,11 @@ def reap_stalled_sync_runs() -> list[int]:
 
 @shared_task(acks_late=True)
 def reconcile(reconciliation_id: int) -> str:
-    """Compare a range's synced transactions with the books. Safe to deliver twice."""
+    """Compare a range's synced transactions with the books, after the organization's
+    pending pushes (it comes back later while there are some). Safe to deliver twice."""
+    if reconciliation.waits_for_pushes(reconciliation_id):
+        reconcile.apply_async((reconciliation_id,), countdown=settings.SYNC_READS_DEFER_SECONDS)
+        return "waiting-for-pushes"
     done = reconciliation.run_reconciliation(reconciliation_id=reconciliation_id)
     return done.status if done else "already-taken"
 

@@ -316,8 +316,14 @@ class SyncRunProgress(RolePageMixin, TemplateView):
     template_name = "accounting/_run_progress.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        run = sync_run_get(organization=current_organization(self.request), run_id=kwargs["run_id"])
-        return {"latest_run": run, "latest_run_counts": run_counts(run)}
+        organization = current_organization(self.request)
+        run = sync_run_get(organization=organization, run_id=kwargs["run_id"])
+        books = connection_for(organization)
+        return {
+            "latest_run": run,
+            "latest_run_counts": run_counts(run),
+            "books_name": books.provider.name if books else provider_names(),
+        }
 
 
 class TransactionPage(RolePageMixin, View):

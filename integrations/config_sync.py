@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounting.models import Account
 from accounting.providers import AuthRefused, BooksJournal, ProviderError
 from accounting.services.chart import ChartSyncSummary, sync_chart
+from accounting.services.sync import has_pending
 from integrations.connections import IntegrationBooks, connection_for
 from integrations.models import Integration, Job, JobStatus, Vendor
 from integrations.providers.qoyod import QoyodVendor
@@ -24,6 +25,16 @@ from integrations.services import STALE_JOB_AFTER, mark_needs_attention
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
+
+
+def waits_for_pushes(*, job_id: int) -> bool:
+    """A queued configuration sync waits while its organization's pushes are pending: they
+    share the company's request budget, and pushes go first."""
+    job = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).first()
+    if job is None or not has_pending(job.organization_id):
+        return False
+    Job.objects.filter(pk=job.pk).update(updated_at=timezone.now())
+    return True
 
 
 def claim_job(*, job_id: int) -> Job | None:

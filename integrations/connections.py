@@ -7,7 +7,7 @@ organization's connection through it without importing this app.
 from django.db.models import Case, IntegerField, Value, When
 
 from accounting.models import Account
-from accounting.providers import Provider, ProviderSession, provider_for
+from accounting.providers import Provider, ProviderSession, RequestBudget, provider_for
 from integrations.models import ConnectionStatus, Integration
 from integrations.services import mark_needs_attention
 from sifi.models import Organization
@@ -58,11 +58,14 @@ class IntegrationBooks:
         where = {k: v for k, v in self.integration.credentials().items() if k != "api_key"}
         return self._provider.entry_url(entry_id, credentials=where)
 
-    def open_session(self) -> ProviderSession:
+    def open_session(self, *, max_wait: float | None = None) -> ProviderSession:
         integration = self.integration
         return self._provider.open_session(
-            integration.credentials(), journal=integration.journal_external_id
+            integration.credentials(), journal=integration.journal_external_id, max_wait=max_wait
         )
+
+    def request_budget(self) -> RequestBudget | None:
+        return self._provider.request_budget(self.integration.credentials())
 
 
 def connection_for(organization: Organization) -> IntegrationBooks | None:

@@ -252,6 +252,22 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # First wait of the sync engine's backoff between attempts at one transaction (doubles per
 # attempt, capped at 10 s) after a retryable error (server error, timeout, rate limit).
 SYNC_RETRY_BASE_SECONDS = env.float("SYNC_RETRY_BASE_SECONDS", default=0.5)
+# The fair scheduler (accounting/services/scheduler.py, docs/ARCHITECTURE.md): a company's
+# pushes go in turns of at most this many transactions or seconds, then to the back of the
+# queue behind the other companies' turns.
+SYNC_TURN_TRANSACTIONS = env.int("SYNC_TURN_TRANSACTIONS", default=10)
+SYNC_TURN_SECONDS = env.float("SYNC_TURN_SECONDS", default=2.0)
+# Turns of one company in flight: its requests per second x this (a request's time), 1 to max.
+SYNC_SECONDS_PER_REQUEST = env.float("SYNC_SECONDS_PER_REQUEST", default=0.2)
+SYNC_MAX_TURNS_PER_COMPANY = env.int("SYNC_MAX_TURNS_PER_COMPANY", default=4)
+# A request waits for its company's next slot only if it opens within this; a longer wait
+# defers the turn (a countdown) and frees the worker for another company.
+SYNC_LIMIT_PACE_SECONDS = env.float("SYNC_LIMIT_PACE_SECONDS", default=0.25)
+# A turn's lease outlives its last sign of life by this much: then the reaper starts another.
+SYNC_TURN_LEASE_SECONDS = env.float("SYNC_TURN_LEASE_SECONDS", default=60.0)
+# Reconciliations and chart syncs wait this long, again and again, while the company's pushes
+# are pending: the same request budget goes to pushes first.
+SYNC_READS_DEFER_SECONDS = env.float("SYNC_READS_DEFER_SECONDS", default=5.0)
 
 # --- Qoyod -----------------------------------------------------------------------------------
 QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")

@@ -23,6 +23,11 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
     pending = serializers.SerializerMethodField()
     released = serializers.SerializerMethodField()
     started_by = serializers.CharField(source="started_by.username", default=None, allow_null=True)
+    waiting_seconds = serializers.IntegerField(
+        read_only=True,
+        help_text="Seconds until the accounting system's request limit lets this run push "
+        "again (0: not waiting).",
+    )
 
     class Meta:
         model = SyncRun
@@ -35,6 +40,7 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
             "pending",
             "released",
             "error",
+            "waiting_seconds",
             "retry_of",
             "started_by",
             "created_at",

@@ -33,6 +33,7 @@ from accounting.models import (
     TransactionStatus,
 )
 from accounting.providers import HeldEntry, ProviderError, connection_for
+from accounting.services.sync import has_pending
 from sifi.models import Organization
 from sifi.services import record_audit
 
@@ -40,6 +41,17 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 2000
 Line = tuple[int, str, Decimal]
+
+
+def waits_for_pushes(reconciliation_id: int) -> bool:
+    """A queued reconciliation waits while its organization's pushes are pending: they share
+    the company's request budget, and pushes go first (the reconciliation would also compare
+    a range that is still being written)."""
+    queued = Reconciliation.objects.filter(
+        pk=reconciliation_id, status=ReconciliationStatus.QUEUED
+    ).values_list("organization_id", flat=True)
+    organization_id = queued.first()
+    return organization_id is not None and has_pending(organization_id)
 
 
 def claim_reconciliation(reconciliation_id: int) -> Reconciliation | None:

@@ -17,17 +17,19 @@ It speaks to the books only through `accounting.providers` (a session and the ne
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting.journal import JournalEntryDraft, journal_entry_for, lines_snapshot
 from accounting.models import (
+    ACTIVE_RUN_STATUSES,
     Account,
     Document,
     SyncRun,
@@ -49,6 +51,7 @@ from accounting.providers import (
     connection_for,
     provider_names,
 )
+from accounting.services import scheduler
 from accounting.services.receipts import link_for
 from sifi.exceptions import Conflict
 from sifi.models import Organization
@@ -106,7 +109,7 @@ def mark_running(run_id: int) -> SyncRun:
     SyncRun.objects.filter(pk=run_id, status=SyncRunStatus.QUEUED).update(
         status=SyncRunStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
     )
-    return SyncRun.objects.get(pk=run_id)
+    return SyncRun.objects.select_related("organization").get(pk=run_id)
 
 
 # --- pushing -----------------------------------------------------------------------------------
@@ -128,34 +131,236 @@ def push_lock(transaction_id: int) -> Iterator[bool]:
                 )
 
 
-def push_batch(*, run_id: int, transaction_ids: list[int]) -> None:
-    """Push a batch of the run's transactions, one after the other, through one session with
-    the organization's books (idempotent: a pushed transaction is skipped)."""
+def push_batch(*, run_id: int, transaction_ids: list[int]) -> float | None:
+    """Push some of one run's transactions now, in this process, through one session (what
+    a turn does, for one run: tests and the benchmarks' sequential baseline use it).
+    Idempotent: a pushed transaction is skipped. None when done, or the seconds to wait when
+    the company's request budget is spent (the rest stays pending)."""
     run = SyncRun.objects.select_related("organization").get(pk=run_id)
-    books = connection_for(run.organization)
+    books = _books_or_stop(run.organization)
     if books is None:
-        stop_run(run_id=run_id, reason="No accounting system is connected.")
-        return
+        return None
+    with ExitStack() as stack:
+        sessions = _Sessions(books, stack)
+        for transaction_id in transaction_ids:
+            if not SyncRun.objects.filter(pk=run_id, status__in=ACTIVE_RUN_STATUSES).exists():
+                return None
+            try:
+                _push_locked(run, books, transaction_id, sessions)
+            except Deferred as deferred:
+                _mark_waiting(run.organization_id, deferred.seconds)
+                return deferred.seconds
+            except RunStopped:
+                return None
+    finish_run_if_done(run_id=run_id)
+    return None
+
+
+# --- turns: the fair scheduler's unit of work ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TurnEnd:
+    """What follows a turn: its next message (`lease`, after `countdown` seconds), or none."""
+
+    lease: str | None = None
+    countdown: float = 0.0
+
+
+class Deferred(Exception):
+    """The company's request budget is spent for `seconds`: the turn comes back then."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"deferred {seconds:.2f} s")
+        self.seconds = seconds
+
+
+class _Sessions:
+    """One session with the books, opened at the first push (a turn with nothing to do opens
+    none); its requests wait at most SYNC_LIMIT_PACE_SECONDS for the budget."""
+
+    def __init__(self, books: BooksConnection, stack: ExitStack) -> None:
+        self.books = books
+        self.stack = stack
+        self.session: ProviderSession | None = None
+
+    def get(self) -> ProviderSession:
+        if self.session is None:
+            opened = self.books.open_session(max_wait=settings.SYNC_LIMIT_PACE_SECONDS)
+            self.session = self.stack.enter_context(opened)
+        return self.session
+
+
+def claim_turns(organization_id: int) -> list[tuple[int, str]]:
+    """Start the company's turns that are not running: (stripe, lease) of each claimed, for
+    the caller to publish. As many stripes as the company's limit keeps busy."""
+    organization = Organization.objects.get(pk=organization_id)
+    books = connection_for(organization)
+    if books is None or not books.is_connected:
+        return [(0, lease)] if (lease := scheduler.claim(organization_id, 0)) else []
+    claimed = []
+    for stripe in range(scheduler.turns_for(books.request_budget())):
+        lease = scheduler.claim(organization_id, stripe)
+        if lease is not None:
+            claimed.append((stripe, lease))
+    return claimed
+
+
+def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
+    """Push the company's next few pending transactions of this stripe (oldest run first),
+    then hand the worker back: to the end of the queue if more wait, after a countdown if the
+    company's request budget is spent, or nothing when the stripe has no work left."""
+    if not scheduler.holds(organization_id, stripe, lease):
+        return TurnEnd()  # delivered twice, or the turn expired and another took over
+    organization = Organization.objects.get(pk=organization_id)
+    books = _books_or_stop(organization)
+    if books is None:
+        scheduler.release(organization_id, stripe, lease)
+        return TurnEnd()
+    budget = books.request_budget()
+    turns = scheduler.turns_for(budget)
+    if stripe >= turns:
+        scheduler.release(organization_id, stripe, lease)
+        return TurnEnd()
+    deadline = time.monotonic() + settings.SYNC_TURN_SECONDS
+    seen: set[int] = set()
+    runs: dict[int, SyncRun] = {}
+    pushed = 0
+    exhausted = False  # the stripe had nothing more for this turn
+    with ExitStack() as stack:
+        sessions = _Sessions(books, stack)
+        while pushed < settings.SYNC_TURN_TRANSACTIONS and time.monotonic() < deadline:
+            batch = next_pending(
+                organization_id,
+                stripe=stripe,
+                turns=turns,
+                exclude=seen,
+                limit=settings.SYNC_TURN_TRANSACTIONS - pushed,
+            )
+            if not batch:
+                exhausted = True
+                break
+            for run_id, transaction_id in batch:
+                seen.add(transaction_id)
+                wait = budget.wait_seconds() if budget is not None else 0.0
+                try:
+                    if wait > settings.SYNC_LIMIT_PACE_SECONDS:
+                        raise Deferred(wait)
+                    if run_id not in runs:
+                        runs[run_id] = mark_running(run_id)  # if its dispatch is yet to come
+                    scheduler.renew(organization_id, stripe, lease)
+                    if not _push_locked(runs[run_id], books, transaction_id, sessions):
+                        continue
+                except Deferred as deferred:
+                    _finish_runs(runs)
+                    _mark_waiting(organization_id, deferred.seconds)
+                    following = scheduler.advance(
+                        organization_id, stripe, lease, extra_seconds=deferred.seconds
+                    )
+                    return TurnEnd(lease=following, countdown=deferred.seconds)
+                except RunStopped:
+                    _finish_runs(runs)
+                    scheduler.release(organization_id, stripe, lease)
+                    return TurnEnd()
+                if pushed == 0:
+                    _mark_waiting(organization_id, None)
+                pushed += 1
+    _finish_runs(runs)
+    if not exhausted:  # its share is used: to the back of the queue, behind other companies
+        return TurnEnd(lease=scheduler.advance(organization_id, stripe, lease))
+    # Nothing left: end the turn, unless work arrived meanwhile (a run dispatched while this
+    # turn still held the lease started no other) or another worker still holds some.
+    scheduler.release(organization_id, stripe, lease)
+    if has_pending(organization_id, stripe=stripe, turns=turns):
+        again = scheduler.claim(organization_id, stripe)
+        return TurnEnd(lease=again, countdown=0.0 if pushed else 1.0)
+    return TurnEnd()
+
+
+def next_pending(
+    organization_id: int, *, stripe: int, turns: int, exclude: set[int], limit: int
+) -> list[tuple[int, int]]:
+    """(run, transaction) of the stripe's next pending pushes: oldest run first, then in the
+    order the run took them."""
+    rows = (
+        SyncRunItem.objects.filter(
+            run__organization_id=organization_id,
+            run__status__in=ACTIVE_RUN_STATUSES,
+            outcome=SyncRunItemOutcome.PENDING,
+        )
+        .alias(stripe=F("transaction_id") % turns)
+        .filter(stripe=stripe)
+        .exclude(transaction_id__in=exclude)
+        .order_by("run_id", "pk")
+        .values_list("run_id", "transaction_id")[:limit]
+    )
+    return list(rows)
+
+
+def has_pending(organization_id: int, *, stripe: int | None = None, turns: int = 1) -> bool:
+    """Whether the company (or one stripe of it) has pushes waiting."""
+    pending = SyncRunItem.objects.filter(
+        run__organization_id=organization_id,
+        run__status__in=ACTIVE_RUN_STATUSES,
+        outcome=SyncRunItemOutcome.PENDING,
+    )
+    if stripe is not None:
+        pending = pending.alias(stripe=F("transaction_id") % turns).filter(stripe=stripe)
+    return pending.exists()
+
+
+def _push_locked(
+    run: SyncRun, books: BooksConnection, transaction_id: int, sessions: _Sessions
+) -> bool:
+    """Push one transaction under its advisory lock; False if another worker holds it. Raises
+    RunStopped (after stopping the company's runs) when the books refuse our credentials."""
+    with push_lock(transaction_id) as mine:
+        if not mine:
+            return False  # another worker is pushing it right now
+        try:
+            push_transaction(
+                run=run, books=books, transaction_id=transaction_id, session=sessions.get()
+            )
+        except RunStopped as stop:
+            _stop_active_runs(run.organization_id, str(stop), books.provider.name)
+            raise
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    return True
+
+
+def _books_or_stop(organization: Organization) -> BooksConnection | None:
+    """The connection to push through; None (the company's runs stopped) if there is none."""
+    books = connection_for(organization)
+    if books is None:
+        _stop_active_runs(organization.pk, "No accounting system is connected.", "")
+        return None
     if not books.is_connected:
         name = books.provider.name
-        stop_run(run_id=run_id, reason=f"{name} was disconnected.", provider_name=name)
-        return
-    with books.open_session() as session:
-        for transaction_id in transaction_ids:
-            if SyncRun.objects.filter(pk=run_id, status=SyncRunStatus.STOPPED).exists():
-                return
-            with push_lock(transaction_id) as mine:
-                if not mine:
-                    continue  # another worker is pushing it right now
-                try:
-                    push_transaction(
-                        run=run, books=books, transaction_id=transaction_id, session=session
-                    )
-                except RunStopped as stop:
-                    stop_run(run_id=run_id, reason=str(stop), provider_name=books.provider.name)
-                    return
-            SyncRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
-    finish_run_if_done(run_id=run_id)
+        _stop_active_runs(organization.pk, f"{name} was disconnected.", name)
+        return None
+    return books
+
+
+def _stop_active_runs(organization_id: int, reason: str, provider_name: object) -> None:
+    active = SyncRun.objects.filter(
+        organization_id=organization_id, status__in=ACTIVE_RUN_STATUSES
+    ).values_list("pk", flat=True)
+    for run_id in list(active):
+        stop_run(run_id=run_id, reason=reason, provider_name=provider_name)
+
+
+def _finish_runs(runs: dict[int, SyncRun]) -> None:
+    for run_id in runs:
+        finish_run_if_done(run_id=run_id)
+
+
+def _mark_waiting(organization_id: int, seconds: float | None) -> None:
+    """Show on the company's active runs when its budget opens again (None: it is pushing)."""
+    active = SyncRun.objects.filter(organization_id=organization_id, status__in=ACTIVE_RUN_STATUSES)
+    if seconds is None:
+        active.filter(waiting_until__isnull=False).update(waiting_until=None)
+    else:
+        active.update(waiting_until=timezone.now() + timedelta(seconds=seconds))
 
 
 def push_transaction(
@@ -185,7 +390,12 @@ def push_transaction(
         except Rejected as exc:
             _fail(txn, item, message=exc.message, code=f"{provider.key}_validation")
             return
-        except (Unavailable, RateLimited) as exc:
+        except RateLimited as exc:
+            # Nothing was sent, or the books refused to process it: not an attempt. The turn
+            # comes back when the company's window opens; the worker serves another company.
+            SyncRunItem.objects.filter(pk=item.pk).update(attempts=attempt - 1)
+            raise Deferred(max(exc.retry_after, 0.05)) from None
+        except Unavailable as exc:
             last_error = exc
             time.sleep(min(10.0, settings.SYNC_RETRY_BASE_SECONDS * 2**attempt))
             continue

@@ -108,6 +108,10 @@ class Sandbox:
             "PATCH", f"journal_entries/{entry_id}", params={"api_key": api_key}, json=changes
         )
 
+    def stats(self, api_key: str = DEMO_KEY) -> dict[str, int]:
+        """Requests the tenant was served and refused (429) since the reset."""
+        return dict(self._control("GET", "stats", params={"api_key": api_key}))
+
     def revoke(self, api_key: str = DEMO_KEY) -> None:
         self._control("POST", f"tenants/{api_key}/revoke")
 

@@ -18,6 +18,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from accounting.services import scheduler
 from sifi.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,10 +76,11 @@ def _forget_broker_messages() -> None:
     celery_app.control.purge()
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.delete("unacked", "unacked_index", "unacked_mutex")
+    scheduler.forget_all()  # and no turn of an earlier test holds a company's stripe
 
 
-@pytest.fixture
-def worker(qoyod_sandbox: Any, settings: Any) -> Iterator[Worker]:
+def worker_env(qoyod_sandbox: Any, settings: Any, **overrides: str) -> dict[str, str]:
+    """What a test worker process runs with (the test's database, Redis and sandbox)."""
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -91,6 +93,8 @@ def worker(qoyod_sandbox: Any, settings: Any) -> Iterator[Worker]:
         "QOYOD_BASE_URL": qoyod_sandbox.base_url,
         "QOYOD_RETRY_BASE_SECONDS": "0.05",
         "SYNC_RETRY_BASE_SECONDS": "0.05",
+        # A killed worker's turns are taken over after 10 s (a minute in production).
+        "SYNC_TURN_LEASE_SECONDS": "10",
         "QOYOD_TIMEOUT_SECONDS": str(settings.QOYOD_TIMEOUT_SECONDS),
         "QOYOD_RATE_LIMIT_PER_MINUTE": "100000",
         # The Odoo sandbox listens on 127.0.0.1 over plain HTTP, as in development.
@@ -104,7 +108,14 @@ def worker(qoyod_sandbox: Any, settings: Any) -> Iterator[Worker]:
         "SECRET_KEY": "test-only-" + "k" * 50,
         "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         "PYTHONUNBUFFERED": "1",
+        **overrides,
     }
+    return env
+
+
+@pytest.fixture
+def worker(qoyod_sandbox: Any, settings: Any) -> Iterator[Worker]:
+    env = worker_env(qoyod_sandbox, settings)
     _forget_broker_messages()
     process = Worker(env)
     process.start()

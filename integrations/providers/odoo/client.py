@@ -326,14 +326,23 @@ class OdooClient:
         retry_on: Callable[[BaseException], bool] | None = None,
     ) -> T:
         """Run `send` with bounded retries (reads: every retryable error; writes: `retry_on`)."""
+        should_retry = retry_on or _is_retryable
         retrying = Retrying(
-            retry=retry_if_exception(retry_on or _is_retryable),
+            retry=retry_if_exception(lambda exc: should_retry(exc) and self._may_wait(exc)),
             stop=stop_after_attempt(self.max_retries + 1),
             wait=_wait_for,
             reraise=True,
             sleep=time.sleep,
         )
         return retrying(send)
+
+    def _may_wait(self, exc: BaseException) -> bool:
+        """A 429 is waited out here only within the limiter's `max_wait`; a longer wait goes
+        to the caller (the sync engine defers the company's work instead of sleeping)."""
+        longest = self.rate_limiter.max_wait if self.rate_limiter is not None else None
+        return not (
+            isinstance(exc, OdooRateLimited) and longest is not None and exc.retry_after > longest
+        )
 
     def _post(self, body: dict[str, Any], what: str) -> Any:
         if self.rate_limiter is not None:

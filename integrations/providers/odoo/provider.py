@@ -55,6 +55,7 @@ from integrations.providers.odoo.payloads import (
     odoo_move,
 )
 from integrations.providers.odoo.ratelimit import limiter_for_instance
+from integrations.ratelimit import RedisRateLimiter
 
 DRAFT = "draft"
 CHUNK = 200  # ids per `in` domain
@@ -67,16 +68,17 @@ PLAN_MESSAGE = (
 )
 
 
-def open_odoo_client(credentials: dict[str, str]) -> OdooClient:
+def open_odoo_client(credentials: dict[str, str], *, max_wait: float | None = None) -> OdooClient:
     """A client for one Odoo database as one user, sharing that instance's request limit
-    with every worker."""
+    with every worker (waiting at most `max_wait` seconds for a slot; None: as long as it
+    takes)."""
     url = credentials["url"]
     return OdooClient(
         url,
         database=credentials["database"],
         username=credentials["username"],
         api_key=credentials["api_key"],
-        rate_limiter=limiter_for_instance(url),
+        rate_limiter=limiter_for_instance(url, max_wait=max_wait),
     )
 
 
@@ -384,11 +386,18 @@ class OdooProvider(Provider):
         return f"{url.rstrip('/')}/web#id={int(entry_id)}&model=account.move&view_type=form"
 
     def open_session(
-        self, credentials: dict[str, str], *, journal: int | None = None
+        self,
+        credentials: dict[str, str],
+        *,
+        journal: int | None = None,
+        max_wait: float | None = None,
     ) -> OdooSession:
         company = credentials.get("company_id")
         return OdooSession(
-            open_odoo_client(credentials),
+            open_odoo_client(credentials, max_wait=max_wait),
             company_id=int(company) if company else None,
             journal_id=journal,
         )
+
+    def request_budget(self, credentials: dict[str, str]) -> RedisRateLimiter:
+        return limiter_for_instance(credentials["url"])

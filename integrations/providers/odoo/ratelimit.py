@@ -13,7 +13,7 @@ def bucket_for_instance(url: str) -> str:
     return bucket_for_credential(url.rstrip("/").lower())
 
 
-def limiter_for_instance(url: str) -> RedisRateLimiter:
+def limiter_for_instance(url: str, *, max_wait: float | None = None) -> RedisRateLimiter:
     # No margin on the window: the limit is ours, not a provider's window to stay inside.
     return RedisRateLimiter(
         redis_url=settings.REDIS_URL,
@@ -22,4 +22,5 @@ def limiter_for_instance(url: str) -> RedisRateLimiter:
         period_seconds=1.0,
         namespace="odoo",
         provider_name="Odoo",
+        max_wait=max_wait,
     )

@@ -21,14 +21,16 @@ from integrations.providers.qoyod.payloads import (
     qoyod_draft,
 )
 from integrations.providers.qoyod.ratelimit import limiter_for_api_key
+from integrations.ratelimit import RedisRateLimiter
 
 # Qoyod's bare public API creates entries without a status (posted, not draft).
 NO_DRAFT_STATUS = "Approved (no draft support)"
 
 
-def open_qoyod_client(*, api_key: str) -> QoyodClient:
-    """A client for one Qoyod tenant, sharing that tenant's rate limit with every worker."""
-    return QoyodClient(api_key, rate_limiter=limiter_for_api_key(api_key))
+def open_qoyod_client(*, api_key: str, max_wait: float | None = None) -> QoyodClient:
+    """A client for one Qoyod tenant, sharing that tenant's rate limit with every worker
+    (waiting at most `max_wait` seconds for a slot; None: as long as it takes)."""
+    return QoyodClient(api_key, rate_limiter=limiter_for_api_key(api_key, max_wait=max_wait))
 
 
 class QoyodSession:
@@ -90,10 +92,17 @@ class QoyodProvider(Provider):
     description = _("Saudi cloud accounting. Chart of accounts in, draft journal entries out.")
 
     def open_session(
-        self, credentials: dict[str, str], *, journal: int | None = None
+        self,
+        credentials: dict[str, str],
+        *,
+        journal: int | None = None,
+        max_wait: float | None = None,
     ) -> QoyodSession:
         """Qoyod keeps no journals: `journal` is ignored."""
-        return QoyodSession(open_qoyod_client(api_key=credentials["api_key"]))
+        return QoyodSession(open_qoyod_client(api_key=credentials["api_key"], max_wait=max_wait))
+
+    def request_budget(self, credentials: dict[str, str]) -> RedisRateLimiter:
+        return limiter_for_api_key(credentials["api_key"])
 
     def entry_url(self, entry_id: int | None, *, credentials: dict[str, str] | None = None) -> str:
         """settings.QOYOD_ENTRY_URL with the entry's id ({id}); empty: no link (the address of

@@ -11,7 +11,7 @@ def bucket_for_api_key(api_key: str) -> str:
     return bucket_for_credential(api_key)
 
 
-def limiter_for_api_key(api_key: str) -> RedisRateLimiter:
+def limiter_for_api_key(api_key: str, *, max_wait: float | None = None) -> RedisRateLimiter:
     return RedisRateLimiter(
         redis_url=settings.REDIS_URL,
         bucket=bucket_for_api_key(api_key),
@@ -19,4 +19,5 @@ def limiter_for_api_key(api_key: str) -> RedisRateLimiter:
         period_seconds=60.0 + SAFETY_MARGIN_SECONDS,
         namespace="qoyod",
         provider_name="Qoyod",
+        max_wait=max_wait,
     )
