@@ -257,6 +257,9 @@ SYNC_RETRY_BASE_SECONDS = env.float("SYNC_RETRY_BASE_SECONDS", default=0.5)
 # queue behind the other companies' turns.
 SYNC_TURN_TRANSACTIONS = env.int("SYNC_TURN_TRANSACTIONS", default=10)
 SYNC_TURN_SECONDS = env.float("SYNC_TURN_SECONDS", default=2.0)
+# Transactions of one turn pushed at once (threads of the worker: their requests overlap the
+# provider's latency; each still takes its slot of the company's limit).
+SYNC_TURN_CONCURRENCY = env.int("SYNC_TURN_CONCURRENCY", default=4)
 # Turns of one company in flight: its requests per second x this (a request's time), 1 to max.
 SYNC_SECONDS_PER_REQUEST = env.float("SYNC_SECONDS_PER_REQUEST", default=0.2)
 SYNC_MAX_TURNS_PER_COMPANY = env.int("SYNC_MAX_TURNS_PER_COMPANY", default=4)

@@ -54,6 +54,9 @@ def fast_tests(settings, tmp_path):
     settings.QOYOD_RETRY_BASE_SECONDS = 0.01
     settings.ODOO_RETRY_BASE_SECONDS = 0.01
     settings.SYNC_RETRY_BASE_SECONDS = 0.01
+    # In-process pushes stay on the test's connection: its uncommitted rows are invisible to
+    # other threads' connections. Real workers (tests/fakes/worker.py) push concurrently.
+    settings.SYNC_TURN_CONCURRENCY = 1
     settings.MEDIA_ROOT = tmp_path / "media"
 
 

@@ -17,6 +17,7 @@ It speaks to the books only through `accounting.providers` (a session and the ne
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -146,7 +147,7 @@ def push_batch(*, run_id: int, transaction_ids: list[int]) -> float | None:
             if not SyncRun.objects.filter(pk=run_id, status__in=ACTIVE_RUN_STATUSES).exists():
                 return None
             try:
-                _push_locked(run, books, transaction_id, sessions)
+                _push_locked(run, books, transaction_id, sessions.get())
             except Deferred as deferred:
                 _mark_waiting(run.organization_id, deferred.seconds)
                 return deferred.seconds
@@ -240,31 +241,30 @@ def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
             if not batch:
                 exhausted = True
                 break
-            for run_id, transaction_id in batch:
-                seen.add(transaction_id)
-                wait = budget.wait_seconds() if budget is not None else 0.0
-                try:
-                    if wait > settings.SYNC_LIMIT_PACE_SECONDS:
-                        raise Deferred(wait)
+            seen.update(transaction_id for _run, transaction_id in batch)
+            wait = budget.wait_seconds() if budget is not None else 0.0
+            outcomes: list[bool | Deferred | RunStopped] = [Deferred(wait)]
+            if wait <= settings.SYNC_LIMIT_PACE_SECONDS:
+                for run_id, _transaction in batch:
                     if run_id not in runs:
                         runs[run_id] = mark_running(run_id)  # if its dispatch is yet to come
-                    scheduler.renew(organization_id, stripe, lease)
-                    if not _push_locked(runs[run_id], books, transaction_id, sessions):
-                        continue
-                except Deferred as deferred:
-                    _finish_runs(runs)
-                    _mark_waiting(organization_id, deferred.seconds)
-                    following = scheduler.advance(
-                        organization_id, stripe, lease, extra_seconds=deferred.seconds
-                    )
-                    return TurnEnd(lease=following, countdown=deferred.seconds)
-                except RunStopped:
-                    _finish_runs(runs)
-                    scheduler.release(organization_id, stripe, lease)
-                    return TurnEnd()
-                if pushed == 0:
-                    _mark_waiting(organization_id, None)
-                pushed += 1
+                scheduler.renew(organization_id, stripe, lease)
+                outcomes = _push_all(batch, runs, books, sessions.get())
+            done = sum(1 for outcome in outcomes if outcome is True)
+            if done and not pushed:
+                _mark_waiting(organization_id, None)
+            pushed += done
+            if any(isinstance(outcome, RunStopped) for outcome in outcomes):
+                _finish_runs(runs)
+                scheduler.release(organization_id, stripe, lease)
+                return TurnEnd()
+            deferrals = [outcome.seconds for outcome in outcomes if isinstance(outcome, Deferred)]
+            if deferrals:
+                seconds = min(deferrals)
+                _finish_runs(runs)
+                _mark_waiting(organization_id, seconds)
+                following = scheduler.advance(organization_id, stripe, lease, extra_seconds=seconds)
+                return TurnEnd(lease=following, countdown=seconds)
     _finish_runs(runs)
     if not exhausted:  # its share is used: to the back of the queue, behind other companies
         return TurnEnd(lease=scheduler.advance(organization_id, stripe, lease))
@@ -309,8 +309,44 @@ def has_pending(organization_id: int, *, stripe: int | None = None, turns: int =
     return pending.exists()
 
 
+def _push_all(
+    batch: list[tuple[int, int]],
+    runs: dict[int, SyncRun],
+    books: BooksConnection,
+    session: ProviderSession,
+) -> list[bool | Deferred | RunStopped]:
+    """Push a turn's batch, SYNC_TURN_CONCURRENCY at a time (their requests overlap Qoyod's
+    latency; each still takes its slot of the company's limit). Per transaction: pushed
+    (True), held by another worker (False), or why the turn must stop. One lane stops at its
+    first deferral or stop; the others finish what they hold."""
+
+    def lane(items: list[tuple[int, int]]) -> list[bool | Deferred | RunStopped]:
+        outcomes: list[bool | Deferred | RunStopped] = []
+        for run_id, transaction_id in items:
+            try:
+                outcomes.append(_push_locked(runs[run_id], books, transaction_id, session))
+            except (Deferred, RunStopped) as stop:
+                outcomes.append(stop)
+                break
+        return outcomes
+
+    width = min(max(1, settings.SYNC_TURN_CONCURRENCY), len(batch))
+    if width == 1:
+        return lane(batch)
+
+    def lane_in_thread(items: list[tuple[int, int]]) -> list[bool | Deferred | RunStopped]:
+        try:
+            return lane(items)
+        finally:
+            connection.close()  # the thread's own connection (and its advisory locks: none)
+
+    with ThreadPoolExecutor(max_workers=width) as pool:
+        lanes = pool.map(lane_in_thread, [batch[i::width] for i in range(width)])
+        return [outcome for outcomes in lanes for outcome in outcomes]
+
+
 def _push_locked(
-    run: SyncRun, books: BooksConnection, transaction_id: int, sessions: _Sessions
+    run: SyncRun, books: BooksConnection, transaction_id: int, session: ProviderSession
 ) -> bool:
     """Push one transaction under its advisory lock; False if another worker holds it. Raises
     RunStopped (after stopping the company's runs) when the books refuse our credentials."""
@@ -318,9 +354,7 @@ def _push_locked(
         if not mine:
             return False  # another worker is pushing it right now
         try:
-            push_transaction(
-                run=run, books=books, transaction_id=transaction_id, session=sessions.get()
-            )
+            push_transaction(run=run, books=books, transaction_id=transaction_id, session=session)
         except RunStopped as stop:
             _stop_active_runs(run.organization_id, str(stop), books.provider.name)
             raise

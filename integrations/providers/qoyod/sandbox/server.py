@@ -188,6 +188,7 @@ def validate_entry(
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, no 40 ms ACK stall
     server_version = "QoyodSandbox/1.0"
     state: SandboxState  # set on the subclass by make_server
     _after_commit_fault: str | None = None
