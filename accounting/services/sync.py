@@ -315,7 +315,7 @@ def _push_all(
     books: BooksConnection,
     session: ProviderSession,
 ) -> list[bool | Deferred | RunStopped]:
-    """Push a turn's batch, SYNC_TURN_CONCURRENCY at a time (their requests overlap Qoyod's
+    """Push a turn's batch, SYNC_TURN_CONCURRENCY at a time (their requests overlap the books'
     latency; each still takes its slot of the company's limit). Per transaction: pushed
     (True), held by another worker (False), or why the turn must stop. One lane stops at its
     first deferral or stop; the others finish what they hold."""
