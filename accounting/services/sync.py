@@ -411,41 +411,40 @@ def push_transaction(
     source = books.source_account
     assert source is not None
     provider = books.provider
-    last_error: ProviderError | None = None
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        SyncRunItem.objects.filter(pk=item.pk).update(attempts=attempt)
-        try:
-            if txn.journal_entry_id is None:
-                _create_entry_once(txn, source, session, books.input_vat_account)
-            _attach_documents(txn, books, session)
-        except AuthRefused as exc:
-            books.needs_attention(exc.message)
-            raise RunStopped(exc.message) from None
-        except Rejected as exc:
-            _fail(txn, item, message=exc.message, code=f"{provider.key}_validation")
-            return
-        except RateLimited as exc:
-            # Nothing was sent, or the books refused to process it: not an attempt. The turn
-            # comes back when the company's window opens; the worker serves another company.
-            SyncRunItem.objects.filter(pk=item.pk).update(attempts=attempt - 1)
-            raise Deferred(max(exc.retry_after, 0.05)) from None
-        except Unavailable as exc:
-            last_error = exc
-            time.sleep(min(10.0, settings.SYNC_RETRY_BASE_SECONDS * 2**attempt))
-            continue
-        except ProviderError as exc:
-            _fail(txn, item, message=exc.message, code=f"{provider.key}_error")
-            return
-        _succeed(txn, item)
+    # Attempts count across turns: a failed one defers the company's turn (backoff), so a
+    # worker never waits out one company's outage while other companies' work waits.
+    attempt = item.attempts + 1
+    SyncRunItem.objects.filter(pk=item.pk).update(attempts=attempt)
+    try:
+        if txn.journal_entry_id is None:
+            _create_entry_once(txn, source, session, books.input_vat_account)
+        _attach_documents(txn, books, session)
+    except AuthRefused as exc:
+        books.needs_attention(exc.message)
+        raise RunStopped(exc.message) from None
+    except Rejected as exc:
+        _fail(txn, item, message=exc.message, code=f"{provider.key}_validation")
         return
-    message = last_error.message if last_error else "unknown error"
-    _fail(
-        txn,
-        item,
-        message=f"{provider.name} could not be reached after {MAX_ATTEMPTS} attempts "
-        f"({message}). Retry the failed transactions later.",
-        code=f"{provider.key}_unavailable",
-    )
+    except RateLimited as exc:
+        # Nothing was sent, or the books refused to process it: not an attempt. The turn
+        # comes back when the company's window opens; the worker serves another company.
+        SyncRunItem.objects.filter(pk=item.pk).update(attempts=attempt - 1)
+        raise Deferred(max(exc.retry_after, 0.05)) from None
+    except Unavailable as exc:
+        if attempt < MAX_ATTEMPTS:
+            raise Deferred(min(10.0, settings.SYNC_RETRY_BASE_SECONDS * 2**attempt)) from None
+        _fail(
+            txn,
+            item,
+            message=f"{provider.name} could not be reached after {MAX_ATTEMPTS} attempts "
+            f"({exc.message}). Retry the failed transactions later.",
+            code=f"{provider.key}_unavailable",
+        )
+        return
+    except ProviderError as exc:
+        _fail(txn, item, message=exc.message, code=f"{provider.key}_error")
+        return
+    _succeed(txn, item)
 
 
 def _create_entry_once(

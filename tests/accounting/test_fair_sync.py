@@ -20,6 +20,7 @@ from accounting.models import (
     SyncRunItem,
     SyncRunItemOutcome,
     Transaction,
+    TransactionStatus,
 )
 from accounting.services import scheduler
 from accounting.services.runs import start_reconciliation, start_sync_run
@@ -234,3 +235,27 @@ def test_a_chart_sync_waits_while_the_companys_pushes_are_pending(
     assert job.status == "queued"
     SyncRun.objects.filter(organization=org).update(status="succeeded")  # pushes done
     assert integration_tasks.sync_configuration(job.pk) == "succeeded"
+
+
+def test_books_that_do_not_answer_defer_the_turn_instead_of_holding_the_worker(
+    qoyod_sandbox, settings
+):
+    settings.SYNC_RETRY_BASE_SECONDS = 0.5
+    org, marketing = connected_org(qoyod_sandbox)
+    run = started(org, count=1, marketing=marketing)
+    qoyod_sandbox.inject({"kind": "500", "path": "journal_entries$", "method": "POST", "count": 9})
+    [(stripe, lease)] = claim_turns(org.pk)
+    countdowns = []
+    following: str | None = lease
+    while following is not None:
+        began = time.monotonic()
+        end = take_turn(organization_id=org.pk, stripe=stripe, lease=following)
+        assert time.monotonic() - began < 1.5  # one attempt per turn, no backoff slept here
+        countdowns.append(end.countdown)
+        following = end.lease
+    # Two deferred turns with a growing backoff (1 s, 2 s), then the third attempt fails it.
+    assert countdowns[:2] == [1.0, 2.0]
+    txn = Transaction.objects.get(organization=org)
+    assert txn.status == TransactionStatus.FAILED
+    assert "could not be reached after 3 attempts" in txn.status_reason
+    assert SyncRunItem.objects.get(run=run).attempts == 3
