@@ -98,6 +98,8 @@ def books_ready_to_sync(organization: Organization) -> BooksConnection:
 
 
 def pending_batches(run: SyncRun) -> list[list[int]]:
+    """The run's pending transactions in batches, for `push_batch` (in-process pushing: tests
+    and the benchmarks' sequential baseline; workers go by turns)."""
     pending = list(
         SyncRunItem.objects.filter(run=run, outcome=SyncRunItemOutcome.PENDING)
         .order_by("pk")
