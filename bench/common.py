@@ -8,6 +8,9 @@ prepare_database()
 """
 
 import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import django
 
@@ -49,3 +52,59 @@ def group_rss_mb(pgid: int) -> float:
         except (ProcessLookupError, FileNotFoundError, PermissionError):
             continue
     return total / 1e6
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def bulk_verified(org: Any, account: Any, count: int, *, prefix: str = "BENCH") -> list[Any]:
+    """`count` verified card expenses of `org` assigned to `account`, inserted in bulk
+    (references `<prefix>-<org>-<n>`)."""
+    from django.utils import timezone
+
+    from accounting.models import Transaction, TransactionStatus
+
+    now = timezone.now()
+    return Transaction.objects.bulk_create(
+        [
+            Transaction(
+                organization=org,
+                reference=f"{prefix}-{org.pk}-{i:06d}",
+                type="card_expense",
+                direction="debit",
+                amount=Decimal(100 + i % 900) + Decimal("0.25"),
+                currency="SAR",
+                merchant="Jarir Bookstore" if i % 2 else "مكتبة جرير",
+                occurred_at=now,
+                transaction_date=now.date(),
+                status=TransactionStatus.VERIFIED,
+                account=account,
+                verified_at=now,
+            )
+            for i in range(count)
+        ],
+        batch_size=2000,
+    )
+
+
+def bulk_receipts(org: Any, transactions: list[Any], media: Path) -> None:
+    """One small PDF receipt per transaction, written under `media` (the MEDIA_ROOT)."""
+    from accounting.models import Document
+
+    folder = media / "bench" / str(org.pk)
+    folder.mkdir(parents=True)
+    documents = []
+    for txn in transactions:
+        (folder / f"{txn.pk}.pdf").write_bytes(PDF)
+        documents.append(
+            Document(
+                organization=org,
+                transaction=txn,
+                file=f"bench/{org.pk}/{txn.pk}.pdf",
+                filename=f"receipt-{txn.reference}.pdf",
+                content_type="application/pdf",
+                size=len(PDF),
+                sha256=f"{txn.pk:064x}",
+            )
+        )
+    Document.objects.bulk_create(documents, batch_size=2000)

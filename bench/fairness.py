@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,13 +40,12 @@ WORKER_COUNTS = [int(n) for n in os.environ.get("BENCH_WORKERS", "4,2,8").split(
 PERIOD = 60.5  # our limiter's window: the provider's minute and its safety margin
 os.environ["QOYOD_RATE_LIMIT_PER_MINUTE"] = str(LIMIT)
 
-from bench.common import group_rss_mb, prepare_database, setup_django  # noqa: E402
+from bench.common import bulk_verified, group_rss_mb, prepare_database, setup_django  # noqa: E402
 
 setup_django("sifi_bench_fair")
 
 import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from accounting.models import Account, SyncRun, SyncRunStatus, Transaction, TransactionStatus  # noqa: E402
 from accounting.services.runs import start_sync_run  # noqa: E402
@@ -78,27 +76,7 @@ def company(sandbox: Sandbox, label: str, count: int) -> Organization:
     Integration.objects.create(
         organization=org, status=ConnectionStatus.CONNECTED, api_key=key, source_account=wallet
     )
-    now = timezone.now()
-    Transaction.objects.bulk_create(
-        [
-            Transaction(
-                organization=org,
-                reference=f"FAIR-{org.pk}-{i:06d}",
-                type="card_expense",
-                direction="debit",
-                amount=Decimal(100 + i % 900) + Decimal("0.25"),
-                currency="SAR",
-                merchant="Jarir Bookstore",
-                occurred_at=now,
-                transaction_date=now.date(),
-                status=TransactionStatus.VERIFIED,
-                account=marketing,
-                verified_at=now,
-            )
-            for i in range(count)
-        ],
-        batch_size=2000,
-    )
+    bulk_verified(org, marketing, count, prefix="FAIR")
     return org
 
 

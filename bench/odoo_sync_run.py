@@ -20,7 +20,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,20 +34,23 @@ TRANSACTIONS = int(os.environ.get("BENCH_TRANSACTIONS", "2000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "8"))
 LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
 
-from bench.common import group_rss_mb, prepare_database, setup_django  # noqa: E402
+from bench.common import (  # noqa: E402
+    bulk_receipts,
+    bulk_verified,
+    group_rss_mb,
+    prepare_database,
+    setup_django,
+)
 
 setup_django("sifi_bench_odoo")
 
 import redis  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from accounting.models import (  # noqa: E402
     Account,
-    Document,
     SyncRunStatus,
     Transaction,
-    TransactionStatus,
 )
 from accounting.services.runs import start_sync_run  # noqa: E402
 from integrations.models import ConnectionStatus, Integration  # noqa: E402
@@ -57,7 +59,6 @@ from tests.fakes.odoo_sandbox import OdooSandbox  # noqa: E402
 from tests.fakes.sandbox import free_port  # noqa: E402
 from tests.fakes.worker import Worker  # noqa: E402
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 RATE = float(settings.ODOO_RATE_LIMIT_PER_SECOND)
 
 
@@ -81,44 +82,7 @@ def organization_with_verified(sandbox: OdooSandbox, count: int) -> Organization
         journal_external_id=4,
         source_account=wallet,
     )
-    now = timezone.now()
-    txns = Transaction.objects.bulk_create(
-        [
-            Transaction(
-                organization=org,
-                reference=f"BENCH-{org.pk}-{i:06d}",
-                type="card_expense",
-                direction="debit",
-                amount=Decimal(100 + i % 900) + Decimal("0.25"),
-                currency="SAR",
-                merchant="Jarir Bookstore" if i % 2 else "مكتبة جرير",
-                occurred_at=now,
-                transaction_date=now.date(),
-                status=TransactionStatus.VERIFIED,
-                account=marketing,
-                verified_at=now,
-            )
-            for i in range(count)
-        ],
-        batch_size=2000,
-    )
-    folder = MEDIA / "bench" / str(org.pk)
-    folder.mkdir(parents=True)
-    documents = []
-    for txn in txns:
-        (folder / f"{txn.pk}.pdf").write_bytes(PDF)
-        documents.append(
-            Document(
-                organization=org,
-                transaction=txn,
-                file=f"bench/{org.pk}/{txn.pk}.pdf",
-                filename=f"receipt-{txn.reference}.pdf",
-                content_type="application/pdf",
-                size=len(PDF),
-                sha256=f"{txn.pk:064x}",
-            )
-        )
-    Document.objects.bulk_create(documents, batch_size=2000)
+    bulk_receipts(org, bulk_verified(org, marketing, count), MEDIA)
     return org
 
 
