@@ -134,6 +134,11 @@ class RedisRateLimiter:
         _wait_ms, used = self._peek(keys=self._keys, args=[self.limit, self.period_ms])
         return int(used)
 
+    def may_wait(self, seconds: float) -> bool:
+        """Whether a wait this long is one to sleep through here (within `max_wait`); a
+        longer one goes back to the caller, who defers the work instead."""
+        return self.max_wait is None or seconds <= self.max_wait
+
     def acquire(self, timeout: float | None = None) -> None:
         """Block until this process may send one request. Raises RateLimited if that would
         take longer than `timeout` seconds (default: `max_wait`)."""

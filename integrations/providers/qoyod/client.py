@@ -339,10 +339,9 @@ class QoyodClient:
     def _may_wait(self, exc: BaseException) -> bool:
         """A 429 is waited out here only within the limiter's `max_wait`; a longer wait goes
         to the caller (the sync engine defers the company's work instead of sleeping)."""
-        longest = self.rate_limiter.max_wait if self.rate_limiter is not None else None
-        return not (
-            isinstance(exc, QoyodRateLimited) and longest is not None and exc.retry_after > longest
-        )
+        if not isinstance(exc, QoyodRateLimited) or self.rate_limiter is None:
+            return True
+        return self.rate_limiter.may_wait(exc.retry_after)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         if self.rate_limiter is not None:
