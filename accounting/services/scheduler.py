@@ -82,21 +82,20 @@ def turns_for(budget: RequestBudget | None) -> int:
     return max(1, min(most, math.ceil(per_second * settings.SYNC_SECONDS_PER_REQUEST)))
 
 
-def claim(organization_id: int, stripe: int) -> str | None:
+def claim(organization_id: int, stripe: int, *, extra_seconds: float = 0.0) -> str | None:
     """Take the stripe's lease if nobody holds it: the lease for the first message, or None."""
     lease = f"{uuid.uuid4().hex}:0"
-    if _client().set(_key(organization_id, stripe), lease, nx=True, px=_ttl_ms()):
-        return lease
-    return None
+    key, ttl_ms = _key(organization_id, stripe), _ttl_ms(extra_seconds)
+    return lease if _client().set(key, lease, nx=True, px=ttl_ms) else None
 
 
 def holds(organization_id: int, stripe: int, lease: str) -> bool:
     return _client().get(_key(organization_id, stripe)) == lease
 
 
-def renew(organization_id: int, stripe: int, lease: str, *, extra_seconds: float = 0.0) -> bool:
-    """Keep the lease (the turn is alive), for `extra_seconds` more than usual (a countdown)."""
-    return _advance(_key(organization_id, stripe), lease, lease, _ttl_ms(extra_seconds))
+def renew(organization_id: int, stripe: int, lease: str) -> bool:
+    """Keep the lease (the turn is alive)."""
+    return _advance(_key(organization_id, stripe), lease, lease, _ttl_ms())
 
 
 def advance(
@@ -106,14 +105,10 @@ def advance(
     holds the stripe now."""
     token, step = lease.rsplit(":", 1)
     following = f"{token}:{int(step) + 1}"
-    ttl_ms = _ttl_ms(extra_seconds)
-    if _advance(_key(organization_id, stripe), lease, following, ttl_ms):
+    if _advance(_key(organization_id, stripe), lease, following, _ttl_ms(extra_seconds)):
         return following
-    # The lease expired under a slow turn (nobody else took it): take it again.
-    again = f"{uuid.uuid4().hex}:0"
-    if _client().set(_key(organization_id, stripe), again, nx=True, px=ttl_ms):
-        return again
-    return None  # another turn holds the stripe: this one ends
+    # The lease expired under a slow turn: take it again, unless another turn holds it now.
+    return claim(organization_id, stripe, extra_seconds=extra_seconds)
 
 
 def release(organization_id: int, stripe: int, lease: str) -> None:
