@@ -27,6 +27,7 @@ from accounting.models import (
 )
 from accounting.providers import connection_for
 from accounting.services import scheduler
+from accounting.services.sync import pending_pushes
 from sifi.models import AuditEvent, Organization
 
 
@@ -351,11 +352,7 @@ def sync_queues() -> list[CompanyQueue]:
     rows = []
     for counts in active:
         organization = Organization.objects.get(pk=counts["organization_id"])
-        waiting = SyncRunItem.objects.filter(
-            run__organization=organization,
-            run__status__in=ACTIVE_RUN_STATUSES,
-            outcome=SyncRunItemOutcome.PENDING,
-        ).count()
+        waiting = pending_pushes(organization.pk).count()
         books = connection_for(organization)
         budget = books.request_budget() if books is not None and books.is_connected else None
         latest = SyncRun.objects.filter(

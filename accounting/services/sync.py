@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -231,6 +231,8 @@ def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
     pushed = 0
     exhausted = False  # the stripe had nothing more for this turn
     with ExitStack() as stack:
+        # On every way out: what this turn pushed may have completed runs.
+        stack.callback(_finish_runs, runs)
         sessions = _Sessions(books, stack)
         while pushed < settings.SYNC_TURN_TRANSACTIONS and time.monotonic() < deadline:
             batch = next_pending(
@@ -257,26 +259,37 @@ def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
                 _mark_waiting(organization_id, None)
             pushed += done
             if any(isinstance(outcome, RunStopped) for outcome in outcomes):
-                _finish_runs(runs)
                 scheduler.release(organization_id, stripe, lease)
                 return TurnEnd()
             deferrals = [outcome.seconds for outcome in outcomes if isinstance(outcome, Deferred)]
             if deferrals:
                 seconds = min(deferrals)
-                _finish_runs(runs)
                 _mark_waiting(organization_id, seconds)
                 following = scheduler.advance(organization_id, stripe, lease, extra_seconds=seconds)
                 return TurnEnd(lease=following, countdown=seconds)
-    _finish_runs(runs)
-    if not exhausted:  # its share is used: to the back of the queue, behind other companies
-        return TurnEnd(lease=scheduler.advance(organization_id, stripe, lease))
-    # Nothing left: end the turn, unless work arrived meanwhile (a run dispatched while this
-    # turn still held the lease started no other) or another worker still holds some.
-    scheduler.release(organization_id, stripe, lease)
-    if has_pending(organization_id, stripe=stripe, turns=turns):
-        again = scheduler.claim(organization_id, stripe)
-        return TurnEnd(lease=again, countdown=0.0 if pushed else 1.0)
-    return TurnEnd()
+        if not exhausted:  # its share is used: to the back of the queue, behind other companies
+            return TurnEnd(lease=scheduler.advance(organization_id, stripe, lease))
+        # Nothing left: end the turn, unless work arrived meanwhile (a run dispatched while this
+        # turn still held the lease started no other) or another worker still holds some.
+        scheduler.release(organization_id, stripe, lease)
+        if has_pending(organization_id, stripe=stripe, turns=turns):
+            again = scheduler.claim(organization_id, stripe)
+            return TurnEnd(lease=again, countdown=0.0 if pushed else 1.0)
+        return TurnEnd()
+
+
+def pending_pushes(
+    organization_id: int, *, stripe: int | None = None, turns: int = 1
+) -> QuerySet[SyncRunItem]:
+    """The company's (or one stripe's) transactions waiting in its active runs."""
+    pending = SyncRunItem.objects.filter(
+        run__organization_id=organization_id,
+        run__status__in=ACTIVE_RUN_STATUSES,
+        outcome=SyncRunItemOutcome.PENDING,
+    )
+    if stripe is not None:
+        pending = pending.alias(stripe=F("transaction_id") % turns).filter(stripe=stripe)
+    return pending
 
 
 def next_pending(
@@ -285,13 +298,7 @@ def next_pending(
     """(run, transaction) of the stripe's next pending pushes: oldest run first, then in the
     order the run took them."""
     rows = (
-        SyncRunItem.objects.filter(
-            run__organization_id=organization_id,
-            run__status__in=ACTIVE_RUN_STATUSES,
-            outcome=SyncRunItemOutcome.PENDING,
-        )
-        .alias(stripe=F("transaction_id") % turns)
-        .filter(stripe=stripe)
+        pending_pushes(organization_id, stripe=stripe, turns=turns)
         .exclude(transaction_id__in=exclude)
         .order_by("run_id", "pk")
         .values_list("run_id", "transaction_id")[:limit]
@@ -301,14 +308,7 @@ def next_pending(
 
 def has_pending(organization_id: int, *, stripe: int | None = None, turns: int = 1) -> bool:
     """Whether the company (or one stripe of it) has pushes waiting."""
-    pending = SyncRunItem.objects.filter(
-        run__organization_id=organization_id,
-        run__status__in=ACTIVE_RUN_STATUSES,
-        outcome=SyncRunItemOutcome.PENDING,
-    )
-    if stripe is not None:
-        pending = pending.alias(stripe=F("transaction_id") % turns).filter(stripe=stripe)
-    return pending.exists()
+    return pending_pushes(organization_id, stripe=stripe, turns=turns).exists()
 
 
 def _push_all(
