@@ -12,27 +12,16 @@ from django.utils import timezone
 
 from accounting.models import SyncRun, SyncRunStatus, Transaction, TransactionStatus
 from accounting.services.runs import start_sync_run
-from integrations.models import ConnectionStatus, Integration
 from integrations.providers.qoyod.ratelimit import limiter_for_api_key
-from tests.accounting.test_sync import MARKETING, WALLET, entries_by_reference, verified
+from tests.accounting.test_sync import connected_org, entries_by_reference, verified
 from tests.accounting.test_sync_worker import run_finished, wait_for
-from tests.factories import make_account, make_org
+from tests.factories import make_org
 from tests.fakes.worker import Worker, _forget_broker_messages, worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 LIMIT = 60  # requests a minute per company, in the sandbox and in our limiter
 PERIOD = 60.5  # our limiter's window: Qoyod's minute and its safety margin
-
-
-def company(name, api_key):
-    org = make_org(name)
-    wallet = make_account(org, external_id=WALLET, code="110101", name_en="Wallet")
-    marketing = make_account(org, external_id=MARKETING, code="5201", name_en="Marketing")
-    Integration.objects.create(
-        organization=org, status=ConnectionStatus.CONNECTED, api_key=api_key, source_account=wallet
-    )
-    return org, marketing
 
 
 def floor_seconds(requests: int) -> float:
@@ -56,8 +45,10 @@ def limited_workers(qoyod_sandbox, settings):
 
 
 def test_a_small_company_is_not_kept_waiting_by_a_big_ones_run(limited_workers, qoyod_sandbox):
-    big, big_account = company("Big Co", qoyod_sandbox.demo_key)
-    small, small_account = company("Small Co", qoyod_sandbox.second_key)
+    big, big_account = connected_org(qoyod_sandbox, make_org("Big Co"))
+    small, small_account = connected_org(
+        qoyod_sandbox, make_org("Small Co"), api_key=qoyod_sandbox.second_key
+    )
     big_txns = verified(big, big_account, 90)  # over a window: rate-bound
     small_txns = verified(small, small_account, 10)
 

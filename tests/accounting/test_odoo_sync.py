@@ -3,7 +3,6 @@ in Odoo (the sandbox, over real HTTP), receipts attached: the same engine and gu
 Qoyod's, through Odoo's provider package."""
 
 import threading
-import time
 from decimal import Decimal
 
 import pytest
@@ -21,11 +20,11 @@ from accounting.models import (
 )
 from accounting.services.reconciliation import run_reconciliation
 from accounting.services.runs import retry_failed, start_reconciliation, start_sync_run
-from accounting.services.sync import pending_batches, push_batch
 from integrations.connections import connection_for
 from integrations.models import ConnectionStatus, Integration
 from integrations.providers.odoo.provider import OdooSession
 from sifi.models import AuditEvent, Role
+from tests.accounting.test_sync import drain
 from tests.factories import an_image, make_account, make_org, make_transaction, make_user
 
 pytestmark = pytest.mark.django_db
@@ -78,22 +77,6 @@ def with_receipt(txn, content=PDF, filename="receipt.pdf", content_type="applica
     document.file.save(filename, ContentFile(content), save=False)
     document.save()
     return txn
-
-
-def drain(run):
-    """What the workers do: push every pending transaction of the run, coming back when the
-    company's request budget defers it."""
-    for _ in range(50):
-        batches = pending_batches(run)
-        if not batches:
-            break
-        for batch in batches:
-            wait = push_batch(run_id=run.pk, transaction_ids=batch)
-            if wait:
-                time.sleep(min(wait, 2.0))
-                break
-    run.refresh_from_db()
-    return run
 
 
 def moves_by_ref(sandbox):

@@ -31,14 +31,15 @@ MARKETING, WALLET = 1038, 1003  # the sandbox demo chart's ids
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
-def connected_org(sandbox, org=None):
+def connected_org(sandbox, org=None, *, api_key=None):
+    """An organization connected to a sandbox tenant (the demo one unless `api_key`)."""
     org = org or make_org()
     wallet = make_account(org, external_id=WALLET, code="110101", name_en="Wallet")
     marketing = make_account(org, external_id=MARKETING, code="5201", name_en="Marketing Expenses")
     Integration.objects.create(
         organization=org,
         status=ConnectionStatus.CONNECTED,
-        api_key=sandbox.demo_key,
+        api_key=api_key or sandbox.demo_key,
         source_account=wallet,
     )
     return org, marketing
