@@ -84,6 +84,12 @@ def test_an_odoo_push_killed_mid_run_and_restarted_lands_each_move_once(
         return Transaction.objects.filter(organization=org, status="synced").count() >= 8
 
     wait_for(some_synced, timeout=60, what="the first moves")
+    # The next create hangs after Odoo stored the move; the worker dies waiting for the answer.
+    # (Killing "at some moment" could land between two turns, with nothing in flight.)
+    odoo_sandbox.inject(
+        {"kind": "timeout_after_commit", "model": "account.move", "method": "create"}
+    )
+    wait_for(lambda: odoo_sandbox.configure()["faults"] == [], timeout=30, what="a create to hang")
     worker.kill()
     synced_at_kill = Transaction.objects.filter(organization=org, status="synced").count()
     assert 8 <= synced_at_kill < len(txns), "the kill must land mid-run"

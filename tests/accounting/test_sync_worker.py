@@ -102,6 +102,12 @@ def test_a_worker_killed_mid_run_and_restarted_still_lands_each_entry_once(
         )
 
     wait_for(some_synced, timeout=60, what="the first entries")
+    # The next push hangs after Qoyod stored its entry; the worker dies waiting for the answer.
+    # (Killing "at some moment" could land between two turns, with nothing in flight.)
+    qoyod_sandbox.inject(
+        {"kind": "timeout_after_commit", "path": "journal_entries$", "method": "POST"}
+    )
+    wait_for(lambda: qoyod_sandbox.configure()["faults"] == [], timeout=30, what="a push to hang")
     worker.kill()
     synced_at_kill = Transaction.objects.filter(
         organization=org, status=TransactionStatus.SYNCED
