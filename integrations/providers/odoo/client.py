@@ -14,8 +14,6 @@ Odoo answers JSON-RPC errors with HTTP 200 and an `error` object naming the serv
 (`data.name`, e.g. "odoo.exceptions.UserError"); `errors.py` says what each becomes.
 """
 
-import datetime
-import email.utils
 import hashlib
 import itertools
 import logging
@@ -26,7 +24,6 @@ from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from integrations.provider_urls import GuardedTransport, ProviderUrlError
 from integrations.providers.odoo.errors import (
@@ -42,6 +39,7 @@ from integrations.providers.odoo.errors import (
 )
 from integrations.providers.odoo.payloads import OdooVersion
 from integrations.ratelimit import RedisRateLimiter
+from integrations.retries import call_with_retries, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -68,28 +66,6 @@ _REFUSALS = (
 # so that a session does not authenticate again for every batch.
 _uids: dict[str, int] = {}
 _uids_lock = threading.Lock()
-
-
-def _retry_after_seconds(response: httpx.Response) -> float:
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return 1.0
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        if parsed is None:
-            return 1.0
-        return max(0.0, (parsed - datetime.datetime.now(datetime.UTC)).total_seconds())
-
-
-def _wait_for(state: RetryCallState) -> float:
-    """Read backoff: Odoo's Retry-After, else base, 2*base, 4*base ... (at most 10 s)."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, OdooRateLimited):
-        return exc.retry_after
-    base = float(settings.ODOO_RETRY_BASE_SECONDS)
-    return min(10.0, base * 2 ** (state.attempt_number - 1))
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -326,22 +302,13 @@ class OdooClient:
         retry_on: Callable[[BaseException], bool] | None = None,
     ) -> T:
         """Run `send` with bounded retries (reads: every retryable error; writes: `retry_on`)."""
-        should_retry = retry_on or _is_retryable
-        retrying = Retrying(
-            retry=retry_if_exception(lambda exc: should_retry(exc) and self._may_wait(exc)),
-            stop=stop_after_attempt(self.max_retries + 1),
-            wait=_wait_for,
-            reraise=True,
-            sleep=time.sleep,
+        return call_with_retries(
+            send,
+            should_retry=retry_on or _is_retryable,
+            max_retries=self.max_retries,
+            base_seconds=float(settings.ODOO_RETRY_BASE_SECONDS),
+            rate_limiter=self.rate_limiter,
         )
-        return retrying(send)
-
-    def _may_wait(self, exc: BaseException) -> bool:
-        """A 429 is waited out here only within the limiter's `max_wait`; a longer wait goes
-        to the caller (the sync engine defers the company's work instead of sleeping)."""
-        if not isinstance(exc, OdooRateLimited) or self.rate_limiter is None:
-            return True
-        return self.rate_limiter.may_wait(exc.retry_after)
 
     def _post(self, body: dict[str, Any], what: str) -> Any:
         if self.rate_limiter is not None:
@@ -390,7 +357,7 @@ class OdooClient:
                 raw_body=response.text,
             )
         if status == 429:
-            retry_after = _retry_after_seconds(response)
+            retry_after = retry_after_seconds(response)
             if self.rate_limiter is not None:
                 self.rate_limiter.penalize(retry_after)
             raise OdooRateLimited(

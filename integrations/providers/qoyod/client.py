@@ -10,7 +10,6 @@ It knows HTTP and Qoyod's shapes, nothing of our models. Contract for callers:
 """
 
 import datetime
-import email.utils
 import logging
 import time
 from collections.abc import Callable
@@ -19,7 +18,6 @@ from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from integrations.providers.qoyod.errors import (
     QoyodAttachmentsUnsupported,
@@ -40,6 +38,7 @@ from integrations.providers.qoyod.payloads import (
     to_decimal,
 )
 from integrations.ratelimit import RedisRateLimiter
+from integrations.retries import call_with_retries, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -55,19 +54,6 @@ class _FoundNothing:
 
 
 FOUND_NOTHING = _FoundNothing()
-
-
-def _retry_after_seconds(response: httpx.Response) -> float:
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return 1.0
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
-        if parsed is None:
-            return 1.0
-        return max(0.0, (parsed - datetime.datetime.now(datetime.UTC)).total_seconds())
 
 
 def _validation_error(response: httpx.Response, body: Any) -> QoyodValidationError:
@@ -103,15 +89,6 @@ def _total_pages(body: Any) -> int:
     if not isinstance(pagination, dict):
         return 1
     return int(pagination.get("total_pages") or pagination.get("totalPages") or 1)
-
-
-def _wait_for(state: RetryCallState) -> float:
-    """Read backoff: Qoyod's Retry-After, else base, 2*base, 4*base ... (at most 10 s)."""
-    exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, QoyodRateLimited):
-        return exc.retry_after
-    base = float(settings.QOYOD_RETRY_BASE_SECONDS)
-    return min(10.0, base * 2 ** (state.attempt_number - 1))
 
 
 class QoyodClient:
@@ -326,22 +303,13 @@ class QoyodClient:
         retry_on: Callable[[BaseException], bool] | None = None,
     ) -> T:
         """Run `send` with bounded retries (reads: every retryable error; writes: `retry_on`)."""
-        should_retry = retry_on or (lambda exc: isinstance(exc, QoyodError) and exc.retryable)
-        retrying = Retrying(
-            retry=retry_if_exception(lambda exc: should_retry(exc) and self._may_wait(exc)),
-            stop=stop_after_attempt(self.max_retries + 1),
-            wait=_wait_for,
-            reraise=True,
-            sleep=time.sleep,
+        return call_with_retries(
+            send,
+            should_retry=retry_on or (lambda exc: isinstance(exc, QoyodError) and exc.retryable),
+            max_retries=self.max_retries,
+            base_seconds=float(settings.QOYOD_RETRY_BASE_SECONDS),
+            rate_limiter=self.rate_limiter,
         )
-        return retrying(send)
-
-    def _may_wait(self, exc: BaseException) -> bool:
-        """A 429 is waited out here only within the limiter's `max_wait`; a longer wait goes
-        to the caller (the sync engine defers the company's work instead of sleeping)."""
-        if not isinstance(exc, QoyodRateLimited) or self.rate_limiter is None:
-            return True
-        return self.rate_limiter.may_wait(exc.retry_after)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         if self.rate_limiter is not None:
@@ -385,7 +353,7 @@ class QoyodClient:
                 return FOUND_NOTHING
             raise QoyodNotFound("Qoyod did not find it.", status_code=404, raw_body=response.text)
         if status == 429:
-            retry_after = _retry_after_seconds(response)
+            retry_after = retry_after_seconds(response)
             if self.rate_limiter is not None:
                 self.rate_limiter.penalize(retry_after)
             raise QoyodRateLimited(
