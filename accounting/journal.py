@@ -22,7 +22,7 @@ CREDIT: Literal["credit"] = "credit"
 class JournalLine:
     """One line: `account` is the provider's id of the account (`Account.external_id`)."""
 
-    account: int
+    account: str
     side: Literal["debit", "credit"]
     amount: Decimal
     memo: str = ""
@@ -126,7 +126,7 @@ def journal_entry_for(
     )
 
 
-def lines_snapshot(draft: JournalEntryDraft) -> list[dict[str, str | int]]:
+def lines_snapshot(draft: JournalEntryDraft) -> list[dict[str, str]]:
     """The draft's lines as stored with the transaction (what reconciliation compares)."""
     return [
         {"account": line.account, "side": line.side, "amount": f"{line.amount:.2f}"}

@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from sifi.models import Organization
 
+# Providers' ids are strings in our tables (an integer id is stored as its digits).
+EXTERNAL_ID_LENGTH = 64
+
 
 class Account(models.Model):
     """One account of an organization's chart, mirrored from its accounting system (`provider`)
@@ -28,7 +31,9 @@ class Account(models.Model):
     # Which accounting system the account mirrors (a key of settings.ACCOUNTING_PROVIDERS): an
     # organization that moves its books keeps the old chart beside the new one.
     provider = models.CharField(max_length=32)
-    external_id = models.BigIntegerField()
+    # The provider's own id, as a string whatever its type there ("1038", "acc_9f2",
+    # "460000000038029").
+    external_id = models.CharField(max_length=EXTERNAL_ID_LENGTH)
     code = models.CharField(max_length=64)
     name_en = models.CharField(max_length=255, blank=True)
     name_ar = models.CharField(max_length=255, blank=True)
@@ -302,7 +307,11 @@ class Transaction(models.Model):
         db_index=False,  # txn_sync_run_status
     )
     push_started_at = models.DateTimeField(null=True, blank=True)
-    journal_entry_id = models.BigIntegerField(null=True, blank=True)
+    # The provider's id of the entry; NULL until one exists (the constraints below and the
+    # engine's "not created yet" test rely on NULL, not on an empty string).
+    journal_entry_id = models.CharField(  # noqa: DJ001
+        max_length=EXTERNAL_ID_LENGTH, null=True, blank=True
+    )
     journal_entry_status = models.CharField(max_length=32, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
@@ -487,8 +496,10 @@ class Document(models.Model):
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     # Set once the document is attached to the transaction's entry (or linked there); the id
-    # is the provider's, where it returns one.
-    external_attachment_id = models.BigIntegerField(null=True, blank=True)
+    # is the provider's, where it returns one (NULL where it returns none).
+    external_attachment_id = models.CharField(  # noqa: DJ001
+        max_length=EXTERNAL_ID_LENGTH, null=True, blank=True
+    )
     attached_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -613,7 +624,9 @@ class SyncRunItem(models.Model):
     outcome = models.CharField(
         max_length=16, choices=SyncRunItemOutcome.choices, default=SyncRunItemOutcome.PENDING
     )
-    journal_entry_id = models.BigIntegerField(null=True, blank=True)
+    journal_entry_id = models.CharField(  # noqa: DJ001 (NULL: no entry, as on Transaction)
+        max_length=EXTERNAL_ID_LENGTH, null=True, blank=True
+    )
     error = models.TextField(blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -81,9 +81,10 @@ class AttachmentsUnsupported(ProviderError):
 
 @dataclass(frozen=True)
 class ChartAccount:
-    """One account of the provider's chart, in the ledger's words."""
+    """One account of the provider's chart, in the ledger's words. Ids are the provider's own,
+    as strings whatever the provider's wire type ("1038", "acc_9f2", "460000000038029")."""
 
-    external_id: int
+    external_id: str
     code: str
     name_en: str
     name_ar: str
@@ -91,7 +92,7 @@ class ChartAccount:
     group_type: str
     active: bool
     receive_payments: bool
-    parent_external_id: int | None = None
+    parent_external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class BooksJournal:
     """A journal of books that keep entries in journals: the organization chooses the one our
     entries go to (providers without journals have none)."""
 
-    external_id: int
+    external_id: str
     code: str
     name: str
 
@@ -111,7 +112,7 @@ class BooksJournal:
 class EntryRef:
     """A journal entry in the provider's books: its id and the status the provider reports."""
 
-    id: int
+    id: str
     status: str
 
 
@@ -119,7 +120,7 @@ class EntryRef:
 class HeldLine:
     """One line of an entry as the books hold it."""
 
-    account: int
+    account: str  # the provider's id of the account
     side: str  # "debit" / "credit"
     amount: Decimal
 
@@ -128,7 +129,7 @@ class HeldLine:
 class HeldEntry:
     """A journal entry as the books hold it now: what reconciliation compares."""
 
-    id: int
+    id: str
     reference: str  # ours, where the provider keeps it ("" if the entry is not ours)
     date: datetime.date | None
     status: str
@@ -143,7 +144,7 @@ class HeldEntry:
 class AttachmentRef:
     """A document attached to an entry; `id` is None where the provider returns none."""
 
-    id: int | None
+    id: str | None
 
 
 class ProviderSession(Protocol):
@@ -159,21 +160,23 @@ class ProviderSession(Protocol):
         ...
 
     def find_entry(self, *, reference: str, date: datetime.date) -> EntryRef | None:
-        """The entry that carries our `reference` on that date (the oldest if several)."""
+        """The entry that carries our `reference` on that date (the oldest if several: the
+        provider knows how its ids order, the ledger compares them only for equality)."""
         ...
 
     def attach_document(
-        self, entry_id: int, *, filename: str, content: bytes, content_type: str
+        self, entry_id: str, *, filename: str, content: bytes, content_type: str
     ) -> AttachmentRef:
         """Attach one file to an entry; `AttachmentsUnsupported` if the books take none."""
         ...
 
     def list_entries(self, *, date_from: datetime.date, date_to: datetime.date) -> list[HeldEntry]:
-        """Every entry dated in the range, as the books hold it now (all pages)."""
+        """Every entry dated in the range, as the books hold it now (all pages), oldest first."""
         ...
 
-    def get_entries(self, entry_ids: list[int]) -> dict[int, HeldEntry | None]:
-        """Entries by the provider's ids; None for one the books no longer have."""
+    def get_entries(self, entry_ids: list[str]) -> dict[str, HeldEntry | None]:
+        """Entries by the provider's ids; None for one the books do not have (deleted, or an
+        id that is not one of theirs)."""
         ...
 
     def __enter__(self) -> "ProviderSession": ...
@@ -220,7 +223,7 @@ class Provider:
         self,
         credentials: dict[str, str],
         *,
-        journal: int | None = None,
+        journal: str | None = None,
         max_wait: float | None = None,
     ) -> ProviderSession:
         """A session with the company's books. `credentials` are what the connection stores
@@ -235,7 +238,7 @@ class Provider:
         """The company's request budget, shared with every session (None: no limit)."""
         return None
 
-    def entry_url(self, entry_id: int | None, *, credentials: dict[str, str] | None = None) -> str:
+    def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """Where a person opens the entry in the provider's own web app ("" if unknown);
         `credentials` say where the books are, for providers each organization points at."""
         return ""
@@ -278,7 +281,7 @@ class BooksConnection(Protocol):
         """The provider refused us: show `reason` on the connection until a person acts."""
         ...
 
-    def entry_url(self, entry_id: int | None) -> str:
+    def entry_url(self, entry_id: str | None) -> str:
         """Where a person opens the entry in these books' own web app ("" if unknown)."""
         ...
 

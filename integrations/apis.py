@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounting.models import Account
+from accounting.models import EXTERNAL_ID_LENGTH, Account
 from accounting.selectors import account_list
 from integrations.jobs import start_config_sync
 from integrations.models import (
@@ -78,7 +78,7 @@ ScopeOutputSerializer = inline_serializer(
 JournalOutputSerializer = inline_serializer(
     "JournalOutput",
     {
-        "id": serializers.IntegerField(),
+        "id": serializers.CharField(help_text="The provider's own id of the journal."),
         "code": serializers.CharField(),
         "name": serializers.CharField(),
     },
@@ -111,7 +111,7 @@ class ConnectionOutputSerializer(serializers.Serializer):
     username = serializers.CharField(source="login")
     company = serializers.CharField(source="company_name")
     server_version = serializers.CharField()
-    journal = serializers.IntegerField(source="journal_external_id", allow_null=True)
+    journal = serializers.CharField(source="journal_external_id", allow_null=True)
     journal_name = serializers.CharField(source="journal_label")
     journals = serializers.ListField(child=JournalOutputSerializer)
     attributes = serializers.ListField(child=serializers.CharField())
@@ -222,9 +222,10 @@ class OdooConnectionApi(ConnectionApi):
     provider = Provider.ODOO
 
     class ConfigureSerializer(ConnectionApi.ConfigureSerializer):
-        journal = serializers.IntegerField(
+        journal = serializers.CharField(
             required=False,
             allow_null=True,
+            max_length=EXTERNAL_ID_LENGTH,
             help_text="Odoo's id of the general journal entries go to (one of `journals`).",
         )
 
@@ -398,7 +399,8 @@ class AccountListApi(generics.ListAPIView):
         active = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     class OutputSerializer(serializers.ModelSerializer):
-        # The provider's own id; Qoyod's accounts keep their historical name for it too.
+        # The provider's own id (a string, `external_id`); Qoyod's accounts keep their
+        # historical name for it too, a number as it always was (Qoyod's ids are integers).
         qoyod_id = serializers.IntegerField(source="external_id", read_only=True)
 
         class Meta:
@@ -442,7 +444,7 @@ class AccountListApi(generics.ListAPIView):
 
 
 class OdooAccountListApi(AccountListApi):
-    """Odoo's synced chart of accounts: accounts and, with negative ids, the account groups
+    """Odoo's synced chart of accounts: accounts and, with ids "group-<id>", the account groups
     above them (headings). `?search=`, `?active=`."""
 
     provider = Provider.ODOO

@@ -189,7 +189,7 @@ def sync_vendors(
     rows = [
         Vendor(
             organization_id=organization_id,
-            external_id=vendor.id,
+            external_id=str(vendor.id),
             name=vendor.name,
             tax_number=vendor.tax_number,
             email=vendor.email,
@@ -207,5 +207,5 @@ def sync_vendors(
         )
         on_progress(min(start + CHUNK, len(rows)))
     Vendor.objects.filter(organization_id=organization_id).exclude(
-        external_id__in=[vendor.id for vendor in vendors]
+        external_id__in=[str(vendor.id) for vendor in vendors]
     ).update(active=False)

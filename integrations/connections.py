@@ -54,7 +54,7 @@ class IntegrationBooks:
     def needs_attention(self, reason: str) -> None:
         mark_needs_attention(integration_id=self.integration.pk, reason=reason)
 
-    def entry_url(self, entry_id: int | None) -> str:
+    def entry_url(self, entry_id: str | None) -> str:
         where = {k: v for k, v in self.integration.credentials().items() if k != "api_key"}
         return self._provider.entry_url(entry_id, credentials=where)
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounting.models import EXTERNAL_ID_LENGTH
 from sifi.fields import EncryptedTextField
 from sifi.models import Organization
 
@@ -50,13 +51,17 @@ class Integration(models.Model):
     database = models.CharField(max_length=200, blank=True)
     login = models.CharField(max_length=200, blank=True)
     # What connecting learned: the provider's company we keep books in, its version.
-    external_company_id = models.BigIntegerField(null=True, blank=True)
+    external_company_id = models.CharField(  # noqa: DJ001 (NULL: not learned yet)
+        max_length=EXTERNAL_ID_LENGTH, null=True, blank=True
+    )
     company_name = models.CharField(max_length=200, blank=True)
     server_version = models.CharField(max_length=32, blank=True)
     # Books that file entries in journals: the ones ours may go to ([{"id", "code", "name"}],
     # refreshed at every configuration sync) and the chosen one.
     journals = models.JSONField(default=list, blank=True)
-    journal_external_id = models.BigIntegerField(null=True, blank=True)
+    journal_external_id = models.CharField(  # noqa: DJ001 (NULL: the provider's default)
+        max_length=EXTERNAL_ID_LENGTH, null=True, blank=True
+    )
     journal_name = models.CharField(max_length=200, blank=True)
     connected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -106,7 +111,7 @@ class Integration(models.Model):
             "url": self.instance_url,
             "database": self.database,
             "username": self.login,
-            "company_id": str(self.external_company_id or ""),
+            "company_id": self.external_company_id or "",
         }
         return {name: value for name, value in values.items() if value}
 
@@ -123,7 +128,7 @@ class Vendor(models.Model):
     """A supplier mirrored from the provider (optional attribute), upserted by the provider's id."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="vendors")
-    external_id = models.BigIntegerField()
+    external_id = models.CharField(max_length=EXTERNAL_ID_LENGTH)
     name = models.CharField(max_length=255)
     tax_number = models.CharField(max_length=64, blank=True)
     email = models.CharField(max_length=255, blank=True)

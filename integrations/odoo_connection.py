@@ -163,7 +163,7 @@ def connect_odoo(
             "instance_url": values["url"],
             "database": values["database"],
             "login": values["username"],
-            "external_company_id": check.company.id,
+            "external_company_id": str(check.company.id),
             "company_name": check.company.name,
             "server_version": check.version.label,
             "journals": [

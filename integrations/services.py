@@ -317,7 +317,7 @@ def configure_qoyod(
     )
 
 
-def _journal(integration: Integration, journal_id: int | None) -> dict[str, Any]:
+def _journal(integration: Integration, journal_id: str | None) -> dict[str, Any]:
     name = provider_name(integration.provider)
     if not provider_for(integration.provider).keeps_journals:
         raise ValidationError(
@@ -345,7 +345,7 @@ def configure(
     source_account_id: int | None = _UNSET,
     input_vat_account_id: int | None = _UNSET,
     auto_sync: bool = _UNSET,
-    journal_id: int | None = _UNSET,
+    journal_id: str | None = _UNSET,
 ) -> Integration:
     """Set the Source Account, the Input VAT account, Auto Sync and/or (books with journals)
     the journal entries go to. Both accounts must be active posting accounts of the

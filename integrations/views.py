@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
 
+from accounting.models import EXTERNAL_ID_LENGTH
 from accounting.providers import provider_for
 from accounting.selectors import (
     account_list,
@@ -256,11 +257,13 @@ class SyncAction(ConnectionAction):
         return None
 
 
-def _posted_id(request: HttpRequest, field: str, message: str) -> int | None:
-    raw = request.POST.get(field, "")
-    if raw and not (raw.isascii() and raw.isdecimal()):
+def _posted_id(request: HttpRequest, field: str, message: str) -> str | None:
+    """A provider's id picked from a list (a string: "4", "jou_9f2"); the service checks it is
+    one of the list's."""
+    raw = request.POST.get(field, "").strip()
+    if len(raw) > EXTERNAL_ID_LENGTH or not raw.isprintable():
         raise ValidationError({field: [message]})
-    return int(raw) if raw else None
+    return raw or None
 
 
 class ConfigureAction(ConnectionAction):

@@ -32,7 +32,7 @@ def make_account(organization: Organization, **fields) -> Account:
     n = next(_seq)
     defaults = {
         "provider": "qoyod",
-        "external_id": 10_000 + n,
+        "external_id": str(10_000 + n),
         "code": f"5{n:04d}",
         "name_en": f"Expense account {n}",
         "name_ar": f"حساب مصروفات {n}",

@@ -22,7 +22,9 @@ class ReconciliationInputSerializer(serializers.Serializer):
 
 class ReconciliationItemOutputSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="transaction.reference")
-    journal_entry_ids = serializers.ListField(child=serializers.IntegerField())
+    journal_entry_ids = serializers.ListField(
+        child=serializers.CharField(), help_text="The provider's ids of the entries concerned."
+    )
 
     class Meta:
         model = ReconciliationItem

@@ -109,7 +109,7 @@ def sync_chart(
     return summary
 
 
-def _set_parents(*, organization_id: int, provider: str, parent_of: dict[int, int | None]) -> None:
+def _set_parents(*, organization_id: int, provider: str, parent_of: dict[str, str | None]) -> None:
     """Point each account at its parent (by the provider's ids) in one statement; rows whose
     parent did not change are not written (Django's bulk_update took 7.7 s for 10,000)."""
     table = Account._meta.db_table
@@ -118,7 +118,7 @@ def _set_parents(*, organization_id: int, provider: str, parent_of: dict[int, in
             f"""
             UPDATE {table} AS child
                SET parent_id = parent.id
-              FROM unnest(%s::bigint[], %s::bigint[]) AS wanted(external_id, parent_external_id)
+              FROM unnest(%s::text[], %s::text[]) AS wanted(external_id, parent_external_id)
               LEFT JOIN {table} AS parent
                 ON parent.organization_id = %s AND parent.provider = %s
                AND parent.external_id = wanted.parent_external_id

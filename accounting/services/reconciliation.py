@@ -40,7 +40,7 @@ from sifi.services import record_audit
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
-Line = tuple[int, str, Decimal]
+Line = tuple[str, str, Decimal]  # (the provider's account id, side, amount)
 
 
 def waits_for_pushes(reconciliation_id: int) -> bool:
@@ -144,9 +144,11 @@ def compare(
     ours: HeldEntry | None,
     carrying_reference: Iterable[HeldEntry],
     source_account: Account | None = None,
-) -> tuple[str, list[int], str] | None:
-    """What is wrong with a synced transaction's entry, or None when it matches."""
-    carrying = sorted({entry.id: entry for entry in carrying_reference}.values(), key=_id)
+) -> tuple[str, list[str], str] | None:
+    """What is wrong with a synced transaction's entry, or None when it matches. Entries are
+    named in the order the books gave them (oldest first: only the provider knows how its
+    ids order), each once."""
+    carrying = list({entry.id: entry for entry in carrying_reference}.values())
     if len(carrying) > 1:
         ids = [entry.id for entry in carrying]
         listed = ", ".join(f"#{entry_id}" for entry_id in ids)
@@ -162,17 +164,13 @@ def compare(
             )
         return (
             ReconciliationProblem.MISSING,
-            [txn.journal_entry_id or 0],
+            [txn.journal_entry_id or ""],
             f"Entry #{txn.journal_entry_id} is no longer in the books (deleted).",
         )
     differences = _differences(txn, ours, source_account)
     if differences:
         return ReconciliationProblem.MISMATCHED, [ours.id], "; ".join(differences) + "."
     return None
-
-
-def _id(entry: HeldEntry) -> int:
-    return entry.id
 
 
 def _differences(txn: Transaction, held: HeldEntry, source: Account | None) -> list[str]:
@@ -199,8 +197,9 @@ def _sent_lines(txn: Transaction, source: Account | None) -> list[Line]:
     sent = txn.journal_entry_lines
     if not sent and txn.account is not None and source is not None:
         sent = lines_snapshot(journal_entry_for(txn, source_account=source))
+    # Lines stored before ids were strings hold the account as a JSON number: str() reads both.
     return [
-        (int(line["account"]), str(line["side"]), Decimal(str(line["amount"])))
+        (str(line["account"]), str(line["side"]), Decimal(str(line["amount"])))
         for line in sent or []
     ]
 

@@ -478,7 +478,7 @@ def _create_entry_once(
 
 
 def _record_entry(
-    txn: Transaction, draft: JournalEntryDraft, *, entry_id: int, status: str, adopted: bool
+    txn: Transaction, draft: JournalEntryDraft, *, entry_id: str, status: str, adopted: bool
 ) -> None:
     Transaction.objects.filter(pk=txn.pk).update(
         journal_entry_id=entry_id,

@@ -24,7 +24,7 @@ def money(value: Any) -> str:
 
 
 @register.filter
-def entry_url(entry_id: int | None, provider: Any) -> str:
+def entry_url(entry_id: str | None, provider: Any) -> str:
     """Where the entry opens in the provider's own web app ("" when unknown); `provider` is
     the organization's connection (it knows where its books are) or a provider."""
     return provider.entry_url(entry_id) if provider is not None and entry_id else ""

@@ -193,7 +193,7 @@ def test_vat_lands_on_its_own_line_and_a_foreign_amount_in_the_description(
     qoyod_sandbox, django_capture_on_commit_callbacks
 ):
     org, marketing = connected_org(qoyod_sandbox)
-    input_vat = make_account(org, external_id=INPUT_VAT, code="1104", name_en="Input VAT")
+    input_vat = make_account(org, external_id=str(INPUT_VAT), code="1104", name_en="Input VAT")
     Integration.objects.filter(organization=org).update(input_vat_account=input_vat)
     expense = make_transaction(
         org,
@@ -230,7 +230,7 @@ def test_vat_lands_on_its_own_line_and_a_foreign_amount_in_the_description(
     assert "USD 30.67" in entries[expense.reference][0]["description"]
     expense.refresh_from_db()
     assert expense.journal_entry_lines == [
-        {"account": MARKETING, "side": "debit", "amount": "100.00"},
-        {"account": INPUT_VAT, "side": "debit", "amount": "15.00"},
-        {"account": WALLET, "side": "credit", "amount": "115.00"},
+        {"account": str(MARKETING), "side": "debit", "amount": "100.00"},
+        {"account": str(INPUT_VAT), "side": "debit", "amount": "15.00"},
+        {"account": str(WALLET), "side": "credit", "amount": "115.00"},
     ]

@@ -103,7 +103,7 @@ def test_a_correction_of_a_synced_transaction_is_flagged_never_applied(platform,
         amount=Decimal("230.00"),
         status=TransactionStatus.SYNCED,
         account=account,
-        journal_entry_id=991,
+        journal_entry_id="991",
     )
     response = platform.post(
         "/api/v1/ledger/transactions/", [item(amount="250.00")], format="json"

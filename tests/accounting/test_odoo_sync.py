@@ -29,7 +29,7 @@ from tests.factories import an_image, make_account, make_org, make_transaction, 
 
 pytestmark = pytest.mark.django_db
 
-WALLET, VAT, MARKETING = 1001, 1007, 1026  # the sandbox demo database's account ids
+WALLET, VAT, MARKETING = 1001, 1007, 1026  # the sandbox demo database's account ids (wire)
 MISC = 4  # its Miscellaneous Operations journal
 PDF = b"%PDF-1.4\n%%EOF\n"
 
@@ -38,9 +38,11 @@ def odoo_org(sandbox, org=None, *, vat: bool = False):
     """An organization connected to the Odoo sandbox's demo company, its chart mirrored."""
     org = org or make_org()
     odoo = {"provider": "odoo"}
-    wallet = make_account(org, external_id=WALLET, code="111001", name_en="Wallet", **odoo)
-    marketing = make_account(org, external_id=MARKETING, code="521001", name_en="Marketing", **odoo)
-    input_vat = make_account(org, external_id=VAT, code="114001", name_en="VAT Input", **odoo)
+    wallet = make_account(org, external_id=str(WALLET), code="111001", name_en="Wallet", **odoo)
+    marketing = make_account(
+        org, external_id=str(MARKETING), code="521001", name_en="Marketing", **odoo
+    )
+    input_vat = make_account(org, external_id=str(VAT), code="114001", name_en="VAT Input", **odoo)
     Integration.objects.create(
         organization=org,
         provider="odoo",
@@ -49,9 +51,9 @@ def odoo_org(sandbox, org=None, *, vat: bool = False):
         instance_url=sandbox.url,
         database=sandbox.database,
         login=sandbox.login,
-        external_company_id=1,
-        journals=[{"id": MISC, "code": "MISC", "name": "Miscellaneous Operations"}],
-        journal_external_id=MISC,
+        external_company_id="1",
+        journals=[{"id": str(MISC), "code": "MISC", "name": "Miscellaneous Operations"}],
+        journal_external_id=str(MISC),
         source_account=wallet,
         input_vat_account=input_vat if vat else None,
     )
@@ -102,7 +104,7 @@ def test_a_run_lands_one_balanced_draft_move_per_transaction_with_its_receipt(
         [move] = moves[txn.reference]
         assert (txn.status, txn.journal_entry_id, txn.journal_entry_status) == (
             "synced",
-            move["id"],
+            str(move["id"]),
             "draft",
         )
         assert move["state"] == "draft" and move["move_type"] == "entry"
@@ -176,7 +178,7 @@ def test_a_move_stored_before_the_answer_was_lost_is_adopted_not_posted_again(
     assert drain(run).status == SyncRunStatus.SUCCEEDED
     [move] = odoo_sandbox.moves()
     txn.refresh_from_db()
-    assert txn.journal_entry_id == move["id"]
+    assert txn.journal_entry_id == str(move["id"])
     adopted = AuditEvent.objects.get(action="transaction.journal_entry_created", target_id=txn.pk)
     assert adopted.after["adopted"] is True
 
@@ -185,7 +187,7 @@ def test_odoo_refusing_an_entry_fails_it_with_odoos_message_and_retry_fixes_it(
     odoo_sandbox, django_capture_on_commit_callbacks
 ):
     org, marketing = odoo_org(odoo_sandbox)
-    old = make_account(org, provider="odoo", external_id=1034, code="511099", name_en="Old")
+    old = make_account(org, provider="odoo", external_id="1034", code="511099", name_en="Old")
     bad = verified(org, old, 1)[0]
     good = verified(org, marketing, 1)[0]
     with django_capture_on_commit_callbacks():
@@ -215,7 +217,7 @@ def test_a_receipt_larger_than_odoo_accepts_is_reported_and_the_entry_kept(
     txn.refresh_from_db()
     assert txn.status == "failed" and "larger than this Odoo server accepts" in txn.status_reason
     [move] = odoo_sandbox.moves()  # the draft is there once, without the receipt
-    assert txn.journal_entry_id == move["id"] and move["attachments"] == []
+    assert txn.journal_entry_id == str(move["id"]) and move["attachments"] == []
 
 
 def test_a_revoked_key_stops_the_run_needs_attention_and_the_rest_stay_verified(
@@ -326,9 +328,9 @@ def test_the_session_speaks_to_the_company_the_connection_names(odoo_sandbox):
         assert session.company_id() == 1
         assert session.journal_id() == MISC
     assert {a.external_id for a in Account.objects.filter(organization=org)} == {
-        WALLET,
-        MARKETING,
-        VAT,
+        str(WALLET),
+        str(MARKETING),
+        str(VAT),
     }
 
 

@@ -22,7 +22,7 @@ def assert_exactly_one_move_each(sandbox, transactions) -> None:
     assert {ref: len(found) for ref, found in moves.items() if len(found) != 1} == {}
     for txn in Transaction.objects.filter(pk__in=[t.pk for t in transactions]):
         assert txn.status == TransactionStatus.SYNCED
-        assert txn.journal_entry_id == moves[txn.reference][0]["id"]
+        assert txn.journal_entry_id == str(moves[txn.reference][0]["id"])
 
 
 @pytest.fixture

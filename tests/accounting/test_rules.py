@@ -133,7 +133,7 @@ def test_a_consistent_history_proposes_the_account_and_a_mixed_one_does_not(org_
             merchant="Careem",
             status=TransactionStatus.SYNCED,
             account=chart["travel"],
-            journal_entry_id=1,
+            journal_entry_id="1",
         )
     make_transaction(
         org_a, merchant="STC", status=TransactionStatus.VERIFIED, account=chart["office"]

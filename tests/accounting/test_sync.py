@@ -27,15 +27,17 @@ from tests.factories import api_client_for, make_account, make_org, make_transac
 
 pytestmark = pytest.mark.django_db
 
-MARKETING, WALLET = 1038, 1003  # the sandbox demo chart's ids
+MARKETING, WALLET = 1038, 1003  # the sandbox demo chart's ids (Qoyod's wire: integers)
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
 def connected_org(sandbox, org=None, *, api_key=None):
     """An organization connected to a sandbox tenant (the demo one unless `api_key`)."""
     org = org or make_org()
-    wallet = make_account(org, external_id=WALLET, code="110101", name_en="Wallet")
-    marketing = make_account(org, external_id=MARKETING, code="5201", name_en="Marketing Expenses")
+    wallet = make_account(org, external_id=str(WALLET), code="110101", name_en="Wallet")
+    marketing = make_account(
+        org, external_id=str(MARKETING), code="5201", name_en="Marketing Expenses"
+    )
     Integration.objects.create(
         organization=org,
         status=ConnectionStatus.CONNECTED,
@@ -107,7 +109,7 @@ def test_a_run_lands_one_balanced_draft_entry_per_transaction_with_documents(
     assert len(entries) == 31 and all(len(found) == 1 for found in entries.values())
     for txn in Transaction.objects.filter(organization=org):
         entry = entries[txn.reference][0]
-        assert txn.status == "synced" and txn.journal_entry_id == entry["id"]
+        assert txn.status == "synced" and txn.journal_entry_id == str(entry["id"])
         assert txn.journal_entry_status == entry["status"] == "Draft"
         assert entry["date"] == txn.transaction_date.isoformat()
         assert entry["total_debit"] == entry["total_credit"] == f"{txn.amount:.2f}"
@@ -186,7 +188,7 @@ def test_an_unknown_outcome_left_by_a_dead_worker_is_adopted_not_reposted(
     from accounting.services import sync
 
     txn.refresh_from_db()
-    wallet = Account.objects.get(organization=org, external_id=WALLET)
+    wallet = Account.objects.get(organization=org, external_id=str(WALLET))
     with (
         connection_for(org).open_session() as session,
         pytest.raises(Exception),  # noqa: B017 (the "crash" mid-push)
@@ -206,7 +208,7 @@ def test_a_validation_error_fails_the_transaction_with_qoyods_message_and_retry_
     qoyod_sandbox, django_capture_on_commit_callbacks
 ):
     org, marketing = connected_org(qoyod_sandbox)
-    gone = make_account(org, external_id=424242, code="5999", name_en="Deleted in Qoyod")
+    gone = make_account(org, external_id="424242", code="5999", name_en="Deleted in Qoyod")
     bad = verified(org, gone, 1)[0]
     good = verified(org, marketing, 1)[0]
     with django_capture_on_commit_callbacks():

@@ -40,7 +40,7 @@ def assert_exactly_one_entry_each(sandbox, transactions) -> None:
     assert duplicates == {}
     for txn in Transaction.objects.filter(pk__in=[t.pk for t in transactions]):
         assert txn.status == TransactionStatus.SYNCED
-        assert txn.journal_entry_id == entries[txn.reference][0]["id"]
+        assert txn.journal_entry_id == str(entries[txn.reference][0]["id"])
 
 
 @pytest.fixture

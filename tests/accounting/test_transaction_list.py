@@ -48,7 +48,7 @@ def ledger(org_a, marketing_a):
         reference="SYNCED",
         status=TransactionStatus.SYNCED,
         account=marketing_a,
-        journal_entry_id=1,
+        journal_entry_id="1",
     )
     made["failed"] = make_transaction(
         org_a,

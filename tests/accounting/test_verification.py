@@ -101,7 +101,7 @@ def test_synced_or_in_run_transactions_cannot_change(
 
     run = SyncRun.objects.create(organization=org_a)
     txn = make_transaction(
-        org_a, status=status, account=marketing_a, journal_entry_id=77, sync_run=run
+        org_a, status=status, account=marketing_a, journal_entry_id="77", sync_run=run
     )
     assert assign(accountant_api, txn, make_account(org_a)).status_code == 409
     unverify = accountant_api.post(f"/api/v1/accounting/transactions/{txn.pk}/unverify/")
@@ -161,7 +161,7 @@ def test_bulk_assign_by_ids_reports_updated_and_skipped(
 
     fresh = [make_transaction(org_a) for _ in range(3)]
     synced = make_transaction(
-        org_a, status=TransactionStatus.SYNCED, account=marketing_a, journal_entry_id=5
+        org_a, status=TransactionStatus.SYNCED, account=marketing_a, journal_entry_id="5"
     )
     run = SyncRun.objects.create(organization=org_a)
     in_run = make_transaction(
@@ -296,7 +296,7 @@ def test_bulk_assign_counts_every_skipped_row_and_shows_the_first_by_id(
     ]
     synced = [
         make_transaction(
-            org_a, status=TransactionStatus.SYNCED, account=marketing_a, journal_entry_id=n
+            org_a, status=TransactionStatus.SYNCED, account=marketing_a, journal_entry_id=str(n)
         )
         for n in range(6)
     ]
@@ -328,7 +328,7 @@ def test_status_in_matches_exactly_the_statuses_given(org_a, marketing_a, status
             org_a,
             status=status,
             account=None if status == "unverified" else marketing_a,
-            journal_entry_id=1,
+            journal_entry_id="1",
             sync_run=run,
         )
     found = Transaction.objects.filter(status_in(statuses)).values_list("status", flat=True)
@@ -401,7 +401,7 @@ def test_an_account_removed_upstream_sends_its_verified_transactions_back(
 
     txn = make_transaction(org_a, status=TransactionStatus.VERIFIED, account=marketing_a)
     synced = make_transaction(
-        org_a, status=TransactionStatus.SYNCED, account=marketing_a, journal_entry_id=3
+        org_a, status=TransactionStatus.SYNCED, account=marketing_a, journal_entry_id="3"
     )
     count = unverify_on_inactive_accounts(
         organization=org_a, account_ids=[marketing_a.pk], reason="was removed from Qoyod."

@@ -183,7 +183,7 @@ def finished_run(org_a, source_a, marketing_a, users_a):
         org_a,
         status=TransactionStatus.SYNCED,
         account=marketing_a,
-        journal_entry_id=416,
+        journal_entry_id="416",
         journal_entry_status="Draft",
     )
     failed = make_transaction(
@@ -194,7 +194,7 @@ def finished_run(org_a, source_a, marketing_a, users_a):
         error_code="qoyod_validation",
     )
     SyncRunItem.objects.create(
-        run=run, transaction=synced, outcome=SyncRunItemOutcome.SUCCEEDED, journal_entry_id=416
+        run=run, transaction=synced, outcome=SyncRunItemOutcome.SUCCEEDED, journal_entry_id="416"
     )
     SyncRunItem.objects.create(
         run=run,
@@ -293,7 +293,7 @@ def test_the_audit_trail_reads_as_sentences_in_english_and_arabic(
         action="transaction.journal_entry_created",
         target_type="transaction",
         target_id=txn.pk,
-        after={"journal_entry_id": 416, "status": "Draft", "adopted": False},
+        after={"journal_entry_id": "416", "status": "Draft", "adopted": False},
     )
     AuditEvent.objects.create(
         organization=org_a,
@@ -339,7 +339,7 @@ def test_synced_entries_link_to_the_provider_where_its_address_is_known(
         org_a,
         status=TransactionStatus.SYNCED,
         account=marketing_a,
-        journal_entry_id=416,
+        journal_entry_id="416",
         journal_entry_status="Draft",
     )
     listed = accountant_browser.get("/accounting/?tab=synced").content.decode()

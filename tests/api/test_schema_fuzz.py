@@ -90,7 +90,7 @@ def world(org_a, users_a, org_b):
     unverified = make_transaction(org_a, budget=budget)
     make_transaction(org_a, status=TransactionStatus.VERIFIED, account=marketing)
     synced = make_transaction(
-        org_a, status=TransactionStatus.SYNCED, account=marketing, journal_entry_id=77
+        org_a, status=TransactionStatus.SYNCED, account=marketing, journal_entry_id="77"
     )
     make_transaction(org_a, vat_amount=Decimal("15.00"), type="card_refund")
     document = Document(

@@ -220,7 +220,7 @@ def test_admin_connects_odoo_then_accountant_syncs_drafts_to_it(
     admin.get_by_role("button", name="Save").click()
     expect(admin.get_by_text("Configuration saved.")).to_be_visible()
     integration = Integration.objects.get(organization=org, provider="odoo")
-    assert integration.source_account.code == "111001" and integration.journal_external_id == 4
+    assert integration.source_account.code == "111001" and integration.journal_external_id == "4"
     admin.screenshot(path=shots / "odoo-configuration.png", full_page=True)
     admin.goto("/settings/integrations/")
     expect(admin.get_by_test_id("blocked-qoyod")).to_contain_text("disconnect Odoo first")
@@ -358,18 +358,18 @@ def test_a_failed_run_says_why_the_account_is_fixed_by_keyboard_and_the_retry_sy
 
     org, _users = company
     wallet = Account.objects.create(
-        organization=org, provider="qoyod", external_id=1003, code="110101", name_en="Wallet"
+        organization=org, provider="qoyod", external_id="1003", code="110101", name_en="Wallet"
     )
     marketing = Account.objects.create(
         organization=org,
         provider="qoyod",
-        external_id=1038,
+        external_id="1038",
         code="5201",
         name_en="Marketing Expenses",
         name_ar="مصاريف تسويق",
     )
     gone = Account.objects.create(  # Qoyod does not know it: the push is refused
-        organization=org, provider="qoyod", external_id=424242, code="5999", name_en="Old line"
+        organization=org, provider="qoyod", external_id="424242", code="5999", name_en="Old line"
     )
     Integration.objects.create(
         organization=org, status="connected", api_key=qoyod_sandbox.demo_key, source_account=wallet

@@ -133,8 +133,11 @@ def test_synced_accounts_carry_the_providers_id_as_external_id_and_qoyod_id(admi
         run_config_sync(job_id=start_config_sync(actor=admin_a, organization=org_a).pk)
     rows = api_client_for(admin_a).get("/api/v1/integrations/qoyod/accounts/").json()["results"]
     upstream = {row["code"]: int(row["id"]) for row in small_chart()}
-    assert {row["code"]: row["external_id"] for row in rows} == upstream
-    assert all(row["qoyod_id"] == row["external_id"] for row in rows)
+    assert {row["code"]: row["external_id"] for row in rows} == {
+        code: str(qoyod_id) for code, qoyod_id in upstream.items()
+    }
+    # `qoyod_id` keeps what it always was: Qoyod's id, a number.
+    assert {row["code"]: row["qoyod_id"] for row in rows} == upstream
     assert set(Account.objects.filter(organization=org_a).values_list("provider", flat=True)) == {
         "qoyod"
     }

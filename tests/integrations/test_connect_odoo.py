@@ -287,7 +287,7 @@ def synced_chart(client, org):
 
 def test_the_chart_syncs_with_headings_arabic_names_and_inactive_accounts(connected, org_a):
     chart = synced_chart(connected, org_a)
-    marketing, group = chart[1026], chart[-10]
+    marketing, group = chart["1026"], chart["group-10"]
     assert (marketing.code, marketing.name_en, marketing.name_ar) == (
         "521001",
         "Marketing Expenses",
@@ -295,15 +295,15 @@ def test_the_chart_syncs_with_headings_arabic_names_and_inactive_accounts(connec
     )
     assert marketing.parent == group and group.is_heading and not marketing.is_heading
     assert (group.code, group.name_en, group.parent.code) == ("52", "Selling and Marketing", "5")
-    assert chart[1028].name_ar == ""  # Odoo has no Arabic name for it
-    assert not chart[1034].active  # deprecated in Odoo
-    assert not chart[1035].active  # off-balance: our entries cannot use it
-    assert -12 not in chart  # a group holding none of the accounts is no heading of ours
-    assert chart[1001].receive_payments  # bank and cash first in the Source Account picker
+    assert chart["1028"].name_ar == ""  # Odoo has no Arabic name for it
+    assert not chart["1034"].active  # deprecated in Odoo
+    assert not chart["1035"].active  # off-balance: our entries cannot use it
+    assert "group-12" not in chart  # a group holding none of the accounts is no heading of ours
+    assert chart["1001"].receive_payments  # bank and cash first in the Source Account picker
     rows = connected.get(f"{BASE}accounts/", {"search": "تسويق"}).json()["results"]
     assert [(r["code"], r["external_id"], r["is_heading"]) for r in rows] == [
-        ("52", -10, True),
-        ("521001", 1026, False),
+        ("52", "group-10", True),
+        ("521001", "1026", False),
     ]
     assert "qoyod_id" not in rows[0]
 
@@ -314,7 +314,7 @@ def test_accounts_and_pickers_offer_only_the_connected_systems_chart(connected, 
     assert connected.get(f"{BASE}accounts/").json()["count"] == len(chart)
     qoyod_rows = connected.get("/api/v1/integrations/qoyod/accounts/").json()["results"]
     assert [r["name_en"] for r in qoyod_rows] == ["Old Qoyod Marketing"]
-    connected.patch(BASE, {"source_account": chart[1001].pk}, format="json")
+    connected.patch(BASE, {"source_account": chart["1001"].pk}, format="json")
     txn = make_transaction(org_a)
     # Every picker searches the same way (assign, bulk assign, Source, Input VAT).
     for purpose in ("assign", "source", "input_vat"):
@@ -345,28 +345,31 @@ def test_configuration_sets_accounts_of_odoos_chart_and_a_general_journal(
 ):
     chart = synced_chart(connected, org_a)
     qoyod_account = make_account(org_a, provider="qoyod", code="1101")
-    for bad in (qoyod_account.pk, chart[-10].pk, chart[1034].pk):
+    for bad in (qoyod_account.pk, chart["group-10"].pk, chart["1034"].pk):
         response = connected.patch(BASE, {"source_account": bad}, format="json")
         assert response.status_code == 400 and "source_account" in response.json()
     response = connected.patch(
         BASE,
         {
-            "source_account": chart[1001].pk,
-            "input_vat_account": chart[1007].pk,
-            "journal": 3,
+            "source_account": chart["1001"].pk,
+            "input_vat_account": chart["1007"].pk,
+            "journal": "3",
             "auto_sync": True,
         },
         format="json",
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["source_account"], body["input_vat_account"]) == (chart[1001].pk, chart[1007].pk)
+    assert (body["source_account"], body["input_vat_account"]) == (
+        chart["1001"].pk,
+        chart["1007"].pk,
+    )
     assert (body["journal"], body["journal_name"], body["auto_sync"]) == (
-        3,
+        "3",
         "EXCH · Exchange Difference",
         True,
     )
-    assert connected.patch(BASE, {"journal": 5}, format="json").status_code == 400  # a bank one
+    assert connected.patch(BASE, {"journal": "5"}, format="json").status_code == 400  # a bank one
     assert (
         connected.post(f"{BASE}sync/", {"attributes": ["vendors"]}, format="json").status_code
         == 400
@@ -380,7 +383,7 @@ def test_auto_sync_refreshes_odoos_chart_every_night(connected, org_a, odoo_sand
     [(job, created)] = queue_nightly_auto_syncs()
     assert created and job.params["trigger"] == "auto"
     run_config_sync(job_id=job.pk)
-    renamed = Account.objects.get(organization=org_a, provider="odoo", external_id=1026)
+    renamed = Account.objects.get(organization=org_a, provider="odoo", external_id="1026")
     assert renamed.name_en == "Marketing (renamed)"
 
 

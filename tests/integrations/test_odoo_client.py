@@ -295,7 +295,7 @@ def test_the_chart_is_read_with_the_fields_of_each_version(odoo, serie, fields, 
     client.forget_uid()
     with OdooSession(client, company_id=3) as session:
         [chart] = session.read_chart()
-    assert (chart.external_id, chart.active) == (5, False)
+    assert (chart.external_id, chart.active) == ("5", False)
     read = calls(odoo)[2]["args"]
     assert read[3:5] == ["account.account", "search_read"]
     assert read[5] == [[[company_field, "in", [3]]]]
@@ -312,9 +312,9 @@ def test_a_draft_becomes_one_move_with_all_its_lines_in_one_create(odoo):
         description="Card expense · Jarir Bookstore",
         currency="SAR",
         lines=(
-            JournalLine(1026, DEBIT, Decimal("100.10"), "Receipts: https://x/receipts/t/"),
-            JournalLine(1007, DEBIT, Decimal("15.02")),
-            JournalLine(1001, CREDIT, Decimal("115.12")),
+            JournalLine("1026", DEBIT, Decimal("100.10"), "Receipts: https://x/receipts/t/"),
+            JournalLine("1007", DEBIT, Decimal("15.02")),
+            JournalLine("1001", CREDIT, Decimal("115.12")),
         ),
     )
     odoo.post("/jsonrpc").mock(side_effect=[ok(7), ok(31)])
@@ -322,7 +322,7 @@ def test_a_draft_becomes_one_move_with_all_its_lines_in_one_create(odoo):
     client.forget_uid()
     with OdooSession(client, company_id=3, journal_id=9) as session:
         created = session.create_draft_entry(draft)
-    assert (created.id, created.status) == (31, "draft")
+    assert (created.id, created.status) == ("31", "draft")
     create = calls(odoo)[1]["args"]
     assert create[3:5] == ["account.move", "create"]
     [values] = create[5]
@@ -331,6 +331,8 @@ def test_a_draft_becomes_one_move_with_all_its_lines_in_one_create(odoo):
     assert values["journal_id"] == 9 and values["date"] == "2025-03-10"
     assert "state" not in values  # Odoo creates drafts; we never post
     assert [line[:2] for line in values["line_ids"]] == [[0, 0]] * 3
+    # Our ids are strings; Odoo's wire takes its integers.
+    assert [line[2]["account_id"] for line in values["line_ids"]] == [1026, 1007, 1001]
     amounts = [(line[2]["debit"], line[2]["credit"]) for line in values["line_ids"]]
     assert amounts == [(100.1, 0.0), (15.02, 0.0), (0.0, 115.12)]
     assert "Receipts: https://x/receipts/t/" in values["line_ids"][0][2]["name"]
@@ -348,9 +350,9 @@ def test_a_receipt_is_an_attachment_sent_as_is(odoo):
     client.forget_uid()
     with OdooSession(client, company_id=3) as session:
         attached = session.attach_document(
-            31, filename="r.jpg", content=b"\xff\xd8jpeg", content_type="image/jpeg"
+            "31", filename="r.jpg", content=b"\xff\xd8jpeg", content_type="image/jpeg"
         )
-    assert attached.id == 12
+    assert attached.id == "12"
     args = calls(odoo)[1]["args"]
     assert args[3:5] == ["ir.attachment", "create"]
     assert args[5] == [
@@ -373,7 +375,7 @@ def test_a_user_without_the_right_to_attach_files_means_no_attachments(odoo):
     client.forget_uid()
     with OdooSession(client, company_id=3) as session, pytest.raises(AttachmentsUnsupported):
         session.attach_document(
-            31, filename="r.pdf", content=b"%PDF", content_type="application/pdf"
+            "31", filename="r.pdf", content=b"%PDF", content_type="application/pdf"
         )
 
 
@@ -394,7 +396,7 @@ def test_the_key_and_the_files_are_never_logged(odoo, caplog):
     session.client.forget_uid()
     with session:
         session.attach_document(
-            31, filename="r.pdf", content=b"%PDF-secret", content_type="application/pdf"
+            "31", filename="r.pdf", content=b"%PDF-secret", content_type="application/pdf"
         )
         with pytest.raises(AuthRefused):
             session.find_entry(reference="R", date=datetime.date(2025, 1, 1))

@@ -2,7 +2,8 @@
 
 Every provider registered in settings.ACCOUNTING_PROVIDERS has a harness here: a way to open
 sessions against its sandbox over real HTTP (through the registry, as the product does), to
-inject faults, and to read back what the sandbox holds, in the ledger's words. A provider
+inject faults, and to read back what the sandbox holds, in the ledger's words (ids as the
+strings the ledger keeps, whatever the provider's wire type). A provider
 package adds its row to HARNESSES when it is registered; the suite fails for one without.
 """
 
@@ -20,7 +21,7 @@ FaultKind = Literal["server_error", "rate_limited", "stored_then_lost"]
 
 @dataclass(frozen=True)
 class HeldLine:
-    account: int
+    account: str
     side: str
     amount: Decimal
 
@@ -29,7 +30,7 @@ class HeldLine:
 class HeldEntry:
     """A journal entry as the provider's sandbox holds it."""
 
-    id: int
+    id: str
     reference: str
     date: datetime.date
     status: str
@@ -39,9 +40,10 @@ class HeldEntry:
 
 class QoyodHarness:
     key = "qoyod"
-    expense_account = 1038  # 5201 · Marketing Expenses in the sandbox's demo chart
-    wallet_account = 1003  # 110101 · Al Rajhi Bank - SiFi Wallet
-    unknown_account = 424242
+    expense_account = "1038"  # 5201 · Marketing Expenses in the sandbox's demo chart
+    wallet_account = "1003"  # 110101 · Al Rajhi Bank - SiFi Wallet
+    unknown_account = "424242"
+    unknown_entry = "987654321"
     draft_status = "Draft"
 
     def __init__(self, sandbox: Any) -> None:
@@ -70,13 +72,13 @@ class QoyodHarness:
         held = []
         for entry in self.sandbox.journal_entries():
             lines = [
-                HeldLine(int(line["account_id"]), side, Decimal(str(line["amount"])))
+                HeldLine(str(line["account_id"]), side, Decimal(str(line["amount"])))
                 for side, key in (("debit", "debit_amounts"), ("credit", "credit_amounts"))
                 for line in entry[key]
             ]
             held.append(
                 HeldEntry(
-                    id=int(entry["id"]),
+                    id=str(entry["id"]),
                     reference=entry["description"].split("]")[0].lstrip("["),
                     date=datetime.date.fromisoformat(entry["date"]),
                     status=entry.get("status", ""),
@@ -89,9 +91,10 @@ class QoyodHarness:
 
 class OdooHarness:
     key = "odoo"
-    expense_account = 1026  # 521001 · Marketing Expenses in the sandbox's demo database
-    wallet_account = 1001  # 111001 · Al Rajhi Bank - SiFi Wallet
-    unknown_account = 424242
+    expense_account = "1026"  # 521001 · Marketing Expenses in the sandbox's demo database
+    wallet_account = "1001"  # 111001 · Al Rajhi Bank - SiFi Wallet
+    unknown_account = "424242"
+    unknown_entry = "987654321"
     draft_status = "draft"
 
     def __init__(self, sandbox: Any) -> None:
@@ -126,14 +129,14 @@ class OdooHarness:
         held = []
         for move in self.sandbox.moves():
             lines = [
-                HeldLine(int(line["account_id"]), side, Decimal(str(line[side])).quantize(CENT))
+                HeldLine(str(line["account_id"]), side, Decimal(str(line[side])).quantize(CENT))
                 for line in move["lines"]
                 for side in ("debit", "credit")
                 if line[side]
             ]
             held.append(
                 HeldEntry(
-                    id=int(move["id"]),
+                    id=str(move["id"]),
                     reference=str(move.get("ref") or ""),
                     date=datetime.date.fromisoformat(move["date"]),
                     status=move["state"],

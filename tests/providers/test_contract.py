@@ -168,11 +168,11 @@ def test_entries_read_back_by_date_range_and_by_id_as_the_books_hold_them(harnes
         second = session.create_draft_entry(draft(harness, "SIFI-TXN-2", amount="230.00"))
         later = session.create_draft_entry(draft(harness, "SIFI-TXN-3", date=DAY.replace(day=20)))
         held = {entry.id: entry for entry in session.list_entries(date_from=DAY, date_to=DAY)}
-        by_id = session.get_entries([later.id, 987_654_321])
+        by_id = session.get_entries([later.id, harness.unknown_entry])
     assert set(held) == {first.id, second.id}
     assert (held[second.id].reference, held[second.id].date) == ("SIFI-TXN-2", DAY)
     assert held[second.id].total_debit == Decimal("230.00")
     sent = sorted((line.account, line.side, line.amount) for line in draft(harness).lines)
     assert sorted((line.account, line.side, line.amount) for line in held[first.id].lines) == sent
     assert by_id[later.id] is not None and by_id[later.id].reference == "SIFI-TXN-3"
-    assert by_id[987_654_321] is None
+    assert by_id[harness.unknown_entry] is None

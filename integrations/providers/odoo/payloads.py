@@ -1,6 +1,10 @@
 """Typed shapes of what we read from and send to Odoo's external API (16-19, JSON-RPC), and
 the mapping between them and the ledger's neutral shapes (`chart_from`, `odoo_move`,
-`held_entry_from`). See ../shared/providers-api.md §1 for the field names by version."""
+`held_entry_from`). See ../shared/providers-api.md §1 for the field names by version.
+
+Odoo's ids are integers on the wire; the ledger's are strings: a record's digits ("1026"), and
+for an account group, which is no account, "group-<id>" ("group-10"). The mapping converts
+here and only here (`ledger_id`, `group_ledger_id`, `odoo_id`)."""
 
 import datetime
 import re
@@ -11,14 +15,15 @@ from typing import Any
 
 from accounting import journal
 from accounting.providers import BooksJournal, ChartAccount, HeldEntry, HeldLine
+from integrations.providers.odoo.errors import OdooValidationError
 
 CENT = Decimal("0.01")
 OLDEST_SUPPORTED = 16  # `account_type` replaced `user_type_id` in 16.0
 # Accounts a journal entry of ours can use: off-balance accounts only mix with each other.
 OFF_BALANCE = "off_balance"
-# Account groups (Odoo's headings) take ids of their own: in our chart they are negative, so
-# they never collide with an account's id.
-GROUP_ID_SIGN = -1
+# Account groups (Odoo's headings) are another model than accounts, with ids of their own: in
+# our chart they carry this prefix, so they never collide with an account's id.
+GROUP_ID_PREFIX = "group-"
 ACCOUNT_FIELDS = ["id", "code", "name", "account_type", "group_id", "internal_group"]
 MOVE_FIELDS = ["id", "ref", "date", "state", "name", "journal_id"]
 LINE_FIELDS = ["move_id", "account_id", "debit", "credit"]
@@ -51,6 +56,33 @@ def many2one_id(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return None
+
+
+def ledger_id(wire_id: Any) -> str:
+    """An Odoo record's id as the ledger keeps it: its digits ("1026")."""
+    return str(int(wire_id))
+
+
+def group_ledger_id(group_id: int) -> str:
+    """An account group's id in our chart: "group-10" (it is a heading, not an account)."""
+    return f"{GROUP_ID_PREFIX}{group_id}"
+
+
+def is_odoo_id(external_id: str) -> bool:
+    """Whether a ledger id can be an Odoo record's (digits): not a group's "group-10", nor an id
+    kept from books the organization used before ("acc_9f2")."""
+    return external_id.isascii() and external_id.isdecimal()
+
+
+def odoo_id(external_id: str) -> int:
+    """A ledger id as Odoo's wire wants it (an integer); one that cannot be an Odoo record's
+    (a group: a heading takes no entries) is refused as Odoo would refuse it."""
+    if not is_odoo_id(external_id):
+        raise OdooValidationError(
+            f"{external_id} is not an Odoo account or entry: pick a posting account of the "
+            "Odoo chart."
+        )
+    return int(external_id)
 
 
 def many2one_name(value: Any) -> str:
@@ -153,7 +185,7 @@ def company_domain(version: OdooVersion, company_id: int | None) -> list[Any]:
 
 def journal_from(row: dict[str, Any]) -> BooksJournal:
     return BooksJournal(
-        external_id=int(row["id"]),
+        external_id=ledger_id(row["id"]),
         code=str(row.get("code") or ""),
         name=str(row.get("name") or ""),
     )
@@ -184,8 +216,8 @@ def chart_from(
     arabic_groups: dict[int, str] | None = None,
 ) -> list[ChartAccount]:
     """Odoo's chart in the ledger's words. Accounts are Odoo's posting accounts; the account
-    groups above them (the ones that hold at least one account) are the headings, with
-    negative ids. Off-balance accounts are listed inactive: our entries cannot use them."""
+    groups above them (the ones that hold at least one account) are the headings, with ids
+    "group-<id>". Off-balance accounts are listed inactive: our entries cannot use them."""
     arabic = arabic or {}
     arabic_groups = arabic_groups or {}
     by_group = {group.id: group for group in groups}
@@ -196,12 +228,12 @@ def chart_from(
             used.add(group_id)
             group_id = by_group[group_id].parent_id
 
-    def heading_id(group_id: int | None) -> int | None:
-        return GROUP_ID_SIGN * group_id if group_id is not None and group_id in used else None
+    def heading_id(group_id: int | None) -> str | None:
+        return group_ledger_id(group_id) if group_id is not None and group_id in used else None
 
     headings = [
         ChartAccount(
-            external_id=GROUP_ID_SIGN * group.id,
+            external_id=group_ledger_id(group.id),
             code=group.code_prefix or str(group.id),
             name_en=group.name,
             name_ar=_arabic(group.name, arabic_groups.get(group.id)),
@@ -216,7 +248,7 @@ def chart_from(
     ]
     posting = [
         ChartAccount(
-            external_id=account.id,
+            external_id=ledger_id(account.id),
             code=account.code,
             name_en=account.name,
             name_ar=_arabic(account.name, arabic.get(account.id)),
@@ -252,7 +284,7 @@ def odoo_move(draft: journal.JournalEntryDraft, *, journal_id: int) -> dict[str,
                 0,
                 0,
                 {
-                    "account_id": line.account,
+                    "account_id": odoo_id(line.account),
                     "name": _line_label(draft, line),
                     "debit": to_number(line.amount) if line.side == journal.DEBIT else 0.0,
                     "credit": to_number(line.amount) if line.side == journal.CREDIT else 0.0,
@@ -281,7 +313,7 @@ def held_lines(rows: Iterable[dict[str, Any]]) -> dict[int, list[HeldLine]]:
         debit, credit = to_decimal(row.get("debit")), to_decimal(row.get("credit"))
         for side, amount in (("debit", debit), ("credit", credit)):
             if amount > 0:
-                lines.setdefault(move_id, []).append(HeldLine(account_id, side, amount))
+                lines.setdefault(move_id, []).append(HeldLine(ledger_id(account_id), side, amount))
     return lines
 
 
@@ -289,7 +321,7 @@ def held_entry_from(row: dict[str, Any], lines: Sequence[HeldLine]) -> HeldEntry
     """An `account.move` as Odoo holds it, in the ledger's words; our reference is its `ref`."""
     ref = row.get("ref")
     return HeldEntry(
-        id=int(row["id"]),
+        id=ledger_id(row["id"]),
         reference=str(ref) if ref else "",
         date=_date(row.get("date")),
         status=str(row.get("state") or ""),

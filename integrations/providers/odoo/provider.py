@@ -3,7 +3,8 @@
 A session wraps one `OdooClient` (one instance, database and user; that instance's shared
 request limit) and one company of that database: the user's current company, or the one the
 connection stored. Every call names that company in its context (`allowed_company_ids`), so
-a user who may work in several companies reads and writes only this one's books. Errors need
+a user who may work in several companies reads and writes only this one's books. Ids cross
+to the ledger as strings (`payloads` converts; the client keeps Odoo's integers). Errors need
 no translation here: every Odoo error already is one of the neutral errors (`errors.py`).
 """
 
@@ -49,9 +50,12 @@ from integrations.providers.odoo.payloads import (
     default_journal,
     held_entry_from,
     held_lines,
+    is_odoo_id,
     journal_from,
+    ledger_id,
     many2one_id,
     many2one_name,
+    odoo_id,
     odoo_move,
 )
 from integrations.providers.odoo.ratelimit import limiter_for_instance
@@ -179,7 +183,7 @@ class OdooSession:
                     "Operations) to put journal entries in. Create one in Odoo (Accounting > "
                     "Configuration > Journals), then sync the configuration again."
                 )
-            self._journal_id = chosen.external_id
+            self._journal_id = odoo_id(chosen.external_id)
         return self._journal_id
 
     def count_accounts(self) -> int:
@@ -233,7 +237,7 @@ class OdooSession:
         draft (we never post it)."""
         values = odoo_move(draft, journal_id=self.journal_id())
         entry_id = self.client.create("account.move", values, context=self.context())
-        return EntryRef(id=entry_id, status=DRAFT)
+        return EntryRef(id=ledger_id(entry_id), status=DRAFT)
 
     def _entry_domain(self) -> list[Any]:
         return [["move_type", "=", "entry"], ["company_id", "=", self.company_id()]]
@@ -245,11 +249,11 @@ class OdooSession:
             ["id", "state"],
             context=self.context(),
             limit=1,
-            order="id",
+            order="id",  # the oldest, should there be several: Odoo's ids grow as numbers
         )
         if not rows:
             return None
-        return EntryRef(id=int(rows[0]["id"]), status=str(rows[0].get("state") or DRAFT))
+        return EntryRef(id=ledger_id(rows[0]["id"]), status=str(rows[0].get("state") or DRAFT))
 
     def _lines(self, move_ids: list[int]) -> dict[int, list[HeldLine]]:
         lines: dict[int, list[HeldLine]] = {}
@@ -262,7 +266,8 @@ class OdooSession:
         return lines
 
     def list_entries(self, *, date_from: datetime.date, date_to: datetime.date) -> list[HeldEntry]:
-        """Every journal entry of the company dated in the range that carries a reference."""
+        """Every journal entry of the company dated in the range that carries a reference,
+        oldest first (`read_all` orders by id)."""
         moves = self.client.read_all(
             "account.move",
             [
@@ -277,20 +282,23 @@ class OdooSession:
         lines = self._lines([int(row["id"]) for row in moves])
         return [held_entry_from(row, lines.get(int(row["id"]), [])) for row in moves]
 
-    def get_entries(self, entry_ids: list[int]) -> dict[int, HeldEntry | None]:
-        found: dict[int, HeldEntry | None] = dict.fromkeys(entry_ids)
-        for start in range(0, len(entry_ids), CHUNK):
-            chunk = entry_ids[start : start + CHUNK]
+    def get_entries(self, entry_ids: list[str]) -> dict[str, HeldEntry | None]:
+        found: dict[str, HeldEntry | None] = dict.fromkeys(entry_ids)
+        # An id that cannot be Odoo's (kept from other books) is not in these: not asked.
+        wire_ids = [odoo_id(entry_id) for entry_id in entry_ids if is_odoo_id(entry_id)]
+        for start in range(0, len(wire_ids), CHUNK):
+            chunk = wire_ids[start : start + CHUNK]
             moves = self.client.search_read(
                 "account.move", [["id", "in", chunk]], MOVE_FIELDS, context=self.context()
             )
             lines = self._lines([int(row["id"]) for row in moves])
             for row in moves:
-                found[int(row["id"])] = held_entry_from(row, lines.get(int(row["id"]), []))
+                entry = held_entry_from(row, lines.get(int(row["id"]), []))
+                found[entry.id] = entry
         return found
 
     def attach_document(
-        self, entry_id: int, *, filename: str, content: bytes, content_type: str
+        self, entry_id: str, *, filename: str, content: bytes, content_type: str
     ) -> AttachmentRef:
         """An `ir.attachment` on the entry, the file as sent: `image_no_postprocess` keeps
         Odoo from shrinking and recompressing a photographed receipt."""
@@ -298,7 +306,7 @@ class OdooSession:
             "name": filename,
             "datas": base64.b64encode(content).decode("ascii"),
             "res_model": "account.move",
-            "res_id": entry_id,
+            "res_id": odoo_id(entry_id),
             "mimetype": content_type,
         }
         try:
@@ -322,7 +330,7 @@ class OdooSession:
                 name=exc.name,
                 raw_body=exc.raw_body,
             ) from None
-        return AttachmentRef(id=attachment_id)
+        return AttachmentRef(id=ledger_id(attachment_id))
 
 
 @dataclass(frozen=True)
@@ -378,25 +386,25 @@ class OdooProvider(Provider):
     )
     keeps_journals = True
 
-    def entry_url(self, entry_id: int | None, *, credentials: dict[str, str] | None = None) -> str:
+    def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """The entry's form in the organization's Odoo (`/web#…`, which 17.2+ also opens)."""
         url = (credentials or {}).get("url", "")
-        if not url or not entry_id:
+        if not url or not entry_id or not is_odoo_id(entry_id):
             return ""
-        return f"{url.rstrip('/')}/web#id={int(entry_id)}&model=account.move&view_type=form"
+        return f"{url.rstrip('/')}/web#id={odoo_id(entry_id)}&model=account.move&view_type=form"
 
     def open_session(
         self,
         credentials: dict[str, str],
         *,
-        journal: int | None = None,
+        journal: str | None = None,
         max_wait: float | None = None,
     ) -> OdooSession:
         company = credentials.get("company_id")
         return OdooSession(
             open_odoo_client(credentials, max_wait=max_wait),
-            company_id=int(company) if company else None,
-            journal_id=journal,
+            company_id=odoo_id(company) if company else None,
+            journal_id=odoo_id(journal) if journal else None,
         )
 
     def request_budget(self, credentials: dict[str, str]) -> RedisRateLimiter:

@@ -1,5 +1,8 @@
 """Typed shapes of what we read from and send to Qoyod (see shared/qoyod-api.md), and the
-mapping between them and the ledger's neutral shapes (`chart_from`, `qoyod_draft`)."""
+mapping between them and the ledger's neutral shapes (`chart_from`, `qoyod_draft`).
+
+Qoyod's ids are integers on the wire; the ledger's are strings (their digits). The mapping
+converts here and only here (`ledger_id`, `qoyod_id`)."""
 
 import datetime
 import re
@@ -10,6 +13,7 @@ from typing import Any
 
 from accounting import journal
 from accounting.providers import ChartAccount, HeldEntry, HeldLine
+from integrations.providers.qoyod.errors import QoyodValidationError
 
 # Qoyod keeps the SiFi reference in the entry's description (it has no reference field), in
 # brackets and first, so `find_journal_entry` can match it exactly.
@@ -32,6 +36,28 @@ def to_decimal(value: Any) -> Decimal:
 
 def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def ledger_id(wire_id: Any) -> str:
+    """A Qoyod id (a JSON number, or its digits) as the ledger keeps it: "1038"."""
+    return str(int(wire_id))
+
+
+def is_qoyod_id(external_id: str) -> bool:
+    """Whether a ledger id can be one of Qoyod's (digits): an organization that moved its
+    books keeps the other provider's ids ("acc_9f2"), which Qoyod never holds."""
+    return external_id.isascii() and external_id.isdecimal()
+
+
+def qoyod_id(external_id: str) -> int:
+    """A ledger id as Qoyod's wire wants it (an integer); one that cannot be Qoyod's is
+    refused as Qoyod would refuse an unknown account."""
+    if not is_qoyod_id(external_id):
+        raise QoyodValidationError(
+            f"{external_id} is not a Qoyod id: pick an account of the Qoyod chart.",
+            status_code=None,
+        )
+    return int(external_id)
 
 
 @dataclass(frozen=True)
@@ -180,7 +206,7 @@ def chart_from(accounts: Sequence[QoyodAccount]) -> list[ChartAccount]:
     parents = parent_codes(list(by_code))
     return [
         ChartAccount(
-            external_id=account.id,
+            external_id=ledger_id(account.id),
             code=account.code,
             name_en=account.name_en,
             name_ar=account.name_ar,
@@ -188,7 +214,7 @@ def chart_from(accounts: Sequence[QoyodAccount]) -> list[ChartAccount]:
             group_type=account.group_type,
             active=account.status.lower() not in INACTIVE_STATUSES,
             receive_payments=account.receive_payments,
-            parent_external_id=by_code[parents[account.code]].id
+            parent_external_id=ledger_id(by_code[parents[account.code]].id)
             if account.code in parents
             else None,
         )
@@ -203,10 +229,12 @@ def qoyod_draft(draft: journal.JournalEntryDraft) -> JournalEntryDraft:
         description=f"[{draft.reference}] {draft.description}"[:DESCRIPTION_MAX],
         date=draft.date,
         debit_lines=tuple(
-            JournalEntryLine(line.account, line.amount, line.memo) for line in draft.debit_lines
+            JournalEntryLine(qoyod_id(line.account), line.amount, line.memo)
+            for line in draft.debit_lines
         ),
         credit_lines=tuple(
-            JournalEntryLine(line.account, line.amount, line.memo) for line in draft.credit_lines
+            JournalEntryLine(qoyod_id(line.account), line.amount, line.memo)
+            for line in draft.credit_lines
         ),
     )
 
@@ -220,13 +248,13 @@ def held_entry_from(row: dict[str, Any], *, no_status: str = "") -> HeldEntry:
     except ValueError:
         date = None
     lines = tuple(
-        HeldLine(int(line["account_id"]), side, to_decimal(line.get("amount")))
+        HeldLine(ledger_id(line["account_id"]), side, to_decimal(line.get("amount")))
         for side, key in (("debit", "debit_amounts"), ("credit", "credit_amounts"))
         for line in (row.get(key) or [])
         if isinstance(line, dict) and line.get("account_id") is not None
     )
     return HeldEntry(
-        id=int(row["id"]),
+        id=ledger_id(row["id"]),
         reference=tag.group(1) if tag else "",
         date=date,
         status=str(row.get("status") or no_status),

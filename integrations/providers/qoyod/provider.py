@@ -1,8 +1,9 @@
 """Qoyod behind the ledger's provider interface (`accounting.providers`).
 
 The session wraps one `QoyodClient` (one API key, that tenant's shared rate limit) and speaks
-the ledger's shapes: the neutral chart, the neutral draft, entry references. Errors need no
-translation here: every Qoyod error already is one of the neutral errors (`errors.py`).
+the ledger's shapes: the neutral chart, the neutral draft, entry references, ids as strings
+(the client keeps Qoyod's integers; `payloads` converts). Errors need no translation here:
+every Qoyod error already is one of the neutral errors (`errors.py`).
 """
 
 import datetime
@@ -18,7 +19,10 @@ from integrations.providers.qoyod.payloads import (
     QoyodVendor,
     chart_from,
     held_entry_from,
+    is_qoyod_id,
+    ledger_id,
     qoyod_draft,
+    qoyod_id,
 )
 from integrations.providers.qoyod.ratelimit import limiter_for_api_key
 from integrations.ratelimit import RedisRateLimiter
@@ -58,32 +62,36 @@ class QoyodSession:
 
     def create_draft_entry(self, draft: journal.JournalEntryDraft) -> EntryRef:
         created = self.client.create_journal_entry(qoyod_draft(draft))
-        return EntryRef(id=created.id, status=created.status or NO_DRAFT_STATUS)
+        return EntryRef(id=ledger_id(created.id), status=created.status or NO_DRAFT_STATUS)
 
     def find_entry(self, *, reference: str, date: datetime.date) -> EntryRef | None:
         found = self.client.find_journal_entry(reference=reference, date=date)
         if found is None:
             return None
-        return EntryRef(id=found.id, status=found.status or NO_DRAFT_STATUS)
+        return EntryRef(id=ledger_id(found.id), status=found.status or NO_DRAFT_STATUS)
 
     def list_entries(self, *, date_from: datetime.date, date_to: datetime.date) -> list[HeldEntry]:
         rows = self.client.list_journal_entries(date_from=date_from, date_to=date_to)
+        # Oldest first: Qoyod numbers entries as it creates them (as numbers, not as text).
+        rows.sort(key=lambda row: int(row["id"]))
         return [held_entry_from(row, no_status=NO_DRAFT_STATUS) for row in rows]
 
-    def get_entries(self, entry_ids: list[int]) -> dict[int, HeldEntry | None]:
-        rows = self.client.get_journal_entries(entry_ids)
-        return {
-            entry_id: held_entry_from(row, no_status=NO_DRAFT_STATUS) if row else None
-            for entry_id, row in rows.items()
-        }
+    def get_entries(self, entry_ids: list[str]) -> dict[str, HeldEntry | None]:
+        found: dict[str, HeldEntry | None] = dict.fromkeys(entry_ids)
+        # An id that cannot be Qoyod's (kept from other books) is not in these: not asked.
+        wire_ids = {qoyod_id(entry_id): entry_id for entry_id in entry_ids if is_qoyod_id(entry_id)}
+        for wire_id, row in self.client.get_journal_entries(list(wire_ids)).items():
+            if row:
+                found[wire_ids[wire_id]] = held_entry_from(row, no_status=NO_DRAFT_STATUS)
+        return found
 
     def attach_document(
-        self, entry_id: int, *, filename: str, content: bytes, content_type: str
+        self, entry_id: str, *, filename: str, content: bytes, content_type: str
     ) -> AttachmentRef:
         attached = self.client.attach_document(
-            entry_id, filename=filename, content=content, content_type=content_type
+            qoyod_id(entry_id), filename=filename, content=content, content_type=content_type
         )
-        return AttachmentRef(id=attached.id)
+        return AttachmentRef(id=None if attached.id is None else ledger_id(attached.id))
 
 
 class QoyodProvider(Provider):
@@ -95,7 +103,7 @@ class QoyodProvider(Provider):
         self,
         credentials: dict[str, str],
         *,
-        journal: int | None = None,
+        journal: str | None = None,
         max_wait: float | None = None,
     ) -> QoyodSession:
         """Qoyod keeps no journals: `journal` is ignored."""
@@ -104,7 +112,7 @@ class QoyodProvider(Provider):
     def request_budget(self, credentials: dict[str, str]) -> RedisRateLimiter:
         return limiter_for_api_key(credentials["api_key"])
 
-    def entry_url(self, entry_id: int | None, *, credentials: dict[str, str] | None = None) -> str:
+    def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """settings.QOYOD_ENTRY_URL with the entry's id ({id}); empty: no link (the address of
         an entry in Qoyod's web app is not documented; bin/start points it at the sandbox)."""
         template = settings.QOYOD_ENTRY_URL
