@@ -60,6 +60,27 @@ def test_the_chart_reads_in_the_ledgers_words(harness):
     assert all(a.parent_external_id in by_id for a in chart if a.parent_external_id is not None)
 
 
+def test_ids_cross_the_interface_as_strings(harness):
+    """Whatever the provider's wire has (Qoyod's and Odoo's integers), the ledger gets and
+    gives strings: it stores them in text columns and compares them only for equality."""
+    with harness.session() as session:
+        chart = session.read_chart()
+        created = session.create_draft_entry(draft(harness))
+        found = session.find_entry(reference="SIFI-TXN-1", date=DAY)
+        attached = session.attach_document(
+            created.id, filename="receipt.pdf", content=PDF, content_type="application/pdf"
+        )
+        [held] = session.list_entries(date_from=DAY, date_to=DAY)
+        by_id = session.get_entries([created.id])
+    ids = [account.external_id for account in chart]
+    ids += [a.parent_external_id for a in chart if a.parent_external_id is not None]
+    assert ids and all(isinstance(external_id, str) for external_id in ids)
+    assert isinstance(created.id, str) and found is not None and found.id == created.id
+    assert attached.id is None or isinstance(attached.id, str)
+    assert held.id == created.id and all(isinstance(line.account, str) for line in held.lines)
+    assert list(by_id) == [created.id] and by_id[created.id] == held
+
+
 def test_a_balanced_draft_is_created_and_reads_back_line_for_line(harness):
     entry = draft(harness)
     with harness.session() as session:
