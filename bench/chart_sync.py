@@ -100,10 +100,11 @@ def run(sandbox: Sandbox) -> None:
         return seconds
 
     first = report("first sync (all new)")
-    generated = list(
-        Account.objects.filter(organization=org, code__startswith="59")
-        .order_by("external_id")
-        .values_list("external_id", flat=True)
+    generated = sorted(  # Qoyod's ids: the sandbox takes them as the integers they are
+        int(external_id)
+        for external_id in Account.objects.filter(
+            organization=org, code__startswith="59"
+        ).values_list("external_id", flat=True)
     )
     sandbox.change_accounts(
         key,

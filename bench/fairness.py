@@ -64,12 +64,12 @@ def company(sandbox: Sandbox, label: str, count: int) -> Organization:
     sandbox.add_tenant(key, name=label)
     org = Organization.objects.create(name=f"{label} {time.time_ns()}")
     wallet = Account.objects.create(
-        organization=org, provider="qoyod", external_id=1003, code="110101", name_en="Wallet"
+        organization=org, provider="qoyod", external_id="1003", code="110101", name_en="Wallet"
     )
     marketing = Account.objects.create(
         organization=org,
         provider="qoyod",
-        external_id=1038,
+        external_id="1038",
         code="5201",
         name_en="Marketing Expenses",
     )

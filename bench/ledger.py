@@ -46,7 +46,7 @@ def populate() -> tuple[Organization, User, Account]:
         account = Account.objects.create(
             organization=org,
             provider="qoyod",
-            external_id=1038,
+            external_id="1038",
             code="5201",
             name_en="Marketing Expenses",
         )

@@ -67,8 +67,10 @@ def organization_with_verified(sandbox: OdooSandbox, count: int) -> Organization
     expenses with one PDF receipt each."""
     org = Organization.objects.create(name=f"Bench Odoo {time.time_ns()}")
     odoo = {"organization": org, "provider": "odoo"}
-    wallet = Account.objects.create(**odoo, external_id=1001, code="111001", name_en="Wallet")
-    marketing = Account.objects.create(**odoo, external_id=1026, code="521001", name_en="Marketing")
+    wallet = Account.objects.create(**odoo, external_id="1001", code="111001", name_en="Wallet")
+    marketing = Account.objects.create(
+        **odoo, external_id="1026", code="521001", name_en="Marketing"
+    )
     Integration.objects.create(
         organization=org,
         provider="odoo",
@@ -77,9 +79,9 @@ def organization_with_verified(sandbox: OdooSandbox, count: int) -> Organization
         instance_url=sandbox.url,
         database=sandbox.database,
         login=sandbox.login,
-        external_company_id=1,
+        external_company_id="1",
         journals=[{"id": 4, "code": "MISC", "name": "Miscellaneous Operations"}],
-        journal_external_id=4,
+        journal_external_id="4",
         source_account=wallet,
     )
     bulk_receipts(org, bulk_verified(org, marketing, count), MEDIA)

@@ -50,7 +50,7 @@ def ensure_chart(org, provider: str) -> None:
             Account(
                 organization=org,
                 provider=provider,
-                external_id=200_000 + n,
+                external_id=str(200_000 + n),
                 code=f"6{n:05d}",
                 name_en=f"Expense line {n}",
                 name_ar=f"بند مصروفات {n}",
@@ -82,7 +82,7 @@ def ensure_outcomes(org, account: Account) -> None:
         cursor.execute(
             """
             UPDATE accounting_transaction SET status = 'synced', account_id = %s,
-                   journal_entry_id = id, journal_entry_status = 'Draft', synced_at = now()
+                   journal_entry_id = id::text, journal_entry_status = 'Draft', synced_at = now()
             WHERE id IN (SELECT id FROM accounting_transaction WHERE organization_id = %s
                          AND status = 'unverified' ORDER BY id LIMIT %s)
             """,
@@ -148,9 +148,9 @@ def main() -> None:
             ),
             (
                 "transaction.journal_entry_created",
-                {"journal_entry_id": txn.pk, "status": "Draft", "adopted": False},
+                {"journal_entry_id": str(txn.pk), "status": "Draft", "adopted": False},
             ),
-            ("transaction.synced", {"status": "synced", "journal_entry_id": txn.pk}),
+            ("transaction.synced", {"status": "synced", "journal_entry_id": str(txn.pk)}),
         ):
             AuditEvent.objects.create(
                 organization=org,

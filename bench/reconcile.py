@@ -53,7 +53,7 @@ from integrations.providers.qoyod.sandbox.store import Store  # noqa: E402
 from sifi.models import Organization  # noqa: E402
 from tests.fakes.sandbox import Sandbox, free_port  # noqa: E402
 
-WALLET, MARKETING = 1003, 1038
+WALLET, MARKETING = 1003, 1038  # in the sandbox, as Qoyod's wire has them (integers)
 DAY = datetime.date(2025, 3, 10)
 
 
@@ -85,10 +85,14 @@ def write_entries(store: Store, reference_of: list[str]) -> list[int]:
 def synced_organization(references: list[str], entry_ids: list[int], api_key: str) -> Organization:
     org = Organization.objects.create(name=f"Bench reconcile {time.time_ns()}")
     wallet = Account.objects.create(
-        organization=org, provider="qoyod", external_id=WALLET, code="110101", name_en="Wallet"
+        organization=org, provider="qoyod", external_id=str(WALLET), code="110101", name_en="Wallet"
     )
     marketing = Account.objects.create(
-        organization=org, provider="qoyod", external_id=MARKETING, code="5201", name_en="Marketing"
+        organization=org,
+        provider="qoyod",
+        external_id=str(MARKETING),
+        code="5201",
+        name_en="Marketing",
     )
     Integration.objects.create(
         organization=org, status=ConnectionStatus.CONNECTED, api_key=api_key, source_account=wallet
@@ -107,11 +111,15 @@ def synced_organization(references: list[str], entry_ids: list[int], api_key: st
                 transaction_date=DAY,
                 status=TransactionStatus.SYNCED,
                 account=marketing,
-                journal_entry_id=entry_id,
+                journal_entry_id=str(entry_id),
                 journal_entry_status="Draft",
                 journal_entry_lines=[
-                    {"account": MARKETING, "side": "debit", "amount": f"{amount_of(index):.2f}"},
-                    {"account": WALLET, "side": "credit", "amount": f"{amount_of(index):.2f}"},
+                    {
+                        "account": str(MARKETING),
+                        "side": "debit",
+                        "amount": f"{amount_of(index):.2f}",
+                    },
+                    {"account": str(WALLET), "side": "credit", "amount": f"{amount_of(index):.2f}"},
                 ],
                 synced_at=now,
             )

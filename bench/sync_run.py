@@ -65,12 +65,12 @@ def organization_with_verified(sandbox: Sandbox, count: int, label: str) -> Orga
     """A connected organization with `count` verified card expenses, one PDF receipt each."""
     org = Organization.objects.create(name=f"Bench sync {label} {time.time_ns()}")
     wallet = Account.objects.create(
-        organization=org, provider="qoyod", external_id=1003, code="110101", name_en="Wallet"
+        organization=org, provider="qoyod", external_id="1003", code="110101", name_en="Wallet"
     )
     marketing = Account.objects.create(
         organization=org,
         provider="qoyod",
-        external_id=1038,
+        external_id="1038",
         code="5201",
         name_en="Marketing Expenses",
     )
