@@ -24,7 +24,7 @@ from accounting.services.runs import start_sync_run
 from integrations.config_sync import run_config_sync
 from integrations.jobs import start_config_sync
 from integrations.models import ConnectionStatus, Integration, JobStatus
-from sifi.models import Role
+from sifi.models import AuditEvent, Role
 from tests.accounting.test_sync import drain
 from tests.factories import api_client_for, make_transaction, make_user
 from tests.fakes.string_books import PROVIDER_PATH, StringBooks
@@ -150,6 +150,8 @@ def test_pushes_store_the_books_string_ids_and_adopt_after_an_unknown_outcome(
     assert drain(run).status == SyncRunStatus.SUCCEEDED
 
     assert len(books.entries) == 2  # adopted, not created twice
+    adopted = AuditEvent.objects.filter(action="transaction.journal_entry_created")
+    assert [event.after["adopted"] for event in adopted].count(True) == 1
     by_reference = {entry.reference: entry for entry in books.entries.values()}
     for txn in (first, second):
         txn.refresh_from_db()
