@@ -1,4 +1,4 @@
-"""Bounded retries for the provider clients (Qoyod, Odoo): when to try again, after how long,
+"""Bounded retries for the provider clients: when to try again, after how long,
 and when a wait is the caller's to take instead.
 
 Each client says which of its errors may be retried (reads: any retryable one; writes: only a

@@ -247,6 +247,8 @@ ACCOUNTING_PROVIDERS = {
 }
 # How the ledger finds an organization's connection (the integrations app owns them).
 ACCOUNTING_CONNECTIONS = "integrations.connections.connection_for"
+# How long a person has to come back from an OAuth provider's consent page (SPEC §3a: 10 min).
+OAUTH_STATE_TTL_SECONDS = env.int("OAUTH_STATE_TTL_SECONDS", default=600)
 # Where people open the receipt links we put in journal entries.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # First wait of the sync engine's backoff between attempts at one transaction (doubles per
