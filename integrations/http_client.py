@@ -164,7 +164,9 @@ class ApiClient:
 
     def refresh_credentials(self, refusal: AuthRefused) -> bool:
         """The provider refused our credentials: renew them (OAuth: a new access token) and
-        say True to send the request again, once. False (the default): the refusal stands."""
+        say True to send the request again, once. False (the default): the refusal stands.
+        Called under a lock (one renewal for requests refused together): renew through
+        another client (the token endpoint is another API), never through this one."""
         return False
 
     @property
