@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from integrations.providers.odoo.sandbox.seed import DEMO_DATABASE, DEMO_KEY, DEMO_LOGIN
-from tests.fakes.sandbox_process import SandboxProcess, free_port
+from tests.fakes.sandbox_process import SandboxProcess
 
 
 class OdooSandbox(SandboxProcess):
@@ -65,10 +65,8 @@ class OdooSandbox(SandboxProcess):
 
 @pytest.fixture(scope="session")
 def _odoo_sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OdooSandbox]:
-    sandbox = OdooSandbox(free_port(), tmp_path_factory.mktemp("odoo") / "odoo.sqlite3")
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
+    with OdooSandbox.running(tmp_path_factory.mktemp("odoo") / "odoo.sqlite3") as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

@@ -79,10 +79,8 @@ class Sandbox(SandboxProcess):
 
 @pytest.fixture(scope="session")
 def _sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    sandbox = Sandbox(free_port(), tmp_path_factory.mktemp("sandbox") / "qoyod.sqlite3")
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
+    with Sandbox.running(tmp_path_factory.mktemp("sandbox") / "qoyod.sqlite3") as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

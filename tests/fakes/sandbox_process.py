@@ -7,8 +7,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 
@@ -33,6 +35,17 @@ class SandboxProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     # --- process -----------------------------------------------------------------------
+
+    @classmethod
+    @contextmanager
+    def running(cls, data: Path) -> Iterator[Self]:
+        """A sandbox on a free port keeping its data in `data`, stopped on the way out."""
+        sandbox = cls(free_port(), data)
+        sandbox.start()
+        try:
+            yield sandbox
+        finally:
+            sandbox.stop()
 
     def start(self) -> None:
         command = ["sandbox", self.key, "--port", str(self.port), "--data", str(self.data)]
