@@ -46,10 +46,10 @@ def registered_sandboxes() -> dict[str, Sandbox]:
 
 
 class SandboxCommand(BaseCommand):
-    """Start a sandbox and serve until interrupted. `sandbox` fixes which one; None: the
-    first argument names the provider."""
+    """Start a sandbox and serve until interrupted. `key` fixes the provider (its own
+    `<key>_sandbox` command); None: the first argument names it."""
 
-    key: str | None = None
+    key: str | None = None  # a key of settings.ACCOUNTING_PROVIDERS
     requires_system_checks: list[str] = []  # it needs neither the database nor the apps' checks
 
     def add_arguments(self, parser: CommandParser) -> None:
