@@ -13,7 +13,7 @@ The ledger names no accounting system. It speaks to an organization's books thro
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -209,6 +209,43 @@ class RequestBudget(Protocol):
         ...
 
 
+class Credentials(dict[str, str]):
+    """What a provider needs to open a session, by name: where the books are (an address, a
+    database, a login, the provider's company) and the secrets (an API key, OAuth tokens).
+
+    A session that refreshes its secrets (OAuth's rotating tokens) stores them with
+    `write_back`, a compare-and-set: the change is written only if the stored secrets are still
+    the `previous` ones this session read; otherwise another worker refreshed first and its
+    secrets win. Either way the answer is the secrets stored now, and this mapping holds them.
+    """
+
+    def __init__(
+        self,
+        values: Mapping[str, str] | None = None,
+        *,
+        write_back: "SecretsWriter | None" = None,
+    ) -> None:
+        super().__init__(values or {})
+        self._write_back = write_back
+
+    def write_back(
+        self, *, previous: Mapping[str, str], changes: Mapping[str, str]
+    ) -> dict[str, str]:
+        if self._write_back is None:
+            raise RuntimeError(
+                "These credentials cannot be written back (not a stored connection)."
+            )
+        stored = self._write_back(previous=previous, changes=changes)
+        self.update(stored)
+        return stored
+
+
+class SecretsWriter(Protocol):
+    def __call__(
+        self, *, previous: Mapping[str, str], changes: Mapping[str, str]
+    ) -> dict[str, str]: ...
+
+
 class Provider:
     """Base of every accounting system (like healthchecks' `Transport`): one subclass per
     provider package, registered in `settings.ACCOUNTING_PROVIDERS` under its `key`."""
@@ -218,6 +255,9 @@ class Provider:
     description: ClassVar["StrOrPromise"] = ""
     # Books that file entries in journals: the organization picks the journal ours go to.
     keeps_journals: ClassVar[bool] = False
+    # How an organization connects these books: the dotted path of the integrations app's
+    # connect flow (`integrations.connect`); the ledger itself never loads it.
+    connect_flow: ClassVar[str] = ""
 
     def open_session(
         self,

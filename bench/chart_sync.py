@@ -51,10 +51,11 @@ def fresh_org(size: int, sandbox: Sandbox) -> tuple[Organization, User]:
         key, password="x", organization=org, role=Role.ADMIN, first_name="Bench"
     )
     Integration.objects.create(
+        provider="qoyod",
         organization=org,
         status=ConnectionStatus.CONNECTED,
-        api_key=key,
-        api_key_hint=key[-4:],
+        secrets={"api_key": key},
+        secret_hint=key[-4:],
         attributes=["accounts"],
     )
     return org, admin
@@ -92,7 +93,7 @@ def run(sandbox: Sandbox) -> None:
     print(f"Chart sync benchmark: {ACCOUNTS:,} accounts, sandbox over HTTP, PostgreSQL")
     print(f"{'sync':<44}{'seconds':>9}{'RSS MB':>9}")
     org, admin = fresh_org(ACCOUNTS, sandbox)
-    key = Integration.objects.get(organization=org).api_key
+    key = Integration.objects.get(organization=org).secrets.get("api_key", "")
 
     def report(label: str) -> float:
         seconds, _, message = timed_sync(org, admin)

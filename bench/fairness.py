@@ -74,7 +74,11 @@ def company(sandbox: Sandbox, label: str, count: int) -> Organization:
         name_en="Marketing Expenses",
     )
     Integration.objects.create(
-        organization=org, status=ConnectionStatus.CONNECTED, api_key=key, source_account=wallet
+        provider="qoyod",
+        organization=org,
+        status=ConnectionStatus.CONNECTED,
+        secrets={"api_key": key},
+        source_account=wallet,
     )
     bulk_verified(org, marketing, count, prefix="FAIR")
     return org
@@ -82,7 +86,7 @@ def company(sandbox: Sandbox, label: str, count: int) -> Organization:
 
 def sandbox_outcome(sandbox: Sandbox, org: Organization) -> tuple[int, int, int]:
     """(entries, references with more than one entry, requests refused with 429)."""
-    key = Integration.objects.get(organization=org).api_key
+    key = Integration.objects.get(organization=org).secrets.get("api_key", "")
     entries = sandbox.journal_entries(key)
     references = Counter(e["description"].split("]")[0] for e in entries)
     return (

@@ -131,7 +131,7 @@ def main() -> None:
     org, accountant, account = populate()
     source = Integration.objects.get(organization=org).source_account
     Integration.objects.filter(organization=org).update(
-        status=ConnectionStatus.CONNECTED, api_key="bench-key"
+        status=ConnectionStatus.CONNECTED, secrets={"api_key": "bench-key"}
     )
     ensure_chart(org, account.provider)
     ensure_outcomes(org, account)

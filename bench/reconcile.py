@@ -95,7 +95,11 @@ def synced_organization(references: list[str], entry_ids: list[int], api_key: st
         name_en="Marketing",
     )
     Integration.objects.create(
-        organization=org, status=ConnectionStatus.CONNECTED, api_key=api_key, source_account=wallet
+        provider="qoyod",
+        organization=org,
+        status=ConnectionStatus.CONNECTED,
+        secrets={"api_key": api_key},
+        source_account=wallet,
     )
     now = timezone.now()
     Transaction.objects.bulk_create(

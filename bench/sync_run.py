@@ -75,9 +75,10 @@ def organization_with_verified(sandbox: Sandbox, count: int, label: str) -> Orga
         name_en="Marketing Expenses",
     )
     Integration.objects.create(
+        provider="qoyod",
         organization=org,
         status=ConnectionStatus.CONNECTED,
-        api_key=sandbox.demo_key,
+        secrets={"api_key": sandbox.demo_key},
         source_account=wallet,
     )
     bulk_receipts(org, bulk_verified(org, marketing, count), MEDIA)

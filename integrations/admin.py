@@ -9,13 +9,13 @@ class IntegrationAdmin(admin.ModelAdmin):
         "organization",
         "provider",
         "status",
-        "api_key_hint",
+        "secret_hint",
         "auto_sync",
         "last_sync_at",
     ]
-    # The API key is never shown, not even to staff: only its hint.
-    exclude = ["api_key"]
-    readonly_fields = ["api_key_hint", "consented_scopes", "consented_by", "consented_at"]
+    # The secrets are never shown, not even to staff: only the key's hint.
+    exclude = ["secrets"]
+    readonly_fields = ["secret_hint", "consented_scopes", "consented_by", "consented_at"]
 
 
 @admin.register(Job)

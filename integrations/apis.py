@@ -1,5 +1,12 @@
-"""Integrations API (SPEC §8): `/integrations/qoyod/…` and `/integrations/odoo/…` with the same
-shapes. Thin views: parse, call a selector or service, serialize."""
+"""Integrations API (SPEC §8): `/integrations/<provider>/…` with the same shapes for every
+registered accounting system. Thin views: parse, call a selector or service, serialize.
+
+Each endpoint is a base view here; `provider_views(flow)` makes one subclass per provider with
+its own nested serializers, so that the schema names each once (`<Provider>ConnectInput`),
+and `integrations.urls` routes them from the registry.
+"""
+
+from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
@@ -15,24 +22,21 @@ from rest_framework.views import APIView
 
 from accounting.models import EXTERNAL_ID_LENGTH, Account
 from accounting.selectors import account_list
+from integrations.connect.base import ConnectFlow, flow_for
+from integrations.connect.oauth import OAuthFlow
 from integrations.jobs import start_config_sync
-from integrations.models import (
-    MANDATORY_ATTRIBUTES,
-    OPTIONAL_ATTRIBUTES_BY_PROVIDER,
-    SCOPES,
-    Integration,
-    Job,
-    Provider,
-)
-from integrations.odoo_connection import connect_odoo
+from integrations.models import Integration, Job
 from integrations.selectors import connection_state, integration_for, job_get, provider_list
+from integrations.serializers import AccountOutputSerializer
 from integrations.services import (
+    MANDATORY_ATTRIBUTES,
+    choose_company,
     configure,
-    connect_qoyod,
+    connect,
     disconnect,
     record_consent,
+    start_authorization,
 )
-from integrations.validators import validate_api_key_characters
 from sifi.permissions import IntegrationsPermission
 from sifi.tenancy import current_organization
 
@@ -75,6 +79,14 @@ class IntegrationListApi(APIView):
 ScopeOutputSerializer = inline_serializer(
     "ScopeOutput", {"scope": serializers.CharField(), "label": serializers.CharField()}
 )
+CompanyOutputSerializer = inline_serializer(
+    "CompanyOutput",
+    {
+        "id": serializers.CharField(),
+        "name": serializers.CharField(),
+        "currency": serializers.CharField(),
+    },
+)
 JournalOutputSerializer = inline_serializer(
     "JournalOutput",
     {
@@ -91,9 +103,10 @@ class AvailableAttributeOutputSerializer(serializers.Serializer):
 
 
 class ConnectionOutputSerializer(serializers.Serializer):
-    """A connection as users see it (Qoyod's and Odoo's alike): never the key, at most its
-    last 4 characters. Where the books are (`instance_url`, `database`, `username`, `company`)
-    and the `journal` entries go to are Odoo's; empty for Qoyod."""
+    """A connection as users see it, whichever the provider: never a secret, at most the key's
+    last 4 characters. Where the books are (`instance_url`, `database`, `username`), the
+    provider's `company` and the `journal` entries go to are empty where the provider has
+    none."""
 
     provider = serializers.CharField()
     state = serializers.SerializerMethodField()
@@ -104,12 +117,16 @@ class ConnectionOutputSerializer(serializers.Serializer):
         source="consented_by.username", default=None, allow_null=True
     )
     consented_at = serializers.DateTimeField(allow_null=True)
-    api_key_hint = serializers.CharField()
+    api_key_hint = serializers.CharField(source="secret_hint")
     connected_at = serializers.DateTimeField(allow_null=True)
-    instance_url = serializers.CharField()
-    database = serializers.CharField()
-    username = serializers.CharField(source="login")
+    instance_url = serializers.CharField(source="location.url", default="")
+    database = serializers.CharField(source="location.database", default="")
+    username = serializers.CharField(source="location.username", default="")
     company = serializers.CharField(source="company_name")
+    companies = serializers.ListField(
+        child=CompanyOutputSerializer,
+        help_text="The companies a sign-in (OAuth) reaches, to choose one from when several.",
+    )
     server_version = serializers.CharField()
     journal = serializers.CharField(source="journal_external_id", allow_null=True)
     journal_name = serializers.CharField(source="journal_label")
@@ -134,28 +151,23 @@ class ConnectionOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ListField(child=ScopeOutputSerializer))
     def get_scopes(self, integration: Integration) -> list[dict[str, str]]:
-        scopes = SCOPES[integration.provider]
+        scopes = flow_for(integration.provider).scopes
         return [{"scope": scope, "label": str(label)} for scope, label in scopes.items()]
 
     @extend_schema_field(AvailableAttributeOutputSerializer(many=True))
     def get_available_attributes(self, integration: Integration) -> list[dict[str, object]]:
-        optional = OPTIONAL_ATTRIBUTES_BY_PROVIDER.get(integration.provider, ())
+        optional = flow_for(integration.provider).optional_attributes
         return [
             *({"attribute": a, "mandatory": True} for a in MANDATORY_ATTRIBUTES),
             *({"attribute": a, "mandatory": False} for a in optional),
         ]
 
 
-# Each endpoint exists once per provider (`/integrations/qoyod/…`, `/integrations/odoo/…`):
-# a base view holds the behaviour; each provider's subclass names the provider and its own
-# nested serializers (so the schema names each once: QoyodConsentInput, OdooConsentInput).
-
-
 class ConnectionApi(APIView):
-    """GET the connection; PATCH its configuration; DELETE disconnects (key removed)."""
+    """GET the connection; PATCH its configuration; DELETE disconnects (secrets removed)."""
 
     permission_classes = [IntegrationsPermission]
-    provider: str
+    flow: ConnectFlow
 
     class ConfigureSerializer(serializers.Serializer):
         source_account = serializers.IntegerField(required=False, allow_null=True)
@@ -166,15 +178,33 @@ class ConnectionApi(APIView):
         )
         auto_sync = serializers.BooleanField(required=False)
 
+    class JournalConfigureSerializer(ConfigureSerializer):
+        """Books that keep journals also take the journal our entries go to."""
+
+        journal = serializers.CharField(
+            required=False,
+            allow_null=True,
+            max_length=EXTERNAL_ID_LENGTH,
+            help_text="The provider's id of the general journal entries go to (one of `journals`).",
+        )
+
     def get(self, request: Request) -> Response:
         integration = integration_for(
-            organization=current_organization(request), provider=self.provider
+            organization=current_organization(request), provider=self.flow.key
         )
         return Response(ConnectionOutputSerializer(integration).data)
 
     def patch(self, request: Request) -> Response:
         payload = self.ConfigureSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        organization = current_organization(request)
+        if isinstance(self.flow, OAuthFlow) and self.flow.company_field in payload.validated_data:
+            choose_company(
+                actor=request.user,
+                organization=organization,
+                provider=self.flow.key,
+                company_id=payload.validated_data[self.flow.company_field],
+            )
         changes = {}
         for field, argument in (
             ("source_account", "source_account_id"),
@@ -184,69 +214,25 @@ class ConnectionApi(APIView):
         ):
             if field in payload.validated_data:
                 changes[argument] = payload.validated_data[field]
-        integration = configure(
-            actor=request.user,
-            organization=current_organization(request),
-            provider=self.provider,
-            **changes,
-        )
+        if changes or not payload.validated_data:
+            configure(
+                actor=request.user, organization=organization, provider=self.flow.key, **changes
+            )
+        integration = integration_for(organization=organization, provider=self.flow.key)
         return Response(ConnectionOutputSerializer(integration).data)
 
     def delete(self, request: Request) -> Response:
         disconnect(
-            actor=request.user, organization=current_organization(request), provider=self.provider
+            actor=request.user, organization=current_organization(request), provider=self.flow.key
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class QoyodConnectionApi(ConnectionApi):
-    provider = Provider.QOYOD
-
-    class ConfigureSerializer(ConnectionApi.ConfigureSerializer):
-        pass
-
-    @extend_schema(responses=ConnectionOutputSerializer)
-    def get(self, request: Request) -> Response:
-        return super().get(request)
-
-    @extend_schema(request=ConfigureSerializer, responses=ConnectionOutputSerializer)
-    def patch(self, request: Request) -> Response:
-        return super().patch(request)
-
-    @extend_schema(responses={204: None})
-    def delete(self, request: Request) -> Response:
-        return super().delete(request)
-
-
-class OdooConnectionApi(ConnectionApi):
-    provider = Provider.ODOO
-
-    class ConfigureSerializer(ConnectionApi.ConfigureSerializer):
-        journal = serializers.CharField(
-            required=False,
-            allow_null=True,
-            max_length=EXTERNAL_ID_LENGTH,
-            help_text="Odoo's id of the general journal entries go to (one of `journals`).",
-        )
-
-    @extend_schema(responses=ConnectionOutputSerializer)
-    def get(self, request: Request) -> Response:
-        return super().get(request)
-
-    @extend_schema(request=ConfigureSerializer, responses=ConnectionOutputSerializer)
-    def patch(self, request: Request) -> Response:
-        return super().patch(request)
-
-    @extend_schema(responses={204: None})
-    def delete(self, request: Request) -> Response:
-        return super().delete(request)
 
 
 class ConsentApi(APIView):
     """Accept the listed permissions. Records who, when and which scopes; calls nothing."""
 
     permission_classes = [IntegrationsPermission]
-    provider: str
+    flow: ConnectFlow
 
     class InputSerializer(serializers.Serializer):
         accept = serializers.BooleanField()
@@ -258,96 +244,63 @@ class ConsentApi(APIView):
             actor=request.user,
             organization=current_organization(request),
             accept=payload.validated_data["accept"],
-            provider=self.provider,
+            provider=self.flow.key,
         )
         return Response(ConnectionOutputSerializer(integration).data)
 
 
-class QoyodConsentApi(ConsentApi):
-    provider = Provider.QOYOD
-
-    class InputSerializer(ConsentApi.InputSerializer):
-        pass
-
-    @extend_schema(request=InputSerializer, responses=ConnectionOutputSerializer)
-    def post(self, request: Request) -> Response:
-        return super().post(request)
-
-
-class OdooConsentApi(ConsentApi):
-    provider = Provider.ODOO
-
-    class InputSerializer(ConsentApi.InputSerializer):
-        pass
-
-    @extend_schema(request=InputSerializer, responses=ConnectionOutputSerializer)
-    def post(self, request: Request) -> Response:
-        return super().post(request)
-
-
-class QoyodConnectApi(APIView):
-    """Validate the API key with Qoyod and store it encrypted. 400 if Qoyod rejects it."""
+class ConnectApi(APIView):
+    """Check the credentials with real calls to the provider and store them encrypted. 400 on
+    the field to fix if the provider refuses them; 502 if it cannot be reached."""
 
     permission_classes = [IntegrationsPermission]
-
-    class InputSerializer(serializers.Serializer):
-        api_key = serializers.CharField(
-            max_length=500, trim_whitespace=True, validators=[validate_api_key_characters]
-        )
+    flow: ConnectFlow
+    InputSerializer: type[serializers.Serializer]
 
     class OutputSerializer(ConnectionOutputSerializer):
-        accounts_found = serializers.IntegerField()
+        accounts_found = serializers.IntegerField(allow_null=True)
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request: Request) -> Response:
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        result = connect_qoyod(
+        result = connect(
             actor=request.user,
             organization=current_organization(request),
-            api_key=payload.validated_data["api_key"],
+            provider=self.flow.key,
+            values=payload.validated_data,
         )
         body = ConnectionOutputSerializer(result.integration).data
         return Response({**body, "accounts_found": result.accounts_found})
 
 
-class OdooConnectApi(APIView):
-    """Check the Odoo instance, login and API key with real calls, then store the key
-    encrypted. 400 on the field to fix if Odoo refuses; 502 if Odoo cannot be reached."""
+class AuthorizeApi(APIView):
+    """Start connecting through the provider's sign-in page (OAuth 2.0): the address to send
+    the person to, with a single-use state bound to them (valid 10 minutes). 409 while
+    connected, without consent, or while another system is connected."""
 
     permission_classes = [IntegrationsPermission]
+    flow: ConnectFlow
 
     class InputSerializer(serializers.Serializer):
-        url = serializers.CharField(
-            max_length=300, help_text="The address you open Odoo at, e.g. https://acme.odoo.com"
-        )
-        database = serializers.CharField(max_length=200)
-        username = serializers.CharField(max_length=200, help_text="The Odoo user's login.")
-        api_key = serializers.CharField(
-            max_length=500, trim_whitespace=True, validators=[validate_api_key_characters]
-        )
+        pass
 
-    class OutputSerializer(ConnectionOutputSerializer):
-        accounts_found = serializers.IntegerField()
+    class OutputSerializer(serializers.Serializer):
+        authorize_url = serializers.URLField()
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def post(self, request: Request) -> Response:
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        result = connect_odoo(
-            actor=request.user,
-            organization=current_organization(request),
-            **payload.validated_data,
+        url = start_authorization(
+            actor=request.user, organization=current_organization(request), provider=self.flow.key
         )
-        body = ConnectionOutputSerializer(result.integration).data
-        return Response({**body, "accounts_found": result.accounts_found})
+        return Response({"authorize_url": url})
 
 
 class SyncApi(APIView):
     """Start a configuration sync of the chosen attributes (accounts always). 202 + the job."""
 
     permission_classes = [IntegrationsPermission]
-    provider: str
+    flow: ConnectFlow
 
     class InputSerializer(serializers.Serializer):
         attributes = serializers.ListField(
@@ -361,75 +314,22 @@ class SyncApi(APIView):
             actor=request.user,
             organization=current_organization(request),
             attributes=payload.validated_data.get("attributes"),
-            provider=self.provider,
+            provider=self.flow.key,
         )
         return Response(JobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-class QoyodSyncApi(SyncApi):
-    provider = Provider.QOYOD
-
-    class InputSerializer(SyncApi.InputSerializer):
-        pass
-
-    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
-    def post(self, request: Request) -> Response:
-        return super().post(request)
-
-
-class OdooSyncApi(SyncApi):
-    provider = Provider.ODOO
-
-    class InputSerializer(SyncApi.InputSerializer):
-        pass
-
-    @extend_schema(request=InputSerializer, responses={202: JobOutputSerializer})
-    def post(self, request: Request) -> Response:
-        return super().post(request)
-
-
 class AccountListApi(generics.ListAPIView):
-    """Qoyod's synced chart of accounts: `?search=` (code, English or Arabic name), `?active=`."""
+    """The provider's synced chart of accounts: `?search=` (code, English or Arabic name),
+    `?active=`."""
 
     permission_classes = [IntegrationsPermission]
-    provider = Provider.QOYOD
+    flow: ConnectFlow
+    queryset = Account.objects.none()  # the model, for the schema; rows come from get_queryset
 
     class QuerySerializer(serializers.Serializer):
         search = serializers.CharField(required=False, allow_blank=True, max_length=100)
         active = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-    class OutputSerializer(serializers.ModelSerializer):
-        # The provider's own id (a string, `external_id`); Qoyod's accounts keep their
-        # historical name for it too, a number as it always was (Qoyod's ids are integers).
-        qoyod_id = serializers.IntegerField(source="external_id", read_only=True)
-
-        class Meta:
-            model = Account
-            fields = [
-                "id",
-                "external_id",
-                "qoyod_id",
-                "code",
-                "name_en",
-                "name_ar",
-                "type",
-                "group_type",
-                "parent",
-                "receive_payments",
-                "active",
-            ]
-
-    serializer_class: type[serializers.BaseSerializer] = OutputSerializer
-    queryset = Account.objects.none()  # the model, for the schema; rows come from get_queryset
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("search", str, description="code prefix, English or Arabic name"),
-            OpenApiParameter("active", bool),
-        ]
-    )
-    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Account]:
         params = {k: v for k, v in self.request.query_params.items() if v != ""}
@@ -437,45 +337,10 @@ class AccountListApi(generics.ListAPIView):
         query.is_valid(raise_exception=True)  # e.g. a NUL character in the search: a 400
         return account_list(
             organization=current_organization(self.request),
-            provider=self.provider,
+            provider=self.flow.key,
             search=query.validated_data.get("search", ""),
             active=query.validated_data["active"],
         )
-
-
-class OdooAccountListApi(AccountListApi):
-    """Odoo's synced chart of accounts: accounts and, with ids "group-<id>", the account groups
-    above them (headings). `?search=`, `?active=`."""
-
-    provider = Provider.ODOO
-
-    class OutputSerializer(serializers.ModelSerializer):
-        class Meta:
-            model = Account
-            fields = [
-                "id",
-                "external_id",
-                "code",
-                "name_en",
-                "name_ar",
-                "type",
-                "group_type",
-                "parent",
-                "receive_payments",
-                "active",
-                "is_heading",
-            ]
-
-    serializer_class = OutputSerializer
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("search", str, description="code prefix, English or Arabic name"),
-            OpenApiParameter("active", bool),
-        ]
-    )
-    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return super().get(request, *args, **kwargs)
 
 
 class JobDetailApi(APIView):
@@ -487,3 +352,174 @@ class JobDetailApi(APIView):
     def get(self, request: Request, job_id: int) -> Response:
         job = job_get(organization=current_organization(request), job_id=job_id)
         return Response(JobOutputSerializer(job).data)
+
+
+# --- one subclass of each endpoint per provider -------------------------------------------------
+
+
+def _nested(base: type, view_name: str, inner: str) -> Any:
+    """A subclass of serializer `base` nested in view `view_name` (for the schema's names)."""
+    return type(inner, (base,), {"__module__": __name__, "__qualname__": f"{view_name}.{inner}"})
+
+
+def _view(base: type[APIView], view_name: str, attrs: dict[str, Any]) -> type[APIView]:
+    return type(view_name, (base,), {"__module__": __name__, "__qualname__": view_name, **attrs})
+
+
+def provider_views(flow: ConnectFlow) -> dict[str, type[APIView]]:
+    """The provider's endpoints: connection (GET/PATCH/DELETE), consent, connect, sync and
+    accounts, each a subclass of the base view with the provider's own serializers."""
+    prefix = "".join(part.capitalize() for part in flow.key.split("_"))
+    views: dict[str, type[APIView]] = {}
+
+    name = f"{prefix}ConnectionApi"
+    configure_base: type[serializers.Serializer] = (
+        ConnectionApi.JournalConfigureSerializer
+        if flow.provider.keeps_journals
+        else ConnectionApi.ConfigureSerializer
+    )
+    if isinstance(flow, OAuthFlow):
+        configure_base = type(
+            "ConfigureSerializer",
+            (configure_base,),
+            {
+                flow.company_field: serializers.CharField(
+                    required=False,
+                    max_length=64,
+                    help_text="The provider's id of the company the books are kept in (one of "
+                    "`companies`).",
+                )
+            },
+        )
+    configure_input = _nested(configure_base, name, "ConfigureSerializer")
+
+    def get_connection(self: ConnectionApi, request: Request) -> Response:
+        return ConnectionApi.get(self, request)
+
+    def patch_connection(self: ConnectionApi, request: Request) -> Response:
+        return ConnectionApi.patch(self, request)
+
+    def delete_connection(self: ConnectionApi, request: Request) -> Response:
+        return ConnectionApi.delete(self, request)
+
+    views["connection"] = _view(
+        ConnectionApi,
+        name,
+        {
+            "flow": flow,
+            "ConfigureSerializer": configure_input,
+            "get": extend_schema(responses=ConnectionOutputSerializer)(get_connection),
+            "patch": extend_schema(request=configure_input, responses=ConnectionOutputSerializer)(
+                patch_connection
+            ),
+            "delete": extend_schema(responses={204: None})(delete_connection),
+        },
+    )
+
+    name = f"{prefix}ConsentApi"
+    consent_input = _nested(ConsentApi.InputSerializer, name, "InputSerializer")
+
+    def post_consent(self: ConsentApi, request: Request) -> Response:
+        return ConsentApi.post(self, request)
+
+    views["consent"] = _view(
+        ConsentApi,
+        name,
+        {
+            "flow": flow,
+            "InputSerializer": consent_input,
+            "post": extend_schema(request=consent_input, responses=ConnectionOutputSerializer)(
+                post_consent
+            ),
+        },
+    )
+
+    name = f"{prefix}ConnectApi"
+    if isinstance(flow, OAuthFlow):
+        authorize_input = _nested(AuthorizeApi.InputSerializer, name, "InputSerializer")
+        authorize_output = _nested(AuthorizeApi.OutputSerializer, name, "OutputSerializer")
+
+        def post_authorize(self: AuthorizeApi, request: Request) -> Response:
+            return AuthorizeApi.post(self, request)
+
+        views["connect"] = _view(
+            AuthorizeApi,
+            name,
+            {
+                "flow": flow,
+                "__doc__": AuthorizeApi.__doc__,
+                "InputSerializer": authorize_input,
+                "post": extend_schema(request=authorize_input, responses=authorize_output)(
+                    post_authorize
+                ),
+            },
+        )
+    connect_input = _nested(flow.input_serializer, name, "InputSerializer")
+    connect_output = _nested(ConnectApi.OutputSerializer, name, "OutputSerializer")
+
+    def post_connect(self: ConnectApi, request: Request) -> Response:
+        return ConnectApi.post(self, request)
+
+    views.setdefault(
+        "connect",
+        _view(
+            ConnectApi,
+            name,
+            {
+                "flow": flow,
+                "__doc__": ConnectApi.__doc__,
+                "InputSerializer": connect_input,
+                "post": extend_schema(request=connect_input, responses=connect_output)(
+                    post_connect
+                ),
+            },
+        ),
+    )
+
+    name = f"{prefix}SyncApi"
+    sync_input = _nested(SyncApi.InputSerializer, name, "InputSerializer")
+
+    def post_sync(self: SyncApi, request: Request) -> Response:
+        return SyncApi.post(self, request)
+
+    views["sync"] = _view(
+        SyncApi,
+        name,
+        {
+            "flow": flow,
+            "InputSerializer": sync_input,
+            "post": extend_schema(request=sync_input, responses={202: JobOutputSerializer})(
+                post_sync
+            ),
+        },
+    )
+
+    name = f"{prefix}AccountListApi"
+    account_output = _nested(
+        flow.account_serializer or AccountOutputSerializer, name, "OutputSerializer"
+    )
+
+    def get_accounts(
+        self: AccountListApi, request: Request, *args: object, **kwargs: object
+    ) -> Response:
+        return AccountListApi.get(self, request, *args, **kwargs)
+
+    views["accounts"] = _view(
+        AccountListApi,
+        name,
+        {
+            "flow": flow,
+            "__doc__": f"{flow.name}'s synced chart of accounts: `?search=` (code, English or "
+            "Arabic name), `?active=`.",
+            "serializer_class": account_output,
+            "get": extend_schema(
+                parameters=[
+                    OpenApiParameter(
+                        "search", str, description="code prefix, English or Arabic name"
+                    ),
+                    OpenApiParameter("active", bool),
+                ]
+            )(get_accounts),
+        },
+    )
+    return views

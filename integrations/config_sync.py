@@ -8,6 +8,7 @@ account gone upstream puts the connection in "needs attention".
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from django.db import transaction
 from django.db.models import Q
@@ -19,12 +20,23 @@ from accounting.services.chart import ChartSyncSummary, sync_chart
 from accounting.services.sync import has_pending
 from integrations.connections import IntegrationBooks, connection_for
 from integrations.models import Integration, Job, JobStatus, Vendor
-from integrations.providers.qoyod import QoyodVendor
 from integrations.services import STALE_JOB_AFTER, mark_needs_attention
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
+
+
+class BooksVendor(Protocol):
+    """A supplier as a provider's session reads it (`read_vendors`, for providers that offer
+    the vendors attribute)."""
+
+    id: int
+    name: str
+    status: str
+    tax_number: str
+    email: str
+    phone_number: str
 
 
 def waits_for_pushes(*, job_id: int) -> bool:
@@ -182,7 +194,7 @@ def remember_journals(*, integration: Integration, journals: Sequence[BooksJourn
 def sync_vendors(
     *,
     organization_id: int,
-    vendors: Sequence[QoyodVendor],
+    vendors: Sequence[BooksVendor],
     on_progress: Callable[[int], None] = lambda n: None,
 ) -> None:
     """Upsert vendors in bulk; vendors gone upstream become inactive."""

@@ -4,12 +4,20 @@
 organization's connection through it without importing this app.
 """
 
+from collections.abc import Mapping
+
 from django.db.models import Case, IntegerField, Value, When
 
 from accounting.models import Account
-from accounting.providers import Provider, ProviderSession, RequestBudget, provider_for
+from accounting.providers import (
+    Credentials,
+    Provider,
+    ProviderSession,
+    RequestBudget,
+    provider_for,
+)
 from integrations.models import ConnectionStatus, Integration
-from integrations.services import mark_needs_attention
+from integrations.services import mark_needs_attention, write_back_secrets
 from sifi.models import Organization
 
 
@@ -27,7 +35,7 @@ class IntegrationBooks:
     @property
     def is_connected(self) -> bool:
         integration = self.integration
-        return integration.status != ConnectionStatus.NOT_CONNECTED and bool(integration.api_key)
+        return integration.status != ConnectionStatus.NOT_CONNECTED and bool(integration.secrets)
 
     @property
     def attention_reason(self) -> str:
@@ -55,17 +63,31 @@ class IntegrationBooks:
         mark_needs_attention(integration_id=self.integration.pk, reason=reason)
 
     def entry_url(self, entry_id: str | None) -> str:
-        where = {k: v for k, v in self.integration.credentials().items() if k != "api_key"}
+        where = {name: str(value) for name, value in self.integration.location.items()}
         return self._provider.entry_url(entry_id, credentials=where)
+
+    def credentials(self) -> Credentials:
+        """Where the books are and the secrets; a session that refreshes its secrets (OAuth
+        tokens) writes them back to this connection, compare-and-set."""
+        integration_id = self.integration.pk
+
+        def write_back(
+            *, previous: Mapping[str, str], changes: Mapping[str, str]
+        ) -> dict[str, str]:
+            return write_back_secrets(
+                integration_id=integration_id, previous=previous, changes=changes
+            )
+
+        return Credentials(self.integration.credentials(), write_back=write_back)
 
     def open_session(self, *, max_wait: float | None = None) -> ProviderSession:
         integration = self.integration
         return self._provider.open_session(
-            integration.credentials(), journal=integration.journal_external_id, max_wait=max_wait
+            self.credentials(), journal=integration.journal_external_id, max_wait=max_wait
         )
 
     def request_budget(self) -> RequestBudget | None:
-        return self._provider.request_budget(self.integration.credentials())
+        return self._provider.request_budget(self.credentials())
 
 
 def connection_for(organization: Organization) -> IntegrationBooks | None:

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from integrations import tasks
-from integrations.models import Job, Provider
+from integrations.models import Job
 from integrations.services import queue_config_sync
 from sifi.models import Organization
 
@@ -20,12 +20,13 @@ def start_config_sync(
     *,
     actor: Any,
     organization: Organization,
+    provider: str | None = None,
     attributes: Iterable[str] | None = None,
     trigger: str = "manual",
-    provider: str = Provider.QOYOD,
 ) -> Job:
-    """Queue a configuration sync of `provider`'s connection and return its job (the one
-    already running, if any)."""
+    """Queue a configuration sync of `provider`'s connection (None: the system the
+    organization keeps its books in now) and return its job (the one already running, if
+    any)."""
     job, created = queue_config_sync(
         actor=actor,
         organization=organization,

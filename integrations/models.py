@@ -1,22 +1,14 @@
 """Connections to accounting systems (one per organization and provider) and background jobs."""
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounting.models import EXTERNAL_ID_LENGTH
-from sifi.fields import EncryptedTextField
+from sifi.fields import EncryptedJSONField
 from sifi.models import Organization
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
-
-
-class Provider(models.TextChoices):
-    QOYOD = "qoyod", "Qoyod"
-    ODOO = "odoo", "Odoo"
 
 
 class ConnectionStatus(models.TextChoices):
@@ -31,7 +23,8 @@ class Integration(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="integrations"
     )
-    provider = models.CharField(max_length=32, choices=Provider.choices, default=Provider.QOYOD)
+    # The key of a registered accounting system (settings.ACCOUNTING_PROVIDERS).
+    provider = models.CharField(max_length=32)
     status = models.CharField(
         max_length=32, choices=ConnectionStatus.choices, default=ConnectionStatus.NOT_CONNECTED
     )
@@ -43,17 +36,16 @@ class Integration(models.Model):
     )
     consented_at = models.DateTimeField(null=True, blank=True)
 
-    api_key = EncryptedTextField(blank=True, default="")
-    api_key_hint = models.CharField(max_length=4, blank=True)
-    # Where the books are, for providers a person points us at (Odoo: instance URL, database,
-    # login; the API key above). Not secret; kept after a disconnect to reconnect easily.
-    instance_url = models.CharField(max_length=300, blank=True)
-    database = models.CharField(max_length=200, blank=True)
-    login = models.CharField(max_length=200, blank=True)
-    # What connecting learned: the provider's company we keep books in, its version.
-    external_company_id = models.CharField(  # noqa: DJ001 (NULL: not learned yet)
-        max_length=EXTERNAL_ID_LENGTH, null=True, blank=True
-    )
+    # What the provider needs to open a session, whatever it is: the secrets (an API key; an
+    # OAuth refresh token) encrypted at rest, never logged, never returned; and where the books
+    # are (an instance URL, a database, a login, the provider's company), not secret, kept
+    # after a disconnect so that connecting again asks for the secrets only.
+    secrets = EncryptedJSONField(blank=True, default=dict)
+    secret_hint = models.CharField(max_length=4, blank=True)  # the key's last 4 characters
+    location = models.JSONField(default=dict, blank=True)
+    # What connecting learned: the companies the credentials reach when a person must choose
+    # one ([{"id", "name", "currency"}], OAuth grants), the one we keep books in, its version.
+    companies = models.JSONField(default=list, blank=True)
     company_name = models.CharField(max_length=200, blank=True)
     server_version = models.CharField(max_length=32, blank=True)
     # Books that file entries in journals: the ones ours may go to ([{"id", "code", "name"}],
@@ -78,7 +70,7 @@ class Integration(models.Model):
         "accounting.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     auto_sync = models.BooleanField(default=False)
-    # Whether this Qoyod company accepts attachments through the API (None: not known yet).
+    # Whether these books accept attachments through the API (None: not known yet).
     attachments_supported = models.BooleanField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_status = models.CharField(max_length=32, blank=True)
@@ -102,18 +94,12 @@ class Integration(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.organization} · {self.get_provider_display()}"
+        return f"{self.organization} · {self.provider}"
 
     def credentials(self) -> dict[str, str]:
-        """What the provider needs to open a session: the key, and where the books are."""
-        values = {
-            "api_key": self.api_key,
-            "url": self.instance_url,
-            "database": self.database,
-            "username": self.login,
-            "company_id": self.external_company_id or "",
-        }
-        return {name: value for name, value in values.items() if value}
+        """What the provider needs to open a session: where the books are, and the secrets."""
+        values = {**self.location, **self.secrets}
+        return {name: str(value) for name, value in values.items() if value not in ("", None)}
 
     @property
     def journal_label(self) -> str:
@@ -194,32 +180,18 @@ class Job(models.Model):
         return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
-# The permissions we ask for at consent: exactly what the product uses (SPEC §3.2).
-QOYOD_SCOPES: dict[str, "StrOrPromise"] = {
-    "organization:read": _("Read organization details"),
-    "accounts:read": _("Read the chart of accounts"),
-    "vendors:read": _("Read vendors"),
-    "journal_entries:write": _("Create journal entries"),
-    "documents:write": _("Attach documents (receipts) to journal entries"),
-}
+class OAuthState(models.Model):
+    """One OAuth 2.0 authorization in progress: the `state` we send with the person to the
+    provider's consent page. Single-use, bound to the user and organization that asked, valid
+    for `OAUTH_STATE_TTL`; only its SHA-256 is stored."""
 
-ODOO_SCOPES: dict[str, "StrOrPromise"] = {
-    "company:read": _("Read the company's details (name, currency)"),
-    "journals:read": _("Read the journals"),
-    "accounts:read": _("Read the chart of accounts"),
-    "journal_entries:write": _("Create draft journal entries"),
-    "attachments:write": _("Attach documents (receipts) to journal entries"),
-}
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=32)
+    state_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
 
-SCOPES: dict[str, dict[str, "StrOrPromise"]] = {
-    Provider.QOYOD: QOYOD_SCOPES,
-    Provider.ODOO: ODOO_SCOPES,
-}
-
-# What "Select attributes" offers; accounts are mandatory (always synced).
-MANDATORY_ATTRIBUTES = ("accounts",)
-OPTIONAL_ATTRIBUTES = ("vendors",)  # Qoyod's
-OPTIONAL_ATTRIBUTES_BY_PROVIDER: dict[str, tuple[str, ...]] = {
-    Provider.QOYOD: OPTIONAL_ATTRIBUTES,
-    Provider.ODOO: (),
-}
+    def __str__(self) -> str:
+        return f"{self.provider} authorization for {self.user_id} ({self.created_at})"

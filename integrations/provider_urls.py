@@ -1,4 +1,4 @@
-"""Addresses people type for their accounting system (Odoo's instance URL): what we will call.
+"""Addresses people type for their accounting system (an instance URL): what we will call.
 
 SPEC §3: such a URL is called only over HTTPS and never at a private, loopback or link-local
 address (nor any other address that is not on the public internet), unless
@@ -25,10 +25,6 @@ from django.utils.translation import gettext as _
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# What people paste from their browser: the web client's paths are not the instance's (an
-# instance behind a proxy may live under a path of its own: that part is kept).
-_WEB_CLIENT_SEGMENTS = ("web", "odoo", "jsonrpc")
-
 
 class ProviderUrlError(Exception):
     """A typed URL we will not call, with a sentence a person can act on."""
@@ -46,25 +42,32 @@ class ProviderHostUnknown(ProviderUrlError):
     """The host name does not resolve (typo, or the DNS is down)."""
 
 
-def normalize_instance_url(raw: str) -> str:
+def normalize_instance_url(
+    raw: str, *, web_client_segments: Iterable[str] = (), invalid_message: str = ""
+) -> str:
     """`https://host[:port][/path]`, lower-case host, without the web client's paths, query,
-    fragment or trailing slash. No network: only the shape is checked."""
+    fragment or trailing slash. No network: only the shape is checked.
+
+    What people paste from their browser carries the web client's paths, which are not the
+    instance's: the path is cut at the first of `web_client_segments` (an instance behind a
+    proxy may live under a path of its own: that part is kept). `invalid_message` says what
+    to enter when the text is no address at all."""
+    invalid = invalid_message or _("Enter the address of your accounting system.")
+    web_client = set(web_client_segments)
     text = raw.strip()
     if "://" not in text:
         text = f"https://{text}"
     try:
         url = httpx.URL(text)
     except (httpx.InvalidURL, ValueError):
-        raise UnsafeProviderUrl(
-            _("Enter the address of your Odoo, like https://acme.odoo.com.")
-        ) from None
+        raise UnsafeProviderUrl(invalid) from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise UnsafeProviderUrl(_("Enter the address of your Odoo, like https://acme.odoo.com."))
+        raise UnsafeProviderUrl(invalid)
     if url.userinfo:
         raise UnsafeProviderUrl(_("Enter the address without a user name or password in it."))
     segments = [segment for segment in url.path.split("/") if segment]
     for index, segment in enumerate(segments):
-        if segment in _WEB_CLIENT_SEGMENTS:
+        if segment in web_client:
             segments = segments[:index]
             break
     path = "".join(f"/{segment}" for segment in segments)
@@ -135,9 +138,14 @@ def check_addresses(host: str, port: int, *, scheme: str) -> list[IPAddress]:
     return addresses
 
 
-def check_instance_url(raw: str) -> str:
-    """The normalized URL if we may call it now (resolves the host); else a ProviderUrlError."""
-    url = normalize_instance_url(raw)
+def check_instance_url(
+    raw: str, *, web_client_segments: Iterable[str] = (), invalid_message: str = ""
+) -> str:
+    """The normalized URL if we may call it now (resolves the host); else a ProviderUrlError
+    (`normalize_instance_url` says what the keywords do)."""
+    url = normalize_instance_url(
+        raw, web_client_segments=web_client_segments, invalid_message=invalid_message
+    )
     parsed = httpx.URL(url)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     check_addresses(parsed.raw_host.decode("ascii"), port, scheme=parsed.scheme)

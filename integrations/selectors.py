@@ -4,13 +4,13 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounting.providers import provider_for, provider_keys
-from integrations.models import ConnectionStatus, Integration, Job, JobStatus, Provider
+from integrations.models import ConnectionStatus, Integration, Job, JobStatus
 from sifi.models import Organization
 
 CONFIG_SYNC_JOB = "config_sync"
 
 
-def integration_for(*, organization: Organization, provider: str = Provider.QOYOD) -> Integration:
+def integration_for(*, organization: Organization, provider: str) -> Integration:
     """The organization's integration row, or an unsaved one in state "not connected"."""
     integration = (
         Integration.objects.select_related("source_account", "input_vat_account")
@@ -88,13 +88,23 @@ def latest_config_job(*, organization: Organization) -> Job | None:
     return job_list(organization=organization).filter(kind=CONFIG_SYNC_JOB).first()
 
 
-def wizard_step(*, integration: Integration, has_accounts: bool, blocked_by: str = "") -> str:
-    """Where the connect wizard stands: consent → api_key (the credentials) → attributes →
-    configuration; "blocked" while another accounting system is connected."""
+def wizard_step(
+    *,
+    integration: Integration,
+    has_accounts: bool,
+    blocked_by: str = "",
+    company_field: str = "",
+) -> str:
+    """Where the connect wizard stands: consent → api_key (the credentials) → company (when
+    the grant reaches several and none is chosen: `company_field` names where the choice is
+    kept) → attributes → configuration; "blocked" while another accounting system is
+    connected."""
     if integration.status == ConnectionStatus.NOT_CONNECTED:
         if blocked_by:
             return "blocked"
         return "api_key" if integration.consented_at else "consent"
+    if company_field and not integration.location.get(company_field):
+        return "company"
     if not has_accounts:
         return "attributes"
     return "configuration"

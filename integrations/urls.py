@@ -1,18 +1,26 @@
-from django.urls import path
+"""The integrations API's routes: `/integrations/<provider>/…` for every registered provider
+(its views from `apis.provider_views`), the list and jobs."""
+
+from django.urls import URLPattern, path
 
 from integrations import apis
+from integrations.connect.base import ConnectFlow, flows
+
+
+def _provider_routes(flow: ConnectFlow) -> list[URLPattern]:
+    views = apis.provider_views(flow)
+    base = f"integrations/{flow.slug}/"
+    return [
+        path(base, views["connection"].as_view(), name=f"{flow.key}-connection"),
+        path(f"{base}consent/", views["consent"].as_view(), name=f"{flow.key}-consent"),
+        path(f"{base}connect/", views["connect"].as_view(), name=f"{flow.key}-connect"),
+        path(f"{base}sync/", views["sync"].as_view(), name=f"{flow.key}-sync"),
+        path(f"{base}accounts/", views["accounts"].as_view(), name=f"{flow.key}-accounts"),
+    ]
+
 
 urlpatterns = [
     path("integrations/", apis.IntegrationListApi.as_view(), name="integration-list"),
-    path("integrations/qoyod/", apis.QoyodConnectionApi.as_view(), name="qoyod-connection"),
-    path("integrations/qoyod/consent/", apis.QoyodConsentApi.as_view(), name="qoyod-consent"),
-    path("integrations/qoyod/connect/", apis.QoyodConnectApi.as_view(), name="qoyod-connect"),
-    path("integrations/qoyod/sync/", apis.QoyodSyncApi.as_view(), name="qoyod-sync"),
-    path("integrations/qoyod/accounts/", apis.AccountListApi.as_view(), name="qoyod-accounts"),
-    path("integrations/odoo/", apis.OdooConnectionApi.as_view(), name="odoo-connection"),
-    path("integrations/odoo/consent/", apis.OdooConsentApi.as_view(), name="odoo-consent"),
-    path("integrations/odoo/connect/", apis.OdooConnectApi.as_view(), name="odoo-connect"),
-    path("integrations/odoo/sync/", apis.OdooSyncApi.as_view(), name="odoo-sync"),
-    path("integrations/odoo/accounts/", apis.OdooAccountListApi.as_view(), name="odoo-accounts"),
+    *(route for flow in flows() for route in _provider_routes(flow)),
     path("jobs/<int:job_id>/", apis.JobDetailApi.as_view(), name="job-detail"),
 ]

@@ -1,23 +1,22 @@
 """Settings → Integrations pages (server-rendered, htmx for progress and search).
 
 One wizard for every accounting system: `/settings/integrations/<provider>/` shows the consent
-step, the credentials step (Qoyod: an API key; Odoo: address, database, login and API key),
-the attributes step, then the configuration page. Thin: role check, call a selector or
-service, render. Rules and messages come from services.
+step, the credentials step (the provider's connect flow says what it asks: an API key; an
+address, database, login and API key), the attributes step, then the configuration page.
+Thin: role check, call a selector or service, render. Rules and messages come from services.
 """
 
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -27,15 +26,10 @@ from accounting.selectors import (
     account_list,
     resolve_account_choice,
 )
+from integrations.connect.base import flow_for
+from integrations.connect.oauth import AuthorizationRefused, OAuthFlow
 from integrations.jobs import start_config_sync
-from integrations.models import (
-    MANDATORY_ATTRIBUTES,
-    OPTIONAL_ATTRIBUTES_BY_PROVIDER,
-    SCOPES,
-    Integration,
-    Provider,
-)
-from integrations.odoo_connection import connect_odoo
+from integrations.models import Integration
 from integrations.selectors import (
     connected_provider,
     connection_state,
@@ -46,18 +40,21 @@ from integrations.selectors import (
     wizard_step,
 )
 from integrations.services import (
+    MANDATORY_ATTRIBUTES,
+    choose_company,
     configure,
-    connect_qoyod,
+    connect,
     disconnect,
+    finish_authorization,
     provider_name,
     record_consent,
+    start_authorization,
 )
-from integrations.validators import validate_api_key_characters
 from sifi.exceptions import DomainError
 from sifi.permissions import IntegrationsPermission, RolePageMixin, can_configure_integrations
 from sifi.tenancy import current_organization
 
-ACTIONS = ("consent", "connect", "sync", "configure", "disconnect", "accounts")
+ACTIONS = ("consent", "connect", "company", "sync", "configure", "disconnect", "accounts")
 
 
 def _error_text(exc: ValidationError | DomainError) -> str:
@@ -81,61 +78,16 @@ class IntegrationsPage(RolePageMixin, View):
         return render(request, "settings/integrations.html", {"providers": providers})
 
 
-class ApiKeyForm(forms.Form):
-    """Qoyod's credentials: one API key."""
-
-    api_key = forms.CharField(
-        label=gettext_lazy("API key"),
-        max_length=500,
-        validators=[validate_api_key_characters],
-        widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-
-
-class OdooConnectForm(forms.Form):
-    """Odoo's credentials: where the books are and who we connect as."""
-
-    url = forms.CharField(
-        label=gettext_lazy("Odoo address"),
-        max_length=300,
-        help_text=gettext_lazy("The address you open Odoo at, like https://acme.odoo.com"),
-        widget=forms.TextInput(
-            attrs={"autocomplete": "url", "spellcheck": "false", "inputmode": "url"}
-        ),
-    )
-    database = forms.CharField(
-        label=gettext_lazy("Database"),
-        max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-    username = forms.CharField(
-        label=gettext_lazy("Login (the Odoo user's email)"),
-        max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-    api_key = forms.CharField(
-        label=gettext_lazy("API key"),
-        max_length=500,
-        validators=[validate_api_key_characters],
-        widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-
-
-CREDENTIAL_FORMS: dict[str, type[forms.Form]] = {
-    Provider.QOYOD: ApiKeyForm,
-    Provider.ODOO: OdooConnectForm,
-}
-
-
 class ConnectionPage(RolePageMixin, View):
     """The connect wizard, then the configuration page, depending on where the org stands."""
 
     page_permission = IntegrationsPermission
-    provider: str = Provider.QOYOD
+    provider: str = ""  # set per provider by page_urls
 
     def get(self, request: HttpRequest, credentials_form: forms.Form | None = None) -> HttpResponse:
         organization = current_organization(request)
         provider = self.provider
+        flow = flow_for(provider)
         integration = integration_for(organization=organization, provider=provider)
         accounts = account_list(organization=organization, provider=provider)
         job = latest_config_job(organization=organization)
@@ -144,18 +96,22 @@ class ConnectionPage(RolePageMixin, View):
         context: dict[str, Any] = {
             "provider": provider,
             "provider_name": provider_name(provider),
+            "flow": flow,
             "keeps_journals": provider_for(provider).keeps_journals,
             "integration": integration,
             "state": connection_state(integration=integration),
             "step": wizard_step(
-                integration=integration, has_accounts=accounts.exists(), blocked_by=blocked_by
+                integration=integration,
+                has_accounts=accounts.exists(),
+                blocked_by=blocked_by,
+                company_field=flow.company_field if isinstance(flow, OAuthFlow) else "",
             ),
             "blocked_by": blocked_by,
             "blocked_by_url": reverse(f"settings-{connected}") if blocked_by else "",
             "actions": action_urls(provider),
-            "scopes": SCOPES[provider],
+            "scopes": flow.scopes,
             "mandatory_attributes": MANDATORY_ATTRIBUTES,
-            "optional_attributes": OPTIONAL_ATTRIBUTES_BY_PROVIDER.get(provider, ()),
+            "optional_attributes": flow.optional_attributes,
             "credentials_form": credentials_form or self.initial_form(integration),
             "job": job,
             "job_running": job is not None and job.is_active,
@@ -166,25 +122,17 @@ class ConnectionPage(RolePageMixin, View):
         return render(request, "settings/connection.html", context)
 
     def initial_form(self, integration: Integration) -> forms.Form:
-        """The credentials form; Odoo's address, database and login as last connected (they
-        are not secrets), never the key."""
-        form_class = CREDENTIAL_FORMS[self.provider]
-        if self.provider == Provider.ODOO:
-            return form_class(
-                initial={
-                    "url": integration.instance_url,
-                    "database": integration.database,
-                    "username": integration.login,
-                }
-            )
-        return form_class()
+        """The credentials form; where the books were as last connected (an address, a
+        database, a login: not secrets), never a secret."""
+        flow = flow_for(self.provider)
+        return flow.form_class(initial=flow.initial(integration))
 
 
 class ConnectionAction(RolePageMixin, View):
     """Base of the wizard's POST actions: run a service, report its message, go back."""
 
     page_permission = IntegrationsPermission
-    provider: str = Provider.QOYOD
+    provider: str = ""  # set per provider by page_urls
 
     def post(self, request: HttpRequest) -> HttpResponse:
         try:
@@ -217,20 +165,22 @@ class ConsentAction(ConnectionAction):
 @method_decorator(sensitive_post_parameters("api_key"), name="dispatch")
 class ConnectAction(ConnectionAction):
     def act(self, request: HttpRequest, organization: Any) -> HttpResponse | None:
-        form = CREDENTIAL_FORMS[self.provider](request.POST)
+        flow = flow_for(self.provider)
+        if isinstance(flow, OAuthFlow):  # to the provider's consent page, back on the callback
+            url = start_authorization(
+                actor=request.user, organization=organization, provider=self.provider
+            )
+            return redirect(url)
+        form = flow.form_class(request.POST)
         if not form.is_valid():
             return self.page(request, form)
         try:
-            if self.provider == Provider.ODOO:
-                result = connect_odoo(
-                    actor=request.user, organization=organization, **form.cleaned_data
-                )
-            else:
-                result = connect_qoyod(
-                    actor=request.user,
-                    organization=organization,
-                    api_key=form.cleaned_data["api_key"],
-                )
+            result = connect(
+                actor=request.user,
+                organization=organization,
+                provider=self.provider,
+                values=form.cleaned_data,
+            )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 for field, errors in exc.message_dict.items():
@@ -244,6 +194,66 @@ class ConnectAction(ConnectionAction):
             % {"provider": provider_name(self.provider), "count": result.accounts_found},
         )
         return None
+
+
+class CompanyAction(ConnectionAction):
+    """Keep the books in one of the companies the grant reaches (OAuth providers)."""
+
+    def act(self, request: HttpRequest, organization: Any) -> HttpResponse | None:
+        integration = choose_company(
+            actor=request.user,
+            organization=organization,
+            provider=self.provider,
+            company_id=request.POST.get("company", ""),
+        )
+        messages.success(
+            request,
+            _("%(provider)s: the books of %(company)s.")
+            % {"provider": provider_name(self.provider), "company": integration.company_name},
+        )
+        return None
+
+
+class CallbackPage(RolePageMixin, View):
+    """Where an OAuth provider sends the person back after its consent page: the state is
+    checked (single-use, this user and organization), the code exchanged, the connection
+    stored; then the settings page. A refusal is a page that says why (400), nothing
+    stored."""
+
+    page_permission = IntegrationsPermission
+    provider: str = ""  # set per provider by page_urls
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not can_configure_integrations(request.user):
+            raise PermissionDenied
+        try:
+            result = finish_authorization(
+                actor=request.user,
+                organization=current_organization(request),
+                provider=self.provider,
+                params={key: str(value) for key, value in request.GET.items()},
+            )
+        except (AuthorizationRefused, ValidationError, DomainError) as exc:
+            reason = exc.message if isinstance(exc, AuthorizationRefused) else _error_text(exc)
+            return render(
+                request,
+                "settings/authorization_refused.html",
+                {
+                    "provider_name": provider_name(self.provider),
+                    "reason": reason,
+                    "settings_url": reverse(f"settings-{self.provider}"),
+                },
+                status=400,
+            )
+        found = result.integration.companies
+        messages.success(
+            request,
+            _("Connected to %(provider)s.") % {"provider": provider_name(self.provider)}
+            if len(found) <= 1
+            else _("Connected to %(provider)s. Choose the company SiFi keeps the books in.")
+            % {"provider": provider_name(self.provider)},
+        )
+        return redirect(f"settings-{self.provider}")
 
 
 class SyncAction(ConnectionAction):
@@ -319,7 +329,7 @@ class AccountsTablePartial(RolePageMixin, View):
     """The searchable chart of accounts table (htmx swaps it as the user types)."""
 
     page_permission = IntegrationsPermission
-    provider: str = Provider.QOYOD
+    provider: str = ""  # set per provider by page_urls
 
     class SearchForm(forms.Form):
         search = forms.CharField(required=False, max_length=100)  # refuses NUL characters

@@ -4,8 +4,10 @@ MultiFernet encrypts with the first key of FIELD_ENCRYPTION_KEYS and decrypts wi
 them, which is what makes key rotation possible (see `manage.py rotate_encryption_keys`).
 """
 
+import json
+from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
@@ -47,3 +49,38 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return encrypt(value)
+
+
+if TYPE_CHECKING:
+    _SecretsField = models.Field[Mapping[str, str] | None, dict[str, str]]
+else:
+    _SecretsField = models.Field
+
+
+class EncryptedJSONField(_SecretsField):
+    """A mapping of secrets (name → text) in Python, one Fernet ciphertext of its JSON in the
+    database: a provider's API key, or OAuth's refresh token, whatever it needs. Never filter
+    on it. An empty mapping is stored as an empty string."""
+
+    def get_internal_type(self) -> str:
+        return "TextField"
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> dict[str, str]:
+        if value is None or value == "":
+            return {}
+        return dict(json.loads(decrypt(value)))
+
+    def to_python(self, value: Any) -> dict[str, str]:
+        if isinstance(value, dict):
+            return value
+        if value is None or value == "":
+            return {}
+        return dict(json.loads(decrypt(value)))
+
+    def get_prep_value(self, value: Any) -> Any:
+        if not value:
+            return ""
+        return encrypt(json.dumps(dict(value), sort_keys=True))
+
+    def value_to_string(self, obj: Any) -> str:  # dumpdata: never the plaintext
+        return ""

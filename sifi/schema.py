@@ -4,7 +4,7 @@ Our APIs keep their small serializers inside the view (`BulkAssignApi.OutputSeri
 HackSoft style). drf-spectacular names a component after the class alone, so every nested
 `OutputSerializer` became one component `Output` and the schema described `/me/`,
 `/integrations/` and `/accounts/` with the bulk-assign answer. Here a nested serializer is
-named after its view: `BulkAssignOutput`, `QoyodConnectInputRequest`.
+named after its view: `BulkAssignOutput`, `<Provider>ConnectInputRequest`.
 """
 
 from typing import Any

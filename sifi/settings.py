@@ -51,7 +51,7 @@ INSTALLED_APPS = [
     "sifi",
     "integrations",
     "accounting",
-]
+]  # + one app per accounting system, from ACCOUNTING_PROVIDERS below
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -245,8 +245,13 @@ ACCOUNTING_PROVIDERS = {
     "qoyod": "integrations.providers.qoyod.provider.QoyodProvider",
     "odoo": "integrations.providers.odoo.provider.OdooProvider",
 }
+# Each provider's package (the one holding its Provider class) is an app of its own: it carries
+# its sandbox command, and may carry templates and messages. No models, so no migrations.
+INSTALLED_APPS += [dotted_path.rsplit(".", 2)[0] for dotted_path in ACCOUNTING_PROVIDERS.values()]
 # How the ledger finds an organization's connection (the integrations app owns them).
 ACCOUNTING_CONNECTIONS = "integrations.connections.connection_for"
+# How long a person has to come back from an OAuth provider's consent page (SPEC §3a: 10 min).
+OAUTH_STATE_TTL_SECONDS = env.int("OAUTH_STATE_TTL_SECONDS", default=600)
 # Where people open the receipt links we put in journal entries.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # First wait of the sync engine's backoff between attempts at one transaction (doubles per

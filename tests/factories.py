@@ -81,7 +81,8 @@ def make_transaction(organization: Organization, **fields) -> "Transaction":
 
 
 def set_source_account(organization: Organization, account: Account | None = None) -> Account:
-    """A connected Qoyod integration whose Source Account is `account` (created if None)."""
+    """A connected integration (the account's provider: Qoyod unless said) whose Source Account
+    is `account` (created if None)."""
     from integrations.models import ConnectionStatus, Integration
 
     source = account or make_account(
@@ -89,6 +90,7 @@ def set_source_account(organization: Organization, account: Account | None = Non
     )
     Integration.objects.update_or_create(
         organization=organization,
+        provider=source.provider,
         defaults={"status": ConnectionStatus.CONNECTED, "source_account": source},
     )
     return source

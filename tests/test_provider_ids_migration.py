@@ -1,4 +1,4 @@
-"""Provider ids become strings with their data kept (accounting 0014, integrations 0008):
+"""Provider ids become strings with their data kept (accounting 0014, integrations 0009):
 rows written while the columns were integers read back as the same ids in digits, Odoo's
 headings' negative ids as "group-<id>", the ids kept in JSON as strings; the unique keys the
 chart and vendor upserts rely on still hold; and going back restores the integers."""
@@ -11,10 +11,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-BEFORE = [("accounting", "0013_sync_run_waiting_until"), ("integrations", "0007_odoo_connection")]
+BEFORE = [("accounting", "0013_sync_run_waiting_until"), ("integrations", "0008_credentials")]
 AFTER = [
     ("accounting", "0014_provider_ids_as_strings"),
-    ("integrations", "0008_provider_ids_as_strings"),
+    ("integrations", "0009_provider_ids_as_strings"),
 ]
 DAY = datetime.date(2025, 3, 10)
 LINES = [
@@ -99,7 +99,7 @@ def rows_before(apps):
         organization=organization,
         provider="odoo",
         status="connected",
-        external_company_id=1,
+        location={"company_id": "1"},
         journals=JOURNALS,
         journal_external_id=4,
     )
@@ -137,7 +137,7 @@ def test_existing_ids_survive_as_strings_and_odoo_headings_get_their_string_id(m
     integration = apps.get_model("integrations", "Integration").objects.get(
         organization=organization_id
     )
-    assert (integration.external_company_id, integration.journal_external_id) == ("1", "4")
+    assert (integration.location, integration.journal_external_id) == ({"company_id": "1"}, "4")
     assert integration.journals == [
         {"id": "3", "code": "EXCH", "name": "Exchange Difference"},
         {"id": "4", "code": "MISC", "name": "Miscellaneous Operations"},

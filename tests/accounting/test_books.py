@@ -13,7 +13,7 @@ from accounting.models import Document, ReceiptLink, Transaction, TransactionSta
 from accounting.services.receipts import link_for
 from accounting.services.runs import start_sync_run
 from integrations.models import Integration
-from integrations.services import disconnect_qoyod
+from integrations.services import disconnect
 from sifi.models import AuditEvent, Role
 from sifi.services import create_service_token
 from tests.accounting.test_ingestion import item
@@ -157,9 +157,11 @@ def test_a_receipt_link_works_after_100_days_as_a_sandboxed_download_and_each_us
 
 
 def test_links_stop_working_when_qoyod_is_disconnected(client, org_a, admin_a):
-    Integration.objects.create(organization=org_a, status="connected", api_key="k")
+    Integration.objects.create(
+        provider="qoyod", organization=org_a, status="connected", secrets={"api_key": "k"}
+    )
     link = link_for(receipt(make_transaction(org_a)))
-    disconnect_qoyod(actor=admin_a, organization=org_a)
+    disconnect(actor=admin_a, organization=org_a, provider="qoyod")
     assert client.get(path_of(link)).status_code == 404
     assert AuditEvent.objects.filter(action="receipt_link.revoked").exists()
 

@@ -21,7 +21,7 @@ from accounting.services.runs import retry_failed, start_sync_run
 from accounting.services.sync import pending_batches, push_batch
 from integrations.connections import connection_for
 from integrations.models import ConnectionStatus, Integration
-from integrations.services import disconnect_qoyod
+from integrations.services import disconnect
 from sifi.models import AuditEvent, Role
 from tests.factories import api_client_for, make_account, make_org, make_transaction, make_user
 
@@ -39,9 +39,10 @@ def connected_org(sandbox, org=None, *, api_key=None):
         org, external_id=str(MARKETING), code="5201", name_en="Marketing Expenses"
     )
     Integration.objects.create(
+        provider="qoyod",
         organization=org,
         status=ConnectionStatus.CONNECTED,
-        api_key=api_key or sandbox.demo_key,
+        secrets={"api_key": api_key or sandbox.demo_key},
         source_account=wallet,
     )
     return org, marketing
@@ -252,7 +253,7 @@ def test_a_run_whose_connection_was_removed_stops_and_the_rest_stay_verified(
     verified(org, marketing, 3)
     with django_capture_on_commit_callbacks():
         run = start_sync_run(organization=org, actor=None)
-    disconnect_qoyod(actor=None, organization=org)  # before any worker took a batch
+    disconnect(actor=None, organization=org, provider="qoyod")  # before any worker took a batch
     assert drain(run).status == SyncRunStatus.STOPPED
     assert run.error == "Stopped: Qoyod was disconnected. Reconnect Qoyod, then sync again."
     assert (

@@ -84,7 +84,7 @@ def test_no_page_carries_the_chart(accountant_browser, client, users_a, org_a, s
     client.force_login(users_a[Role.ADMIN])
     from integrations.models import Integration
 
-    Integration.objects.filter(organization=org_a).update(api_key="k")
+    Integration.objects.filter(organization=org_a).update(secrets={"api_key": "k"})
     settings_page = client.get("/settings/integrations/qoyod/").content.decode()
     assert settings_page.count("Chart line") == 0
 
@@ -170,7 +170,7 @@ def test_the_bulk_confirmation_gets_the_exact_count_of_the_filter(
 def finished_run(org_a, source_a, marketing_a, users_a):
     from integrations.models import Integration
 
-    Integration.objects.filter(organization=org_a).update(api_key="qoyod-key")
+    Integration.objects.filter(organization=org_a).update(secrets={"api_key": "qoyod-key"})
     run = SyncRun.objects.create(
         organization=org_a,
         status=SyncRunStatus.PARTIAL,

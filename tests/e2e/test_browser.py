@@ -372,7 +372,11 @@ def test_a_failed_run_says_why_the_account_is_fixed_by_keyboard_and_the_retry_sy
         organization=org, provider="qoyod", external_id="424242", code="5999", name_en="Old line"
     )
     Integration.objects.create(
-        organization=org, status="connected", api_key=qoyod_sandbox.demo_key, source_account=wallet
+        provider="qoyod",
+        organization=org,
+        status="connected",
+        secrets={"api_key": qoyod_sandbox.demo_key},
+        source_account=wallet,
     )
     txns = list(Transaction.objects.filter(organization=org).order_by("reference"))
     Transaction.objects.filter(pk=txns[0].pk).update(status="verified", account=gone)

@@ -3,13 +3,16 @@
 interface as Qoyod and Odoo, for the tests that show such ids go through the ledger (chart
 mirroring, pushes, adoption after an unknown outcome, attachments, reconciliation).
 
-A test registers it (`settings.ACCOUNTING_PROVIDERS["stringbooks"] = PROVIDER_PATH`) and
-opens the company's books by its API key (`StringBooks.for_key`)."""
+A test registers it (`settings.ACCOUNTING_PROVIDERS["string_books"] = PROVIDER_PATH`, then
+the routes again, as `tests/integrations/test_connect_flows.py` does) and opens the company's
+books by its API key (`StringBooks.for_key`); people connect with that key."""
 
 import datetime
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError
 
 from accounting import journal
 from accounting.providers import (
@@ -22,6 +25,7 @@ from accounting.providers import (
     Rejected,
     Unavailable,
 )
+from integrations.connect.base import ApiKeyFlow, Connected
 
 PROVIDER_PATH = "tests.fakes.string_books.StringBooksProvider"
 DRAFT = "DRAFT"
@@ -117,8 +121,9 @@ class StringBooksSession:
 
 
 class StringBooksProvider(Provider):
-    key = "stringbooks"
+    key = "string_books"
     name = "String Books"
+    connect_flow = "tests.fakes.string_books.StringBooksConnect"
 
     def open_session(
         self,
@@ -131,3 +136,17 @@ class StringBooksProvider(Provider):
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         return f"https://books.example/expenses/{entry_id}" if entry_id else ""
+
+
+class StringBooksConnect(ApiKeyFlow):
+    key = "string_books"
+    scopes = {
+        "accounts:read": "Read the chart of accounts",
+        "expenses:write": "Create draft expenses and attach files",
+    }
+
+    def check_key(self, *, organization: Any, api_key: str) -> Connected:
+        books = StringBooks.companies.get(api_key)
+        if books is None:
+            raise ValidationError({"api_key": ["String Books does not know this key."]})
+        return Connected(secrets={"api_key": api_key}, location={}, accounts_found=len(books.chart))

@@ -37,10 +37,11 @@ def eager_celery():
 
 def connected_integration(organization, key=KEY, **fields) -> Integration:
     return Integration.objects.create(
+        provider="qoyod",
         organization=organization,
         status=ConnectionStatus.CONNECTED,
-        api_key=key,
-        api_key_hint=key[-4:],
+        secrets={"api_key": key},
+        secret_hint=key[-4:],
         attributes=["accounts"],
         **fields,
     )
@@ -243,7 +244,7 @@ def test_nightly_auto_sync_runs_each_enabled_organization_once(
     for organization in enabled:
         connected_integration(organization, auto_sync=True)
     connected_integration(disabled, auto_sync=False)
-    Integration.objects.create(organization=disconnected, auto_sync=True)
+    Integration.objects.create(provider="qoyod", organization=disconnected, auto_sync=True)
     connected_integration(failing, key="revoked-key-0001", auto_sync=True)
 
     def accounts(request):

@@ -14,7 +14,8 @@ from accounting.models import Account
 from integrations import provider_urls
 from integrations.config_sync import run_config_sync
 from integrations.jobs import start_config_sync
-from integrations.models import ODOO_SCOPES, ConnectionStatus, Integration
+from integrations.models import ConnectionStatus, Integration
+from integrations.providers.odoo.connect import OdooConnect
 from integrations.services import queue_nightly_auto_syncs
 from sifi.models import AuditEvent, Role
 from tests.factories import api_client_for, make_account, make_transaction
@@ -68,7 +69,7 @@ def test_consent_lists_odoos_permissions_and_calls_nothing(admin_a, odoo_sandbox
     response = consent(api_client_for(admin_a))
     assert response.status_code == 200
     body = response.json()
-    assert body["provider"] == "odoo" and body["consented_scopes"] == list(ODOO_SCOPES)
+    assert body["provider"] == "odoo" and body["consented_scopes"] == list(OdooConnect.scopes)
     assert [s["scope"] for s in body["scopes"]] == [
         "company:read",
         "journals:read",
@@ -105,7 +106,7 @@ def test_a_good_connection_is_checked_stored_encrypted_and_the_key_never_returne
     assert [j["code"] for j in body["journals"]] == ["EXCH", "MISC", "CABA"]  # general only
     assert body["accounts_found"] == 35
     integration = Integration.objects.get(organization=admin_a.organization, provider="odoo")
-    assert integration.api_key == odoo_sandbox.api_key
+    assert integration.secrets.get("api_key", "") == odoo_sandbox.api_key
     assert integration.credentials()["company_id"] == "1"
     everything = [
         response.content.decode(),
@@ -128,7 +129,10 @@ def test_a_wrong_key_is_a_clear_400_and_nothing_is_stored(admin_a, odoo_sandbox)
     assert response.status_code == 400
     assert "Odoo refused this login and API key" in response.json()["api_key"][0]
     integration = Integration.objects.get(organization=admin_a.organization, provider="odoo")
-    assert (integration.api_key, integration.status) == ("", ConnectionStatus.NOT_CONNECTED)
+    assert (integration.secrets.get("api_key", ""), integration.status) == (
+        "",
+        ConnectionStatus.NOT_CONNECTED,
+    )
 
 
 @pytest.mark.parametrize(
@@ -165,7 +169,9 @@ def test_odoo_unreachable_is_a_502_and_nothing_is_stored(admin_a, odoo_sandbox):
     consent(client)
     response = connect(client, odoo_sandbox, url=f"http://127.0.0.1:{free_port()}")
     assert response.status_code == 502 and "Nothing was saved" in response.json()["detail"]
-    assert Integration.objects.get(organization=admin_a.organization).api_key == ""
+    assert (
+        Integration.objects.get(organization=admin_a.organization).secrets.get("api_key", "") == ""
+    )
 
 
 def test_in_production_a_private_or_plain_http_address_is_refused_before_any_call(
@@ -404,12 +410,16 @@ def test_a_revoked_key_puts_the_connection_in_needs_attention_at_the_nightly_syn
 def test_disconnect_removes_the_key_and_keeps_where_the_books_are(connected, org_a):
     assert connected.delete(BASE).status_code == 204
     integration = Integration.objects.get(organization=org_a, provider="odoo")
-    assert (integration.api_key, integration.api_key_hint, integration.status) == (
+    assert (
+        integration.secrets.get("api_key", ""),
+        integration.secret_hint,
+        integration.status,
+    ) == (
         "",
         "",
         ConnectionStatus.NOT_CONNECTED,
     )
-    assert integration.instance_url and integration.database == "demo"
+    assert integration.location["url"] and integration.location["database"] == "demo"
     actions = list(
         AuditEvent.objects.filter(organization=org_a)
         .order_by("id")

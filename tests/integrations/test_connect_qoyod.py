@@ -8,7 +8,8 @@ import respx
 from django.db import connection
 
 from accounting.models import Account
-from integrations.models import QOYOD_SCOPES, ConnectionStatus, Integration
+from integrations.models import ConnectionStatus, Integration
+from integrations.providers.qoyod.connect import QoyodConnect
 from sifi.models import AuditEvent, Role
 from tests.factories import api_client_for, make_account
 from tests.integrations.qoyod_payloads import QOYOD, qoyod_accepting, small_chart
@@ -61,9 +62,9 @@ def test_consent_records_who_when_and_scopes_without_calling_qoyod(admin_a, qoyo
     integration = Integration.objects.get(organization=admin_a.organization)
     assert integration.consented_by == admin_a
     assert integration.consented_at is not None
-    assert integration.consented_scopes == list(QOYOD_SCOPES)
+    assert integration.consented_scopes == list(QoyodConnect.scopes)
     assert response.json()["consented_by"] == admin_a.username
-    assert [s["scope"] for s in response.json()["scopes"]] == list(QOYOD_SCOPES)
+    assert [s["scope"] for s in response.json()["scopes"]] == list(QoyodConnect.scopes)
     assert not qoyod.calls
     assert AuditEvent.objects.filter(action="integration.consent", actor=admin_a).count() == 1
 
@@ -94,7 +95,7 @@ def test_good_key_is_validated_stored_encrypted_and_never_returned(admin_a, qoyo
     assert body["accounts_found"] == len(small_chart())
     assert qoyod.calls.last.request.headers["API-KEY"] == GOOD_KEY
     integration = Integration.objects.get(organization=admin_a.organization)
-    assert integration.api_key == GOOD_KEY
+    assert integration.secrets.get("api_key", "") == GOOD_KEY
 
     # Never in clear: responses, logs, any column of any table we wrote.
     everything = [
@@ -118,7 +119,7 @@ def test_wrong_key_is_a_clear_400_and_nothing_is_stored(admin_a, qoyod):
     assert response.status_code == 400
     assert "Qoyod rejected this API key" in response.json()["api_key"][0]
     integration = Integration.objects.get(organization=admin_a.organization)
-    assert integration.api_key == ""
+    assert integration.secrets.get("api_key", "") == ""
     assert integration.status == ConnectionStatus.NOT_CONNECTED
 
 
@@ -154,7 +155,10 @@ def test_qoyod_down_during_validation_is_502_and_nothing_is_stored(admin_a, fail
     assert response.status_code == 502
     assert "Nothing was saved" in response.json()["detail"]
     integration = Integration.objects.get(organization=admin_a.organization)
-    assert (integration.api_key, integration.status) == ("", ConnectionStatus.NOT_CONNECTED)
+    assert (integration.secrets.get("api_key", ""), integration.status) == (
+        "",
+        ConnectionStatus.NOT_CONNECTED,
+    )
 
 
 def test_empty_key_is_a_field_error(admin_a):
@@ -210,7 +214,7 @@ def test_disconnect_removes_the_key_and_keeps_history(connected_a, org_a):
     response = connected_a.delete("/api/v1/integrations/qoyod/")
     assert response.status_code == 204
     integration = Integration.objects.get(organization=org_a)
-    assert (integration.api_key, integration.api_key_hint) == ("", "")
+    assert (integration.secrets.get("api_key", ""), integration.secret_hint) == ("", "")
     assert integration.status == ConnectionStatus.NOT_CONNECTED
     assert Account.objects.filter(pk=account.pk).exists()
     actions = list(

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import respx
 
+from integrations.http_client import USER_AGENT
 from integrations.providers.qoyod import (
     JournalEntryDraft,
     JournalEntryLine,
@@ -25,7 +26,6 @@ from integrations.providers.qoyod import (
     QoyodUnavailable,
     QoyodValidationError,
 )
-from integrations.providers.qoyod.client import USER_AGENT
 from tests.integrations.qoyod_payloads import QOYOD, account_row, accounts_body, small_chart
 
 KEY = "qk_live_4f9c2a7e1b3d5f60"
@@ -47,7 +47,7 @@ def client():
 def no_sleep(monkeypatch):
     """Record the waits the client asks for instead of sleeping them."""
     waits: list[float] = []
-    monkeypatch.setattr("integrations.providers.qoyod.client.time.sleep", waits.append)
+    monkeypatch.setattr("integrations.http_client.time.sleep", waits.append)
     return waits
 
 

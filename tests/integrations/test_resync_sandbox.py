@@ -6,7 +6,7 @@ from accounting.services.verification import assign_account
 from integrations.config_sync import run_config_sync
 from integrations.jobs import start_config_sync
 from integrations.models import Integration, JobStatus
-from integrations.services import configure_qoyod, connect_qoyod, record_consent
+from integrations.services import configure, connect, record_consent
 from sifi.models import AuditEvent
 from tests.factories import make_transaction
 
@@ -20,15 +20,20 @@ def sync_now(admin, org):
 
 
 def test_resync_follows_renames_additions_and_removals_in_qoyod(qoyod_sandbox, admin_a, org_a):
-    record_consent(actor=admin_a, organization=org_a, accept=True)
-    connect_qoyod(actor=admin_a, organization=org_a, api_key=qoyod_sandbox.demo_key)
+    record_consent(actor=admin_a, organization=org_a, accept=True, provider="qoyod")
+    connect(
+        actor=admin_a,
+        organization=org_a,
+        provider="qoyod",
+        values={"api_key": qoyod_sandbox.demo_key},
+    )
     sync_now(admin_a, org_a)
     chart = Account.objects.filter(organization=org_a)
     first_count = chart.count()
     wallet = chart.get(external_id=str(WALLET_QOYOD_ID))
     marketing = chart.get(external_id=str(MARKETING_QOYOD_ID))
     assert marketing.name_en == "Marketing Expenses" and marketing.active
-    configure_qoyod(actor=admin_a, organization=org_a, source_account_id=wallet.pk)
+    configure(actor=admin_a, organization=org_a, provider="qoyod", source_account_id=wallet.pk)
 
     verified = make_transaction(org_a, merchant="Snapchat Ads")
     assign_account(

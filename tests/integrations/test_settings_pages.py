@@ -29,7 +29,7 @@ def test_admin_walks_the_wizard_consent_key_attributes(client, admin_a, org_a, q
     wrong = client.post("/settings/integrations/qoyod/connect/", {"api_key": "nope-nope"})
     assert wrong.status_code == 200
     assert "Qoyod rejected this API key" in wrong.content.decode()
-    assert Integration.objects.get(organization=org_a).api_key == ""
+    assert Integration.objects.get(organization=org_a).secrets.get("api_key", "") == ""
 
     right = client.post("/settings/integrations/qoyod/connect/", {"api_key": GOOD_KEY}, follow=True)
     text = right.content.decode()
@@ -47,7 +47,11 @@ def test_admin_walks_the_wizard_consent_key_attributes(client, admin_a, org_a, q
 
 def test_configuration_page_saves_source_account_and_auto_sync(client, admin_a, org_a):
     Integration.objects.create(
-        organization=org_a, status=ConnectionStatus.CONNECTED, api_key="k-1234", api_key_hint="1234"
+        provider="qoyod",
+        organization=org_a,
+        status=ConnectionStatus.CONNECTED,
+        secrets={"api_key": "k-1234"},
+        secret_hint="1234",
     )
     bank = make_account(org_a, code="1101", name_en="Al Rajhi Bank", receive_payments=True)
     make_account(org_a, code="5101", name_en="Marketing Expenses")
@@ -90,7 +94,11 @@ def test_non_configuring_roles_cannot_post_wizard_actions(client, users_a, org_a
 
 def test_accountant_sees_the_configuration_read_only(client, users_a, org_a):
     Integration.objects.create(
-        organization=org_a, status=ConnectionStatus.CONNECTED, api_key="k-1234", api_key_hint="1234"
+        provider="qoyod",
+        organization=org_a,
+        status=ConnectionStatus.CONNECTED,
+        secrets={"api_key": "k-1234"},
+        secret_hint="1234",
     )
     make_account(org_a)
     client.force_login(users_a[Role.ACCOUNTANT])

@@ -4,10 +4,12 @@ pushes (with adoption after an unknown outcome and attachments), reconciliation,
 and the API, exactly as Qoyod's and Odoo's do."""
 
 import datetime
+import importlib
 from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import clear_url_caches
 
 from accounting.models import (
     Account,
@@ -22,8 +24,7 @@ from accounting.providers import ChartAccount
 from accounting.services.reconciliation import run_reconciliation
 from accounting.services.runs import start_sync_run
 from integrations.config_sync import run_config_sync
-from integrations.jobs import start_config_sync
-from integrations.models import ConnectionStatus, Integration, JobStatus
+from integrations.models import Integration, JobStatus
 from sifi.models import AuditEvent, Role
 from tests.accounting.test_sync import drain
 from tests.factories import api_client_for, make_transaction, make_user
@@ -32,6 +33,7 @@ from tests.fakes.string_books import PROVIDER_PATH, StringBooks
 pytestmark = pytest.mark.django_db
 
 KEY = "string-books-key"
+API = "/api/v1/integrations/string-books/"
 DAY = datetime.date(2025, 3, 10)
 PDF = b"%PDF-1.4\n%%EOF\n"
 
@@ -50,9 +52,19 @@ def chart_account(external_id, code, name, *, parent=None, active=True, payments
     )
 
 
+def _reload_routes() -> None:
+    """The API's and pages' routes come from the registry when they are imported."""
+    for module in ("integrations.urls", "integrations.page_urls", "sifi.urls"):
+        importlib.reload(importlib.import_module(module))
+    clear_url_caches()
+
+
 @pytest.fixture
 def books(settings):
-    settings.ACCOUNTING_PROVIDERS = {**settings.ACCOUNTING_PROVIDERS, "stringbooks": PROVIDER_PATH}
+    """String Books registered beside the real providers, one company's books in it."""
+    original = dict(settings.ACCOUNTING_PROVIDERS)
+    settings.ACCOUNTING_PROVIDERS = {**original, "string_books": PROVIDER_PATH}
+    _reload_routes()
     StringBooks.companies.clear()
     company = StringBooks.for_key(KEY)
     company.chart = [
@@ -63,23 +75,27 @@ def books(settings):
     ]
     yield company
     StringBooks.companies.clear()
+    settings.ACCOUNTING_PROVIDERS = original
+    _reload_routes()
 
 
 @pytest.fixture
-def admin(org_a):
-    Integration.objects.create(
-        organization=org_a,
-        provider="stringbooks",
-        status=ConnectionStatus.CONNECTED,
-        api_key=KEY,
-        attributes=["accounts"],
-    )
-    return make_user(org_a, Role.ADMIN)
+def admin(books, org_a):
+    """An admin of an organization connected to String Books through the API."""
+    admin = make_user(org_a, Role.ADMIN)
+    api = api_client_for(admin)
+    assert api.post(f"{API}consent/", {"accept": True}, format="json").status_code == 200
+    connected = api.post(f"{API}connect/", {"api_key": KEY}, format="json")
+    assert connected.status_code == 200, connected.content
+    return admin
 
 
 def mirror(admin):
-    job = start_config_sync(actor=admin, organization=admin.organization, provider="stringbooks")
-    done = run_config_sync(job_id=job.pk)
+    """Sync now, as the API starts it, and the worker's run of the job."""
+    api = api_client_for(admin)
+    started = api.post(f"{API}sync/", {"attributes": ["accounts"]}, format="json")
+    assert started.status_code == 202, started.content
+    done = run_config_sync(job_id=started.json()["id"])
     assert done is not None and done.status == JobStatus.SUCCEEDED, done and done.error
     return {
         account.external_id: account
@@ -136,6 +152,14 @@ def test_the_chart_mirrors_by_string_ids_parents_and_headings_included(books, ad
     assert again["acc_9f2"].pk == chart["acc_9f2"].pk
     assert again["acc_9f2"].name_en == "Marketing & Advertising"
     assert again["acc_10"].active is False
+
+    rows = api_client_for(admin).get(f"{API}accounts/").json()["results"]
+    assert {row["code"]: row["external_id"] for row in rows} == {
+        "5": "acc_5",
+        "5201": "acc_9f2",
+        "5202": "acc_10",
+        "1101": "acc_1",
+    }
 
 
 def test_pushes_store_the_books_string_ids_and_adopt_after_an_unknown_outcome(

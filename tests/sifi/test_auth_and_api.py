@@ -169,7 +169,7 @@ def test_seed_demo_connects_second_org_to_the_odoo_sandbox(odoo_sandbox, setting
         )
     second = Organization.objects.get(name="Second Org")
     integration = Integration.objects.get(organization=second)
-    assert (integration.provider, integration.status, integration.database) == (
+    assert (integration.provider, integration.status, integration.location["database"]) == (
         "odoo",
         "connected",
         "demo",

@@ -24,7 +24,7 @@ def test_each_endpoint_has_its_own_components(schema):
     assert response_ref(schema, "/api/v1/me/") == "MeOutput"
     assert response_ref(schema, "/api/v1/integrations/") == "IntegrationListOutput"
     assert response_ref(schema, "/api/v1/integrations/qoyod/accounts/") == (
-        "PaginatedAccountListOutputList"
+        "PaginatedQoyodAccountListOutputList"
     )
     assert response_ref(schema, "/api/v1/accounting/transactions/bulk-assign/", "post") == (
         "BulkAssignOutput"

@@ -1,14 +1,11 @@
 """The Odoo client: everything we say to an Odoo instance goes through here, as JSON-RPC over
 HTTPS (`POST <instance>/jsonrpc`, the external API of Odoo 16-18, still served by 19).
 
-It knows JSON-RPC and Odoo's models, nothing of ours. Contract for callers:
-- reads are retried on retryable errors with backoff, bounded by `max_retries`;
-- writes (`create`) are never re-sent after an unknown outcome (timeout, 5xx, dropped
-  connection): the caller looks the record up first. Only a 429 (not processed) is waited out;
-- the instance URL is a person's input: every connection goes through `GuardedTransport`
-  (HTTPS, public addresses only, unless ALLOW_PRIVATE_PROVIDER_URLS), redirects are never
-  followed (the key must not travel to another host);
-- the API key and file contents are never logged.
+It knows JSON-RPC and Odoo's models, nothing of ours; the HTTP promises (budget, bounded
+retries, writes never re-sent after an unknown outcome, no redirects, typed errors, nothing
+secret logged) are `ApiClient`'s. The instance URL is a person's input (`typed_url`): every
+connection goes through `GuardedTransport` (HTTPS, public addresses only, unless
+ALLOW_PRIVATE_PROVIDER_URLS). The API key travels in each call's arguments, never a header.
 
 Odoo answers JSON-RPC errors with HTTP 200 and an `error` object naming the server's exception
 (`data.name`, e.g. "odoo.exceptions.UserError"); `errors.py` says what each becomes.
@@ -16,16 +13,14 @@ Odoo answers JSON-RPC errors with HTTP 200 and an `error` object naming the serv
 
 import hashlib
 import itertools
-import logging
 import threading
-import time
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import httpx
 from django.conf import settings
 
-from integrations.provider_urls import GuardedTransport, ProviderUrlError
+from integrations.http_client import ApiClient, ErrorTypes, RequestLimiter
 from integrations.providers.odoo.errors import (
     OdooAccessError,
     OdooAuthError,
@@ -38,18 +33,12 @@ from integrations.providers.odoo.errors import (
     OdooValidationError,
 )
 from integrations.providers.odoo.payloads import OdooVersion
-from integrations.ratelimit import RedisRateLimiter
-from integrations.retries import call_with_retries, retry_after_seconds
 
-logger = logging.getLogger(__name__)
-
-USER_AGENT = "SiFi-Accounting-Sync/1.0 (+https://sifi.sa)"
 AUTH_MESSAGE = (
     "Odoo refused this login and API key (wrong, revoked or expired key, or another user's)."
 )
 PAGE_SIZE = 500
 MAX_PAGES = 1000
-T = TypeVar("T")
 
 # Odoo's exceptions that mean "the content is refused" (MissingError and RedirectWarning are
 # UserErrors; except_orm and Warning are their names before 14).
@@ -66,14 +55,6 @@ _REFUSALS = (
 # so that a session does not authenticate again for every batch.
 _uids: dict[str, int] = {}
 _uids_lock = threading.Lock()
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, OdooError) and exc.retryable
-
-
-def _is_rate_limited(exc: BaseException) -> bool:
-    return isinstance(exc, OdooRateLimited)
 
 
 def rpc_error(error: Any) -> OdooError:
@@ -113,9 +94,19 @@ def rpc_error(error: Any) -> OdooError:
     return OdooError(f"Odoo answered with an error: {message}", name=name, raw_body=raw)
 
 
-class OdooClient:
+class OdooClient(ApiClient):
     """A connection to one Odoo database as one user (login + API key). Use as a context
     manager."""
+
+    name = "Odoo"
+    errors = ErrorTypes(
+        base=OdooError,
+        unavailable=OdooUnavailable,
+        rate_limited=OdooRateLimited,
+        auth_refused=OdooAuthError,
+        unsafe_address=OdooUnsafeAddress,
+    )
+    typed_url = True
 
     def __init__(
         self,
@@ -125,38 +116,25 @@ class OdooClient:
         username: str,
         api_key: str,
         timeout: float | None = None,
-        rate_limiter: RedisRateLimiter | None = None,
+        rate_limiter: RequestLimiter | None = None,
         max_retries: int = 3,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        super().__init__(
+            url,
+            timeout=timeout if timeout is not None else settings.ODOO_TIMEOUT_SECONDS,
+            rate_limiter=rate_limiter,
+            max_retries=max_retries,
+            transport=transport,
+        )
         self.url = url.rstrip("/")
         self.database = database
         self.username = username
         self._api_key = api_key
-        self.rate_limiter = rate_limiter
-        self.max_retries = max_retries
         self._ids = itertools.count(1)
         self._identity = hashlib.sha256(
             "\x00".join((self.url, database, username, api_key)).encode()
         ).hexdigest()
-        timeout = timeout if timeout is not None else settings.ODOO_TIMEOUT_SECONDS
-        self._http = httpx.Client(
-            base_url=self.url + "/",
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            follow_redirects=False,
-            trust_env=False,
-            transport=transport or GuardedTransport(scheme=httpx.URL(self.url).scheme),
-        )
-
-    def __enter__(self) -> "OdooClient":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
 
     # --- the common service ----------------------------------------------------------------
 
@@ -283,7 +261,15 @@ class OdooClient:
 
     # --- plumbing ---------------------------------------------------------------------------
 
+    def secrets(self) -> list[str]:
+        return [self._api_key]
+
+    @property
+    def retry_base_seconds(self) -> float:
+        return float(settings.ODOO_RETRY_BASE_SECONDS)
+
     def _rpc(self, service: str, method: str, args: list[Any], *, write: bool = False) -> Any:
+        """One JSON-RPC call. Reads are retried; a write only after a 429."""
         body = {
             "jsonrpc": "2.0",
             "method": "call",
@@ -291,44 +277,11 @@ class OdooClient:
             "id": next(self._ids),
         }
         what = f"{args[3]}.{args[4]}" if service == "object" else f"{service}.{method}"
-        return self._call(
-            lambda: self._post(body, what), retry_on=_is_rate_limited if write else None
+        return self.request(
+            "POST", "jsonrpc", json=body, idempotent=not write, label=f"{self.url} {what}"
         )
 
-    def _call(
-        self,
-        send: Callable[[], T],
-        *,
-        retry_on: Callable[[BaseException], bool] | None = None,
-    ) -> T:
-        """Run `send` with bounded retries (reads: every retryable error; writes: `retry_on`)."""
-        return call_with_retries(
-            send,
-            should_retry=retry_on or _is_retryable,
-            max_retries=self.max_retries,
-            base_seconds=float(settings.ODOO_RETRY_BASE_SECONDS),
-            rate_limiter=self.rate_limiter,
-        )
-
-    def _post(self, body: dict[str, Any], what: str) -> Any:
-        if self.rate_limiter is not None:
-            self.rate_limiter.acquire()
-        started = time.monotonic()
-        try:
-            response = self._http.post("jsonrpc", json=body)
-        except ProviderUrlError as exc:
-            self._log(what, "refused address", started)
-            raise OdooUnsafeAddress(exc.message) from None
-        except httpx.TimeoutException:
-            self._log(what, "timeout", started)
-            raise OdooUnavailable("Odoo did not answer in time.") from None
-        except httpx.HTTPError as exc:
-            self._log(what, "connection error", started)
-            raise OdooUnavailable(f"Could not reach Odoo ({type(exc).__name__}).") from None
-        self._log(what, response.status_code, started)
-        return self._parse(response)
-
-    def _parse(self, response: httpx.Response) -> Any:
+    def read_answer(self, response: httpx.Response) -> Any:
         status = response.status_code
         if 300 <= status < 400:
             location = response.headers.get("Location", "")
@@ -337,12 +290,6 @@ class OdooClient:
                 "followed, to keep the key safe. Use the address Odoo redirects to.",
                 status_code=status,
                 raw_body=location,
-            )
-        if status in (401, 403):
-            raise OdooAuthError(
-                f"Odoo refused the request (HTTP {status}).",
-                status_code=status,
-                raw_body=response.text,
             )
         if status == 404:
             raise OdooNotAnOdoo(
@@ -356,33 +303,9 @@ class OdooClient:
                 status_code=413,
                 raw_body=response.text,
             )
-        if status == 429:
-            retry_after = retry_after_seconds(response)
-            if self.rate_limiter is not None:
-                self.rate_limiter.penalize(retry_after)
-            raise OdooRateLimited(
-                f"Odoo asked us to slow down (retry after {retry_after:g} s).",
-                retry_after=retry_after,
-                raw_body=response.text,
-            )
-        if status >= 500:
-            raise OdooUnavailable(
-                f"Odoo had a problem on its side (HTTP {status}).",
-                status_code=status,
-                raw_body=response.text,
-            )
         if not 200 <= status < 300:
-            raise OdooError(
-                f"Odoo answered HTTP {status}.", status_code=status, raw_body=response.text
-            )
-        try:
-            envelope = response.json()
-        except ValueError:
-            raise OdooUnavailable(
-                "Odoo answered with something that is not JSON.",
-                status_code=status,
-                raw_body=response.text,
-            ) from None
+            return super().read_answer(response)  # 401/403, 429, 5xx, any other
+        envelope = self.json_body(response)
         if not isinstance(envelope, dict) or ("result" not in envelope and "error" not in envelope):
             raise OdooNotAnOdoo(
                 "This address answers, but not as Odoo's external API (JSON-RPC).",
@@ -392,7 +315,3 @@ class OdooClient:
         if envelope.get("error") is not None:
             raise rpc_error(envelope["error"])
         return envelope.get("result")
-
-    def _log(self, what: str, outcome: object, started: float) -> None:
-        elapsed_ms = (time.monotonic() - started) * 1000
-        logger.info("odoo %s %s -> %s in %.0f ms", self.url, what, outcome, elapsed_ms)

@@ -379,6 +379,7 @@ def check_odoo_connection(credentials: dict[str, str]) -> OdooCheck:
 
 class OdooProvider(Provider):
     key = "odoo"
+    connect_flow = "integrations.providers.odoo.connect.OdooConnect"
     name = _("Odoo")
     description = _(
         "Odoo 16 or later: Odoo Online (Custom plan), Odoo.sh or your own server. Chart of "

@@ -1,24 +1,20 @@
 """The Qoyod HTTP client: everything we say to Qoyod goes through here.
 
-It knows HTTP and Qoyod's shapes, nothing of our models. Contract for callers:
-- reads (GET) are retried on retryable errors with backoff, bounded by `max_retries`,
-  honouring Qoyod's Retry-After;
-- writes are never re-sent after an unknown outcome (timeout, 5xx, dropped connection): the
-  caller reconciles with `find_journal_entry` first. Only a 429 (not processed) is waited out;
-- redirects are never followed (the key must not travel to another host);
-- the API key and file contents are never logged.
+It knows Qoyod's paths and shapes, nothing of our models; the HTTP promises (budget, bounded
+retries honouring Retry-After, writes never re-sent after an unknown outcome, no redirects,
+typed errors, nothing secret logged) are `ApiClient`'s. Qoyod's API key travels in the
+`API-KEY` header; file contents are never logged.
 """
 
 import datetime
 import logging
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from django.conf import settings
 
+from integrations.http_client import ApiClient, ErrorTypes, RequestLimiter
 from integrations.providers.qoyod.errors import (
     QoyodAttachmentsUnsupported,
     QoyodAuthError,
@@ -37,16 +33,12 @@ from integrations.providers.qoyod.payloads import (
     QoyodVendor,
     to_decimal,
 )
-from integrations.ratelimit import RedisRateLimiter
-from integrations.retries import call_with_retries, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
-USER_AGENT = "SiFi-Accounting-Sync/1.0 (+https://sifi.sa)"
 AUTH_MESSAGE = "Qoyod rejected this API key (wrong, not saved in Qoyod, or another company's)."
 MAX_PAGES = 1000
 LIST_PAGE_SIZE = 100  # Qoyod honours per_page up to 100 where it pages at all
-T = TypeVar("T")
 
 
 class _FoundNothing:
@@ -56,7 +48,11 @@ class _FoundNothing:
 FOUND_NOTHING = _FoundNothing()
 
 
-def _validation_error(response: httpx.Response, body: Any) -> QoyodValidationError:
+def _validation_error(response: httpx.Response) -> QoyodValidationError:
+    try:
+        body: Any = response.json() if response.content else {}
+    except ValueError:
+        body = None
     errors: list[str] = []
     field_errors: dict[str, list[str]] = {}
     raw = (
@@ -91,8 +87,16 @@ def _total_pages(body: Any) -> int:
     return int(pagination.get("total_pages") or pagination.get("totalPages") or 1)
 
 
-class QoyodClient:
+class QoyodClient(ApiClient):
     """A connection to one Qoyod company (one API key). Use as a context manager."""
+
+    name = "Qoyod"
+    errors = ErrorTypes(
+        base=QoyodError,
+        unavailable=QoyodUnavailable,
+        rate_limited=QoyodRateLimited,
+        auth_refused=QoyodAuthError,
+    )
 
     def __init__(
         self,
@@ -100,32 +104,21 @@ class QoyodClient:
         *,
         base_url: str | None = None,
         timeout: float | None = None,
-        rate_limiter: RedisRateLimiter | None = None,
+        rate_limiter: RequestLimiter | None = None,
         max_retries: int = 3,
         concurrency: int = 4,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.rate_limiter = rate_limiter
-        self.max_retries = max_retries
-        # Requests of one listing or lookup sent at once (each still within the rate limit).
-        self.concurrency = max(1, concurrency)
-        timeout = timeout if timeout is not None else settings.QOYOD_TIMEOUT_SECONDS
-        self._http = httpx.Client(
-            base_url=(base_url or settings.QOYOD_BASE_URL).rstrip("/") + "/",
-            headers={"API-KEY": api_key, "User-Agent": USER_AGENT, "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            follow_redirects=False,
+        super().__init__(
+            base_url or settings.QOYOD_BASE_URL,
+            timeout=timeout if timeout is not None else settings.QOYOD_TIMEOUT_SECONDS,
+            rate_limiter=rate_limiter,
+            max_retries=max_retries,
             transport=transport,
         )
-
-    def __enter__(self) -> "QoyodClient":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
+        self._api_key = api_key
+        # Requests of one listing or lookup sent at once (each still within the rate limit).
+        self.concurrency = max(1, concurrency)
 
     # --- what we use ------------------------------------------------------------------------
 
@@ -146,10 +139,7 @@ class QoyodClient:
         Never re-sent after an unknown outcome: QoyodUnavailable means "maybe created", and
         the caller must look it up (`find_journal_entry`) before trying again.
         """
-        body = self._call(
-            lambda: self._request("POST", "journal_entries", json=draft.to_wire()),
-            retry_on=lambda exc: isinstance(exc, QoyodRateLimited),
-        )
+        body = self.request("POST", "journal_entries", json=draft.to_wire())
         entry = body.get("journal_entry", body) if isinstance(body, dict) else {}
         if not isinstance(entry, dict) or entry.get("id") is None:
             raise QoyodUnavailable(
@@ -196,7 +186,7 @@ class QoyodClient:
 
         def page(number: int) -> Any:
             query = {**params, "page": str(number)} if number > 1 else params
-            return self._call(lambda: self._request("GET", "journal_entries", params=query))
+            return self.request("GET", "journal_entries", params=query)
 
         first = page(1)
         bodies = [first]
@@ -215,7 +205,7 @@ class QoyodClient:
     def get_journal_entry(self, journal_entry_id: int) -> dict[str, Any] | None:
         """One entry by Qoyod's id; None if Qoyod has no such entry (deleted)."""
         try:
-            body = self._call(lambda: self._request("GET", f"journal_entries/{journal_entry_id}"))
+            body = self.request("GET", f"journal_entries/{journal_entry_id}")
         except QoyodNotFound:
             return None
         entry = body.get("journal_entry", body) if isinstance(body, dict) else None
@@ -233,26 +223,15 @@ class QoyodClient:
         attachment endpoint (the caller falls back to a receipt link)."""
         path = f"journal_entries/{journal_entry_id}/attachments"
         try:
-            body = self._call(
-                lambda: self._request(
-                    "POST", path, files={"file": (filename, content, content_type)}
-                ),
-                retry_on=lambda exc: isinstance(exc, QoyodRateLimited),
-            )
-        except QoyodNotFound as exc:
+            body = self.request("POST", path, files={"file": (filename, content, content_type)})
+        except QoyodError as exc:
+            if not (isinstance(exc, QoyodNotFound) or exc.status_code == 405):
+                raise
             raise QoyodAttachmentsUnsupported(
                 "This Qoyod company does not accept attachments through the API.",
                 status_code=exc.status_code,
                 raw_body=exc.raw_body,
             ) from None
-        except QoyodError as exc:
-            if exc.status_code == 405:
-                raise QoyodAttachmentsUnsupported(
-                    "This Qoyod company does not accept attachments through the API.",
-                    status_code=405,
-                    raw_body=exc.raw_body,
-                ) from None
-            raise
         attachment = body.get("attachment", body) if isinstance(body, dict) else {}
         attachment_id = attachment.get("id") if isinstance(attachment, dict) else None
         return AttachmentResult(
@@ -260,6 +239,25 @@ class QoyodClient:
         )
 
     # --- plumbing ---------------------------------------------------------------------------
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"API-KEY": self._api_key}
+
+    @property
+    def retry_base_seconds(self) -> float:
+        return float(settings.QOYOD_RETRY_BASE_SECONDS)
+
+    def read_answer(self, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status in (401, 403):
+            raise QoyodAuthError(AUTH_MESSAGE, status_code=status, raw_body=response.text)
+        if status == 404:
+            if "found nothing" in response.text.lower():
+                return FOUND_NOTHING
+            raise QoyodNotFound("Qoyod did not find it.", status_code=404, raw_body=response.text)
+        if status in (400, 422):
+            raise _validation_error(response)
+        return super().read_answer(response)
 
     def _get_list(
         self, path: str, key: str, *, params: dict[str, str] | None = None
@@ -273,7 +271,7 @@ class QoyodClient:
             query = dict(params or {})
             if page > 1:
                 query["page"] = str(page)
-            body = self._call(lambda q=query: self._request("GET", path, params=q))  # type: ignore[misc]
+            body = self.request("GET", path, params=query)
             if body is FOUND_NOTHING:
                 break
             batch = body.get(key, []) if isinstance(body, dict) else []
@@ -285,96 +283,7 @@ class QoyodClient:
                 break
             rows.extend(row for row in batch if isinstance(row, dict))
             previous_first_id = first_id
-            pagination = body.get("pagination") if isinstance(body, dict) else None
-            total_pages = 1
-            if isinstance(pagination, dict):
-                total_pages = int(
-                    pagination.get("total_pages") or pagination.get("totalPages") or 1
-                )
-            if page >= total_pages:
+            if page >= _total_pages(body):
                 break
             page += 1
         return rows
-
-    def _call(
-        self,
-        send: Callable[[], T],
-        *,
-        retry_on: Callable[[BaseException], bool] | None = None,
-    ) -> T:
-        """Run `send` with bounded retries (reads: every retryable error; writes: `retry_on`)."""
-        return call_with_retries(
-            send,
-            should_retry=retry_on or (lambda exc: isinstance(exc, QoyodError) and exc.retryable),
-            max_retries=self.max_retries,
-            base_seconds=float(settings.QOYOD_RETRY_BASE_SECONDS),
-            rate_limiter=self.rate_limiter,
-        )
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        if self.rate_limiter is not None:
-            self.rate_limiter.acquire()
-        started = time.monotonic()
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            self._log(method, path, "timeout", started)
-            raise QoyodUnavailable("Qoyod did not answer in time.") from None
-        except httpx.HTTPError as exc:
-            self._log(method, path, "connection error", started)
-            raise QoyodUnavailable(f"Could not reach Qoyod ({type(exc).__name__}).") from None
-        self._log(method, path, response.status_code, started)
-        return self._parse(response)
-
-    def _parse(self, response: httpx.Response) -> Any:
-        status = response.status_code
-        try:
-            body: Any = response.json() if response.content else {}
-        except ValueError:
-            body = None
-        if 200 <= status < 300:
-            if body is None:
-                raise QoyodUnavailable(
-                    "Qoyod answered with something that is not JSON.",
-                    status_code=status,
-                    raw_body=response.text,
-                )
-            return body
-        if 300 <= status < 400:
-            raise QoyodUnavailable(
-                "Qoyod answered with a redirect; it was not followed, to keep the key safe.",
-                status_code=status,
-                raw_body=response.headers.get("Location", ""),
-            )
-        if status in (401, 403):
-            raise QoyodAuthError(AUTH_MESSAGE, status_code=status, raw_body=response.text)
-        if status == 404:
-            if "found nothing" in response.text.lower():
-                return FOUND_NOTHING
-            raise QoyodNotFound("Qoyod did not find it.", status_code=404, raw_body=response.text)
-        if status == 429:
-            retry_after = retry_after_seconds(response)
-            if self.rate_limiter is not None:
-                self.rate_limiter.penalize(retry_after)
-            raise QoyodRateLimited(
-                f"Qoyod asked us to slow down (retry after {retry_after:g} s).",
-                retry_after=retry_after,
-                raw_body=response.text,
-            )
-        if status in (400, 422):
-            return_error = _validation_error(response, body)
-            raise return_error
-        if status >= 500:
-            raise QoyodUnavailable(
-                f"Qoyod had a problem on its side (HTTP {status}).",
-                status_code=status,
-                raw_body=response.text,
-            )
-        raise QoyodError(
-            f"Qoyod answered HTTP {status}.", status_code=status, raw_body=response.text
-        )
-
-    @staticmethod
-    def _log(method: str, path: str, outcome: object, started: float) -> None:
-        elapsed_ms = (time.monotonic() - started) * 1000
-        logger.info("qoyod %s /%s -> %s in %.0f ms", method, path, outcome, elapsed_ms)

@@ -96,6 +96,7 @@ class QoyodSession:
 
 class QoyodProvider(Provider):
     key = "qoyod"
+    connect_flow = "integrations.providers.qoyod.connect.QoyodConnect"
     name = _("Qoyod")
     description = _("Saudi cloud accounting. Chart of accounts in, draft journal entries out.")
 

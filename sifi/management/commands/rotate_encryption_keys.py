@@ -16,7 +16,7 @@ class Command(BaseCommand):
         count = 0
         with transaction.atomic():
             # Reading decrypts with any configured key; writing encrypts with the first one.
-            for pk, api_key in Integration.objects.exclude(api_key="").values_list("pk", "api_key"):
-                Integration.objects.filter(pk=pk).update(api_key=api_key)
+            for pk, secrets in Integration.objects.exclude(secrets="").values_list("pk", "secrets"):
+                Integration.objects.filter(pk=pk).update(secrets=secrets)
                 count += 1
         self.stdout.write(f"Re-encrypted {count} secret(s) with the newest key.")

@@ -149,81 +149,73 @@ class Command(BaseCommand):
             )
 
     def _connect_qoyod(self, organization: Organization) -> None:
-        from accounting.models import Account
-        from integrations.config_sync import run_config_sync
-        from integrations.jobs import start_config_sync
-        from integrations.services import configure_qoyod, connect_qoyod, record_consent
-        from sifi.models import User
-
-        admin = User.objects.get(username="admin")
-        record_consent(actor=admin, organization=organization, accept=True)
-        try:
-            connect_qoyod(actor=admin, organization=organization, api_key="sandbox-demo-key")
-        except Exception as exc:
-            raise CommandError(
-                f"Could not connect to the Qoyod sandbox at {settings.QOYOD_BASE_URL}: {exc}. "
-                "Start it with `manage.py qoyod_sandbox --port 8765`."
-            ) from exc
-        job = start_config_sync(actor=admin, organization=organization, attributes=["accounts"])
-        run_config_sync(job_id=job.pk)  # no-op if a worker already took it: wait for it then
-        for _ in range(120):
-            job.refresh_from_db()
-            if job.status in ("succeeded", "failed"):
-                break
-            time.sleep(0.5)
-        wallet = Account.objects.get(organization=organization, code="110101")
-        input_vat = Account.objects.get(organization=organization, code="1104")
-        configure_qoyod(
-            actor=admin,
-            organization=organization,
-            source_account_id=wallet.pk,
-            input_vat_account_id=input_vat.pk,
-        )
-        self.stdout.write(
-            f"Connected to the Qoyod sandbox; source account: {wallet}; input VAT: {input_vat}."
+        """Demo Trading Co. keeps its books in the Qoyod sandbox's demo company (SPEC §9)."""
+        self._connect_demo(
+            organization,
+            provider="qoyod",
+            username="admin",
+            values={"api_key": "sandbox-demo-key"},
+            accounts=("110101", "1104"),
+            start_hint=f"the Qoyod sandbox at {settings.QOYOD_BASE_URL}: start it with "
+            "`manage.py qoyod_sandbox --port 8765`",
         )
 
     def _connect_odoo(self, organization: Organization) -> None:
         """Second Org keeps its books in the Odoo sandbox's demo database (SPEC §9)."""
-        from accounting.models import Account
-        from integrations.config_sync import run_config_sync
-        from integrations.jobs import start_config_sync
-        from integrations.models import Integration, Provider
-        from integrations.odoo_connection import connect_odoo
         from integrations.providers.odoo.sandbox.seed import (
             DEMO_DATABASE,
             DEMO_KEY,
             DEMO_LOGIN,
         )
-        from integrations.services import configure, record_consent
+
+        url = settings.ODOO_SANDBOX_URL
+        self._connect_demo(
+            organization,
+            provider="odoo",
+            username="other_admin",
+            values={
+                "url": url,
+                "database": DEMO_DATABASE,
+                "username": DEMO_LOGIN,
+                "api_key": DEMO_KEY,
+            },
+            accounts=("111001", "114001"),
+            start_hint=f"the Odoo sandbox at {url}: start it with `manage.py odoo_sandbox "
+            "--port 8769` (and ALLOW_PRIVATE_PROVIDER_URLS=true when DEBUG is off)",
+        )
+
+    def _connect_demo(
+        self,
+        organization: Organization,
+        *,
+        provider: str,
+        username: str,
+        values: dict[str, str],
+        accounts: tuple[str, str],
+        start_hint: str,
+    ) -> None:
+        """Connect `organization` to a provider's sandbox as `username` (unless it is
+        connected), sync its chart, and pick the Source Account and Input VAT account by
+        code."""
+        from accounting.models import Account
+        from integrations.config_sync import run_config_sync
+        from integrations.jobs import start_config_sync
+        from integrations.models import Integration
+        from integrations.services import configure, connect, record_consent
         from sifi.models import User
 
-        admin = User.objects.get(username="other_admin")
-        url = settings.ODOO_SANDBOX_URL
+        admin = User.objects.get(username=username)
         integration = Integration.objects.filter(
-            organization=organization, provider=Provider.ODOO
+            organization=organization, provider=provider
         ).first()
         if integration is None or integration.status == "not_connected":
-            record_consent(
-                actor=admin, organization=organization, accept=True, provider=Provider.ODOO
-            )
+            record_consent(actor=admin, organization=organization, accept=True, provider=provider)
             try:
-                connect_odoo(
-                    actor=admin,
-                    organization=organization,
-                    url=url,
-                    database=DEMO_DATABASE,
-                    username=DEMO_LOGIN,
-                    api_key=DEMO_KEY,
-                )
+                connect(actor=admin, organization=organization, provider=provider, values=values)
             except Exception as exc:
-                raise CommandError(
-                    f"Could not connect to the Odoo sandbox at {url}: {exc}. Start it with "
-                    "`manage.py odoo_sandbox --port 8769` (and ALLOW_PRIVATE_PROVIDER_URLS=true "
-                    "when DEBUG is off)."
-                ) from exc
+                raise CommandError(f"Could not connect to {start_hint}. ({exc})") from exc
         job = start_config_sync(
-            actor=admin, organization=organization, attributes=["accounts"], provider=Provider.ODOO
+            actor=admin, organization=organization, attributes=["accounts"], provider=provider
         )
         run_config_sync(job_id=job.pk)  # no-op if a worker already took it: wait for it then
         for _ in range(120):
@@ -231,16 +223,16 @@ class Command(BaseCommand):
             if job.status in ("succeeded", "failed"):
                 break
             time.sleep(0.5)
-        chart = Account.objects.filter(organization=organization, provider=Provider.ODOO)
-        wallet, input_vat = chart.get(code="111001"), chart.get(code="114001")
+        chart = Account.objects.filter(organization=organization, provider=provider)
+        wallet, input_vat = chart.get(code=accounts[0]), chart.get(code=accounts[1])
         configure(
             actor=admin,
             organization=organization,
-            provider=Provider.ODOO,
+            provider=provider,
             source_account_id=wallet.pk,
             input_vat_account_id=input_vat.pk,
         )
         self.stdout.write(
-            f"Second Org connected to the Odoo sandbox ({url}, database {DEMO_DATABASE}); "
-            f"source account: {wallet}; input VAT: {input_vat}."
+            f"{organization.name} connected to {provider}'s sandbox; source account: {wallet}; "
+            f"input VAT: {input_vat}."
         )

@@ -2,3 +2,7 @@
 shapes (common.version / authenticate, object.execute_kw on the models we use), its
 exceptions in Odoo's error envelope, data kept in SQLite across restarts, knobs for latency,
 faults (incl. stored-then-502) and an inspection page. Standard library only."""
+
+from integrations.providers.odoo.sandbox.server import SANDBOX
+
+__all__ = ["SANDBOX"]

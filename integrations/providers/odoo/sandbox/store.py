@@ -3,13 +3,10 @@ records of the models we use, kept as JSON rows in SQLite (across restarts)."""
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from integrations.providers.odoo.sandbox import seed
+from integrations.sandbox_kit.storage import SqliteStore, dump
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS databases (
@@ -32,28 +29,11 @@ CREATE TABLE IF NOT EXISTS sequences (
 FIRST_IDS = {"account.move": 1, "account.move.line": 1, "ir.attachment": 1}
 
 
-class Store:
-    """SQLite behind one lock: the sandbox is for tests and demos, not for throughput."""
+class Store(SqliteStore):
+    """Databases, their users and their records, in SQLite."""
 
-    def __init__(self, path: str | Path) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._lock = threading.Lock()
-        self._db.executescript(SCHEMA)
-        self.seed_defaults()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    schema = SCHEMA
+    tables = ("databases", "users", "records", "sequences")
 
     # --- databases and users ------------------------------------------------------------------
 
@@ -80,7 +60,7 @@ class Store:
     ) -> None:
         """A database with one company, one user (uid 2, like Odoo's first user after the
         admin), the chart, its groups and the usual journals."""
-        with self._tx() as db:
+        with self.transaction() as db:
             for table in ("databases", "users", "records", "sequences"):
                 column = "name" if table == "databases" else "database"
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))  # noqa: S608
@@ -99,15 +79,12 @@ class Store:
             ]
             db.executemany(
                 "INSERT INTO records (database, model, id, body) VALUES (?, ?, ?, ?)",
-                [
-                    (name, model, row["id"], json.dumps(row, ensure_ascii=False))
-                    for model, row in rows
-                ],
+                [(name, model, row["id"], dump(row)) for model, row in rows],
             )
 
     def database(self, name: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute(
+        with self.lock:
+            row = self.db.execute(
                 "SELECT name, company, currency_id, currency FROM databases WHERE name = ?",
                 (name,),
             ).fetchone()
@@ -116,22 +93,20 @@ class Store:
         return {"name": row[0], "company": row[1], "currency_id": row[2], "currency": row[3]}
 
     def databases(self) -> list[str]:
-        with self._lock:
-            return [row[0] for row in self._db.execute("SELECT name FROM databases ORDER BY name")]
+        with self.lock:
+            return [row[0] for row in self.db.execute("SELECT name FROM databases ORDER BY name")]
 
     def user(self, database: str, *, login: str | None = None, uid: int | None = None) -> Any:
         query = "SELECT uid, login, api_key, revoked FROM users WHERE database = ? AND "
         query += "login = ?" if login is not None else "uid = ?"
-        with self._lock:
-            row = self._db.execute(
-                query, (database, login if login is not None else uid)
-            ).fetchone()
+        with self.lock:
+            row = self.db.execute(query, (database, login if login is not None else uid)).fetchone()
         if row is None:
             return None
         return {"uid": row[0], "login": row[1], "api_key": row[2], "revoked": bool(row[3])}
 
     def set_revoked(self, database: str, login: str, revoked: bool) -> bool:
-        with self._tx() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE users SET revoked = ? WHERE database = ? AND login = ?",
                 (int(revoked), database, login),
@@ -141,16 +116,16 @@ class Store:
     # --- records ----------------------------------------------------------------------------
 
     def records(self, database: str, model: str) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
+        with self.lock:
+            rows = self.db.execute(
                 "SELECT body FROM records WHERE database = ? AND model = ? ORDER BY id",
                 (database, model),
             ).fetchall()
         return [json.loads(row[0]) for row in rows]
 
     def get(self, database: str, model: str, record_id: int) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute(
+        with self.lock:
+            row = self.db.execute(
                 "SELECT body FROM records WHERE database = ? AND model = ? AND id = ?",
                 (database, model, record_id),
             ).fetchone()
@@ -179,7 +154,7 @@ class Store:
         return int(row[0]) + 1
 
     def insert(self, database: str, model: str, body: dict[str, Any]) -> dict[str, Any]:
-        with self._tx() as db:
+        with self.transaction() as db:
             return self._insert(db, database, model, body)
 
     def _insert(
@@ -188,7 +163,7 @@ class Store:
         stored = {**body, "id": self._next_id(db, database, model)}
         db.execute(
             "INSERT INTO records (database, model, id, body) VALUES (?, ?, ?, ?)",
-            (database, model, stored["id"], json.dumps(stored, ensure_ascii=False)),
+            (database, model, stored["id"], dump(stored)),
         )
         return stored
 
@@ -196,7 +171,7 @@ class Store:
         self, database: str, move: dict[str, Any], lines: list[dict[str, Any]]
     ) -> dict[str, Any]:
         """A journal entry and its lines, in one transaction (as Odoo's create is)."""
-        with self._tx() as db:
+        with self.transaction() as db:
             stored = self._insert(db, database, "account.move", {**move, "line_ids": []})
             line_ids = [
                 self._insert(db, database, "account.move.line", {**line, "move_id": stored["id"]})[
@@ -209,18 +184,18 @@ class Store:
         return stored
 
     def write(self, database: str, model: str, body: dict[str, Any]) -> None:
-        with self._tx() as db:
+        with self.transaction() as db:
             self._write(db, database, model, body)
 
     @staticmethod
     def _write(db: sqlite3.Connection, database: str, model: str, body: dict[str, Any]) -> None:
         db.execute(
             "INSERT OR REPLACE INTO records (database, model, id, body) VALUES (?, ?, ?, ?)",
-            (database, model, body["id"], json.dumps(body, ensure_ascii=False)),
+            (database, model, body["id"], dump(body)),
         )
 
     def delete(self, database: str, model: str, record_ids: list[int]) -> int:
-        with self._tx() as db:
+        with self.transaction() as db:
             return sum(
                 db.execute(
                     "DELETE FROM records WHERE database = ? AND model = ? AND id = ?",
@@ -229,9 +204,91 @@ class Store:
                 for record_id in record_ids
             )
 
-    def reset(self) -> None:
-        """Back to a fresh sandbox: the demo database only, no entries."""
-        with self._tx() as db:
-            for table in ("databases", "users", "records", "sequences"):
-                db.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed table names)
-        self.seed_defaults()
+    # --- what tests and demos look at and do ---------------------------------------------------
+
+    def moves(self, database: str) -> list[dict[str, Any]]:
+        """Every journal entry, with its lines and attachments."""
+        lines = self.records(database, "account.move.line")
+        attachments = self.records(database, "ir.attachment")
+        moves = self.records(database, "account.move")
+        for move in moves:
+            move["lines"] = [line for line in lines if line["move_id"] == move["id"]]
+            move["attachments"] = [
+                a
+                for a in attachments
+                if a["res_model"] == "account.move" and a["res_id"] == move["id"]
+            ]
+        return moves
+
+    def change_accounts(self, database: str, changes: dict[str, Any]) -> int:
+        """What an accountant does in Odoo: rename, add, deprecate and delete accounts
+        (`rename`: {id: {"name", "name_ar"}}, `add`, `deprecate`, `remove`); how many remain."""
+        for account_id, renamed in (changes.get("rename") or {}).items():
+            row = self.get(database, "account.account", int(account_id))
+            if row:
+                names = dict(row["name"])
+                if "name" in renamed:
+                    names["en_US"] = renamed["name"]
+                if "name_ar" in renamed:
+                    names["ar_001"] = renamed["name_ar"]
+                self.write(database, "account.account", {**row, **renamed, "name": names})
+        for row in changes.get("add") or []:
+            self.write(
+                database,
+                "account.account",
+                seed.account(
+                    int(row["id"]),
+                    str(row["code"]),
+                    str(row.get("name") or ""),
+                    str(row.get("name_ar") or ""),
+                    str(row.get("account_type") or "expense"),
+                    row.get("group_id"),
+                ),
+            )
+        for account_id in changes.get("deprecate") or []:
+            row = self.get(database, "account.account", int(account_id))
+            if row:
+                self.write(database, "account.account", {**row, "deprecated": True})
+        self.delete(database, "account.account", [int(i) for i in changes.get("remove") or []])
+        return len(self.records(database, "account.account"))
+
+    def delete_move(self, database: str, move_id: int) -> bool:
+        """What an accountant deleting the entry in Odoo does."""
+        move = self.get(database, "account.move", move_id)
+        if move is None:
+            return False
+        self.delete(database, "account.move.line", list(move.get("line_ids") or []))
+        self.delete(database, "account.move", [move_id])
+        return True
+
+    def change_move(
+        self, database: str, move_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """What an accountant editing the entry in Odoo does: its date, reference, state or
+        lines (`lines`: [{"account_id", "debit", "credit"}])."""
+        move = self.get(database, "account.move", move_id)
+        if move is None:
+            return None
+        move.update({key: changes[key] for key in ("date", "ref", "state") if key in changes})
+        if "lines" in changes:
+            self.delete(database, "account.move.line", list(move.get("line_ids") or []))
+            new_ids = []
+            for line in changes["lines"]:
+                debit, credit = float(line.get("debit") or 0), float(line.get("credit") or 0)
+                stored = self.insert(
+                    database,
+                    "account.move.line",
+                    {
+                        "move_id": move_id,
+                        "account_id": int(line["account_id"]),
+                        "name": str(line.get("name") or ""),
+                        "debit": debit,
+                        "credit": credit,
+                        "balance": debit - credit,
+                        "company_id": 1,
+                    },
+                )
+                new_ids.append(stored["id"])
+            move["line_ids"] = new_ids
+        self.write(database, "account.move", move)
+        return move

@@ -1,58 +1,54 @@
-"""The sandbox's HTTP server: Qoyod's /2.0 API as our client uses it, plus /_sandbox/ controls.
+"""The Qoyod sandbox's HTTP server: Qoyod's /2.0 API as our client uses it, on the sandbox kit
+(`integrations.sandbox_kit`: the HTTP skeleton, knobs, faults and the shared controls).
 
 API (header `API-KEY`): GET /2.0/accounts, GET /2.0/vendors, GET /2.0/journal_entries
 (Ransack `q[date_eq]`, `q[date_gteq]`, `q[date_lteq]`, `q[description_cont]`,
 `page`, `per_page`), GET /2.0/journal_entries/{id},
 POST /2.0/journal_entries, POST /2.0/journal_entries/{id}/attachments (multipart `file`).
 
-Controls (no auth, for tests and demos): GET/PATCH /_sandbox/config, POST /_sandbox/faults,
-POST /_sandbox/tenants, POST /_sandbox/tenants/{key}/revoke|restore,
+Controls of its own (no auth, for tests and demos; `api_key` names the tenant, the demo one by
+default): POST /_sandbox/tenants, POST /_sandbox/tenants/{key}/revoke|restore,
 PATCH /_sandbox/tenants/{key}/accounts, GET /_sandbox/journal_entries?api_key=,
-GET|DELETE|PATCH /_sandbox/journal_entries/{id}?api_key= (see it; an accountant's edits),
-GET /_sandbox/stats?api_key= (requests served and refused), POST /_sandbox/reset,
-GET /_sandbox/health.
+GET|DELETE|PATCH /_sandbox/journal_entries/{id}?api_key= (see it; an accountant's edits). The
+kit adds GET /_sandbox/ (inspection page), GET/PATCH /_sandbox/config, POST /_sandbox/faults,
+GET /_sandbox/stats?api_key=, POST /_sandbox/reset and GET /_sandbox/health.
 """
 
 import datetime
-import json
-import logging
-import random
 import re
-import threading
 import time
-from collections import Counter, defaultdict, deque
-from dataclasses import asdict, dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from integrations.providers.qoyod.sandbox import seed
 from integrations.providers.qoyod.sandbox.store import Store
-
-logger = logging.getLogger("qoyod_sandbox")
-
-FAULT_KINDS = (
-    "500",
-    "429",
-    "drop",
-    "500_after_commit",
-    "timeout_after_commit",
-    "drop_after_commit",
+from integrations.sandbox_kit.server import (
+    AFTER_COMMIT_FAULTS,
+    FAULT_KINDS,
+    Inspection,
+    Sandbox,
+    SandboxConfig,
+    SandboxHandler,
+    SandboxState,
 )
-AFTER_COMMIT = {"500_after_commit", "timeout_after_commit", "drop_after_commit"}
 
 
 @dataclass
-class Config:
-    latency_ms: int = 0
-    rate_limit_per_minute: int = 300
-    fault_rate: float = 0.0
-    bare: bool = False  # behave like the bare public API: no draft status, no attachments
-    timeout_sleep_s: float = 30.0
-    faults: list[dict[str, Any]] = field(default_factory=list)
+class Config(SandboxConfig):
+    rate_limit_per_minute: int = field(
+        default=300, metadata={"help": "Per tenant, sliding minute; 429 past it (0: no limit)."}
+    )
+    bare: bool = field(
+        default=False,
+        metadata={"help": "Behave like the bare public API: no draft status, no attachments."},
+    )
+
+    def rate_limit(self) -> tuple[int, float]:
+        return self.rate_limit_per_minute, 60.0
 
 
 def _path_matches(fault: dict[str, Any], path: str) -> bool:
@@ -62,53 +58,6 @@ def _path_matches(fault: dict[str, Any], path: str) -> bool:
     if pattern.endswith("$"):
         return path.endswith(pattern[:-1])
     return pattern in path
-
-
-class DropConnection(Exception):
-    """Close the socket without answering (what a crashed proxy or a cut network does)."""
-
-
-class SandboxState:
-    def __init__(self, store: Store, config: Config) -> None:
-        self.store = store
-        self.config = config
-        self.defaults = Config(**{k: v for k, v in asdict(config).items() if k != "faults"})
-        self.lock = threading.Lock()
-        self.calls: dict[str, deque[float]] = defaultdict(deque)
-        # Requests per tenant: served, or refused with a 429 (benchmarks read them).
-        self.stats: dict[str, Counter[str]] = defaultdict(Counter)
-
-    def count(self, api_key: str, outcome: str) -> None:
-        with self.lock:
-            self.stats[api_key][outcome] += 1
-
-    def take_rate_slot(self, api_key: str) -> float:
-        """0 if the request may go on, else the seconds until a slot frees (sliding minute)."""
-        limit = self.config.rate_limit_per_minute
-        if limit <= 0:
-            return 0.0
-        now = time.monotonic()
-        with self.lock:
-            window = self.calls[api_key]
-            while window and now - window[0] >= 60:
-                window.popleft()
-            if len(window) >= limit:
-                return 60 - (now - window[0])
-            window.append(now)
-        return 0.0
-
-    def next_fault(self, method: str, path: str) -> str | None:
-        with self.lock:
-            for fault in self.config.faults:
-                if fault.get("method", method) == method and _path_matches(fault, path):
-                    fault["count"] = int(fault.get("count", 1)) - 1
-                    if fault["count"] <= 0:
-                        self.config.faults.remove(fault)
-                    return str(fault["kind"])
-        if self.config.fault_rate and random.random() < self.config.fault_rate:  # noqa: S311
-            kinds = FAULT_KINDS if method == "POST" else ("500", "429", "drop")
-            return random.choice(kinds)  # noqa: S311
-        return None
 
 
 def _money(value: Any) -> Decimal | None:
@@ -186,126 +135,62 @@ def validate_entry(
     }, {}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body leave at once, no 40 ms ACK stall
+class Handler(SandboxHandler):
     server_version = "QoyodSandbox/1.0"
-    state: SandboxState  # set on the subclass by make_server
+    title = "Qoyod sandbox"
+    books_param = "api_key"
+    books_label = "tenant"
+    default_books = seed.DEMO_KEY
+    fault_kinds = [kind for kind in FAULT_KINDS if not kind.startswith("502")]  # no proxy
+    json_type = "application/json; charset=utf-8"
+    too_many_requests = {"message": "Too many requests"}
+    state: SandboxState[Store, Config]
     _after_commit_fault: str | None = None
-    _status: int = 0
-
-    # --- plumbing -------------------------------------------------------------------------
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # we log one line per request ourselves, without headers
-
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        payload = json.dumps(body, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-        self._status = status
-
-    def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _json(self, raw: bytes) -> Any:
-        try:
-            return json.loads(raw or b"{}")
-        except ValueError:
-            return None
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        self._status = 0
-
-    def _dispatch(self, method: str) -> None:
-        started = time.monotonic()
-        self._status = 0
-        url = urlsplit(self.path)
-        try:
-            if url.path.startswith("/_sandbox/"):
-                self._control(method, url.path, parse_qs(url.query))
-            elif url.path.startswith("/2.0/"):
-                self._api(method, url.path[len("/2.0/") :].rstrip("/"), parse_qs(url.query))
-            else:
-                self._send(404, {"message": "Not Found"})
-        except DropConnection:
-            self._drop()
-        except BrokenPipeError:
-            self._drop()
-        logger.info(
-            "%s %s -> %s in %.0f ms",
-            method,
-            url.path,
-            self._status or "dropped",
-            (time.monotonic() - started) * 1000,
-        )
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PATCH(self) -> None:
-        self._dispatch("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
 
     # --- the Qoyod API ----------------------------------------------------------------------
 
-    def _api(self, method: str, path: str, query: dict[str, list[str]]) -> None:
-        raw = self._body()
-        state = self.state
-        if state.config.latency_ms:
-            time.sleep(state.config.latency_ms / 1000)
+    def serve(self, method: str, path: str, query: dict[str, list[str]]) -> str | None:
+        if not path.startswith("/2.0/"):
+            self.send_json(404, {"message": "Not Found"})
+            return None
+        path = path[len("/2.0/") :].rstrip("/")
+        raw = self.read_body()
+        self.wait_latency()
         api_key = self.headers.get("API-KEY", "")
-        tenant = state.store.tenant(api_key) if api_key else None
+        tenant = self.state.store.tenant(api_key) if api_key else None
         if tenant is None or tenant["revoked"]:
-            self._send(401, {"message": "unauthorized"})
-            return
-        wait = state.take_rate_slot(api_key)
-        state.count(api_key, "rate_limited" if wait else "served")
+            self.send_json(401, {"message": "unauthorized"})
+            return None
+        wait = self.admit(api_key, time.monotonic())
         if wait:
-            self._send(
-                429, {"message": "Too many requests"}, {"Retry-After": str(max(1, round(wait)))}
-            )
-            return
-        fault = state.next_fault(method, path)
-        if fault == "500":
-            self._send(500, {"message": "Internal Server Error"})
-            return
-        if fault == "429":
-            self._send(429, {"message": "Too many requests"}, {"Retry-After": "1"})
-            return
-        if fault == "drop":
-            raise DropConnection
-        self._after_commit_fault = fault if fault in AFTER_COMMIT else None
+            self.refuse(wait)
+            return None
+        fault = self.next_fault(
+            lambda f: f.get("method", method) == method and _path_matches(f, path),
+            write=method == "POST",
+        )
+        if self.answer_fault(fault):
+            return None
+        self._after_commit_fault = fault if fault in AFTER_COMMIT_FAULTS else None
         self._route(method, path, query, raw, api_key)
+        return None
 
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], raw: bytes, api_key: str
     ) -> None:
         store = self.state.store
         if method == "GET" and path == "accounts":
-            self._send(200, {"accounts": store.accounts(api_key)})
+            self.send_json(200, {"accounts": store.accounts(api_key)})
         elif method == "GET" and path == "vendors":
-            self._send(200, {"vendors": store.vendors(api_key)})
+            self.send_json(200, {"vendors": store.vendors(api_key)})
         elif method == "GET" and path == "journal_entries":
             self._list_entries(query, api_key)
         elif method == "GET" and (match := re.fullmatch(r"journal_entries/(\d+)", path)):
             entry = store.entry(api_key, int(match.group(1)))
             if entry is None:
-                self._send(404, {"message": "Not Found"})
+                self.send_json(404, {"message": "Not Found"})
             else:
-                self._send(200, {"journal_entry": self._public(entry)})
+                self.send_json(200, {"journal_entry": self._public(entry)})
         elif method == "POST" and path == "journal_entries":
             self._create_entry(raw, api_key)
         elif method == "POST" and (
@@ -313,7 +198,7 @@ class Handler(BaseHTTPRequestHandler):
         ):
             self._attach(int(match.group(1)), raw, api_key)
         else:
-            self._send(404, {"message": "Not Found"})
+            self.send_json(404, {"message": "Not Found"})
 
     def _public(self, entry: dict[str, Any]) -> dict[str, Any]:
         if self.state.config.bare:
@@ -330,7 +215,7 @@ class Handler(BaseHTTPRequestHandler):
         total = self.state.store.count_entries(api_key, **filters)
         filtered = any(key.startswith("q[") for key in query)
         if filtered and not total:
-            self._send(404, {"message": "found nothing"})
+            self.send_json(404, {"message": "found nothing"})
             return
         per_page = max(1, int((query.get("per_page") or ["100"])[0]))
         page = max(1, int((query.get("page") or ["1"])[0]))
@@ -338,7 +223,7 @@ class Handler(BaseHTTPRequestHandler):
         chunk = self.state.store.entries(
             api_key, **filters, limit=per_page, offset=(page - 1) * per_page
         )
-        self._send(
+        self.send_json(
             200,
             {
                 "journal_entries": [self._public(row) for row in chunk],
@@ -347,10 +232,10 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def _create_entry(self, raw: bytes, api_key: str) -> None:
-        body = self._json(raw)
+        body = self.parse_json(raw)
         entry, errors = validate_entry(body, self.state.store.active_account_ids(api_key))
         if errors or entry is None:
-            self._send(422, {"errors": errors})
+            self.send_json(422, {"errors": errors})
             return
         if self.state.config.bare:
             entry["status"] = "Approved"  # the public API posts entries at once
@@ -359,7 +244,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _attach(self, entry_id: int, raw: bytes, api_key: str) -> None:
         if self.state.config.bare or self.state.store.entry(api_key, entry_id) is None:
-            self._send(404, {"message": "Not Found"})
+            self.send_json(404, {"message": "Not Found"})
             return
         content_type = self.headers.get("Content-Type", "")
         message = BytesParser(policy=HTTP).parsebytes(
@@ -379,102 +264,90 @@ class Handler(BaseHTTPRequestHandler):
                 )
                 self._answer_after_commit(201, {"attachment": attachment})
                 return
-        self._send(422, {"errors": {"file": ["can't be blank"]}})
+        self.send_json(422, {"errors": {"file": ["can't be blank"]}})
 
     def _answer_after_commit(self, status: int, body: Any) -> None:
         """The write is stored; an injected after-commit fault now loses the answer."""
-        fault = self._after_commit_fault
-        if fault == "500_after_commit":
-            self._send(500, {"message": "Internal Server Error"})
-        elif fault == "timeout_after_commit":
-            time.sleep(self.state.config.timeout_sleep_s)
-            raise DropConnection
-        elif fault == "drop_after_commit":
-            raise DropConnection
+        if self._after_commit_fault:
+            self.lose_answer(self._after_commit_fault)
         else:
-            self._send(status, body)
+            self.send_json(status, body)
 
-    # --- controls ---------------------------------------------------------------------------
+    # --- controls of its own ------------------------------------------------------------------
 
-    def _control(self, method: str, path: str, query: dict[str, list[str]]) -> None:
-        state = self.state
-        body = self._json(self._body()) or {}
-        if path == "/_sandbox/health":
-            self._send(200, {"ok": True})
-        elif path == "/_sandbox/config" and method == "GET":
-            self._send(200, asdict(state.config))
-        elif path == "/_sandbox/config" and method == "PATCH":
-            for name, value in body.items():
-                if hasattr(state.config, name) and name != "faults":
-                    setattr(state.config, name, type(getattr(state.defaults, name))(value))
-            self._send(200, asdict(state.config))
-        elif path == "/_sandbox/faults" and method == "POST":
-            faults = body.get("faults", [])
-            unknown = [f.get("kind") for f in faults if f.get("kind") not in FAULT_KINDS]
-            if unknown:
-                self._send(400, {"errors": {"kind": [f"unknown fault {unknown}"]}})
-                return
-            with state.lock:
-                state.config.faults.extend(faults)
-            self._send(200, asdict(state.config))
-        elif path == "/_sandbox/tenants" and method == "POST":
+    def control(self, method: str, path: str, books: str, body: dict[str, Any]) -> bool:
+        store = self.state.store
+        if path == "/_sandbox/tenants" and method == "POST":
             count = int(body.get("accounts") or 0)
             chart = seed.generated_chart(count) if count else seed.demo_chart()
-            state.store.create_tenant(
+            store.create_tenant(
                 body["api_key"], body.get("name", body["api_key"]), chart, seed.vendors()
             )
-            self._send(201, {"api_key": body["api_key"], "accounts": len(chart)})
+            self.send_json(201, {"api_key": body["api_key"], "accounts": len(chart)})
         elif match := re.fullmatch(r"/_sandbox/tenants/([^/]+)/(revoke|restore)", path):
-            found = state.store.set_revoked(match.group(1), match.group(2) == "revoke")
-            self._send(200 if found else 404, {"ok": found})
+            found = store.set_revoked(match.group(1), match.group(2) == "revoke")
+            self.send_json(200 if found else 404, {"ok": found})
         elif match := re.fullmatch(r"/_sandbox/tenants/([^/]+)/accounts", path):
-            state.store.change_accounts(
+            store.change_accounts(
                 match.group(1),
                 rename=body.get("rename", {}),
                 add=body.get("add", []),
                 remove=body.get("remove", []),
             )
-            self._send(200, {"accounts": len(state.store.accounts(match.group(1)))})
+            self.send_json(200, {"accounts": len(store.accounts(match.group(1)))})
         elif path == "/_sandbox/journal_entries":
-            api_key = (query.get("api_key") or [seed.DEMO_KEY])[0]
-            attachments = state.store.attachments(api_key)
-            entries = state.store.entries(api_key)
-            for entry in entries:
-                entry["attachments"] = [a for a in attachments if a["entry_id"] == entry["id"]]
-            self._send(200, {"journal_entries": entries})
+            self.send_json(200, {"journal_entries": self._entries(books)})
         elif match := re.fullmatch(r"/_sandbox/journal_entries/(\d+)", path):
-            api_key = (query.get("api_key") or [seed.DEMO_KEY])[0]
             entry_id = int(match.group(1))
             if method == "GET":
-                held = state.store.entry(api_key, entry_id)
-                self._send(200 if held else 404, {"journal_entry": held})
+                held = store.entry(books, entry_id)
+                self.send_json(200 if held else 404, {"journal_entry": held})
             elif method == "DELETE":
-                found = state.store.delete_entry(api_key, entry_id)
-                self._send(200 if found else 404, {"ok": found})
+                found = store.delete_entry(books, entry_id)
+                self.send_json(200 if found else 404, {"ok": found})
             elif method == "PATCH":
-                changed = state.store.change_entry(api_key, entry_id, body)
-                self._send(200 if changed else 404, {"journal_entry": changed})
+                changed = store.change_entry(books, entry_id, body)
+                self.send_json(200 if changed else 404, {"journal_entry": changed})
             else:
-                self._send(405, {"message": "Method Not Allowed"})
-        elif path == "/_sandbox/stats":
-            api_key = (query.get("api_key") or [seed.DEMO_KEY])[0]
-            with state.lock:
-                counted = dict(state.stats[api_key])
-            self._send(200, {"served": counted.get("served", 0), **counted})
-        elif path == "/_sandbox/reset" and method == "POST":
-            state.store.reset()
-            with state.lock:
-                state.config = Config(**asdict(state.defaults))
-                state.calls.clear()
-                state.stats.clear()
-            self._send(200, {"ok": True})
+                self.send_json(405, {"message": "Method Not Allowed"})
         else:
-            self._send(404, {"message": "Not Found"})
+            return False
+        return True
+
+    def _entries(self, api_key: str) -> list[dict[str, Any]]:
+        """Every entry of the tenant, with its attachments."""
+        attachments = self.state.store.attachments(api_key)
+        entries = self.state.store.entries(api_key)
+        for entry in entries:
+            entry["attachments"] = [a for a in attachments if a["entry_id"] == entry["id"]]
+        return entries
+
+    def inspection(self, books: str) -> Inspection:
+        store = self.state.store
+        accounts = {row["id"]: f"{row['code']} {row['name_en']}" for row in store.accounts(books)}
+
+        def row(entry: dict[str, Any]) -> list[Any]:
+            lines = [
+                f"{side} {accounts.get(line['account_id'], line['account_id'])}: {line['amount']}"
+                for side, key in (("Dr", "debit_amounts"), ("Cr", "credit_amounts"))
+                for line in entry.get(key, [])
+            ]
+            files = [f"{a['filename']} ({a['size']} bytes)" for a in entry["attachments"]]
+            head = [str(entry["id"]), entry["date"], entry.get("status", ""), entry["description"]]
+            return [*head, lines, files]
+
+        return Inspection(
+            summary="Qoyod's API at /2.0 (header API-KEY).",
+            columns=("id", "date", "status", "description", "lines", "attachments"),
+            rows=[row(entry) for entry in self._entries(books)],
+            books=store.tenant_keys(),
+        )
 
 
-def make_server(host: str, port: int, store: Store, config: Config) -> ThreadingHTTPServer:
-    state = SandboxState(store, config)
-    handler = type("BoundHandler", (Handler,), {"state": state})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+SANDBOX = Sandbox(
+    Handler,
+    Store,
+    Config,
+    port=8765,
+    about=f"API at {{url}}/2.0, demo key {seed.DEMO_KEY}, second key {seed.SECOND_KEY}",
+)

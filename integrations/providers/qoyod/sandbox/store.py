@@ -1,14 +1,11 @@
 """The sandbox's persistent state: tenants, charts, vendors, journal entries, attachments."""
 
+import hashlib
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from integrations.providers.qoyod.sandbox import seed
+from integrations.sandbox_kit.storage import SqliteStore, dump
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (
@@ -33,31 +30,11 @@ CREATE TABLE IF NOT EXISTS attachments (
 """
 
 
-class Store:
-    """SQLite behind one lock: the sandbox is for tests and demos, not for throughput."""
+class Store(SqliteStore):
+    """Tenants (by API key) and their books, in SQLite."""
 
-    def __init__(self, path: str | Path) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # Kept across restarts of the sandbox, not across a power cut: its answers' time is
-        # the `latency_ms` knob's, not this disk's flush of every entry.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._lock = threading.Lock()
-        self._db.executescript(SCHEMA)
-        self.seed_defaults()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    schema = SCHEMA
+    tables = ("tenants", "accounts", "vendors", "journal_entries", "attachments")
 
     # --- tenants and charts ----------------------------------------------------------------
 
@@ -70,7 +47,7 @@ class Store:
     def create_tenant(
         self, api_key: str, name: str, accounts: list[dict[str, Any]], vendors: list[dict[str, Any]]
     ) -> None:
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM accounts WHERE tenant = ?", (api_key,))
             db.execute("DELETE FROM vendors WHERE tenant = ?", (api_key,))
             db.execute(
@@ -79,22 +56,26 @@ class Store:
             )
             db.executemany(
                 "INSERT INTO accounts (tenant, id, body) VALUES (?, ?, ?)",
-                [(api_key, row["id"], json.dumps(row, ensure_ascii=False)) for row in accounts],
+                [(api_key, row["id"], dump(row)) for row in accounts],
             )
             db.executemany(
                 "INSERT INTO vendors (tenant, id, body) VALUES (?, ?, ?)",
-                [(api_key, row["id"], json.dumps(row, ensure_ascii=False)) for row in vendors],
+                [(api_key, row["id"], dump(row)) for row in vendors],
             )
 
     def tenant(self, api_key: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute(
+        with self.lock:
+            row = self.db.execute(
                 "SELECT api_key, name, revoked FROM tenants WHERE api_key = ?", (api_key,)
             ).fetchone()
         return {"api_key": row[0], "name": row[1], "revoked": bool(row[2])} if row else None
 
+    def tenant_keys(self) -> list[str]:
+        with self.lock:
+            return [row[0] for row in self.db.execute("SELECT api_key FROM tenants ORDER BY name")]
+
     def set_revoked(self, api_key: str, revoked: bool) -> bool:
-        with self._tx() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE tenants SET revoked = ? WHERE api_key = ?", (int(revoked), api_key)
             )
@@ -118,7 +99,7 @@ class Store:
         remove: list[int],
     ) -> None:
         """What an accountant does in Qoyod's UI: rename, add and delete accounts."""
-        with self._tx() as db:
+        with self.transaction() as db:
             for account_id, names in rename.items():
                 row = db.execute(
                     "SELECT body FROM accounts WHERE tenant = ? AND id = ?",
@@ -128,13 +109,13 @@ class Store:
                     body = {**json.loads(row[0]), **names}
                     db.execute(
                         "UPDATE accounts SET body = ? WHERE tenant = ? AND id = ?",
-                        (json.dumps(body, ensure_ascii=False), api_key, int(account_id)),
+                        (dump(body), api_key, int(account_id)),
                     )
             for body in add:
                 full = {"status": "Active", "recieve_payments": "false", "group_type": "", **body}
                 db.execute(
                     "INSERT OR REPLACE INTO accounts (tenant, id, body) VALUES (?, ?, ?)",
-                    (api_key, int(full["id"]), json.dumps(full, ensure_ascii=False)),
+                    (api_key, int(full["id"]), dump(full)),
                 )
             db.executemany(
                 "DELETE FROM accounts WHERE tenant = ? AND id = ?",
@@ -144,7 +125,7 @@ class Store:
     # --- journal entries ---------------------------------------------------------------------
 
     def create_entry(self, api_key: str, entry: dict[str, Any]) -> dict[str, Any]:
-        with self._tx() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO journal_entries (tenant, date, description, body) VALUES (?,?,?,?)",
                 (api_key, entry["date"], entry["description"], "{}"),
@@ -152,7 +133,7 @@ class Store:
             stored = {"id": cursor.lastrowid, **entry}
             db.execute(
                 "UPDATE journal_entries SET body = ? WHERE id = ?",
-                (json.dumps(stored, ensure_ascii=False), cursor.lastrowid),
+                (dump(stored), cursor.lastrowid),
             )
         return stored
 
@@ -172,8 +153,8 @@ class Store:
         if limit is not None:
             query += " LIMIT ? OFFSET ?"
             params += [limit, offset]
-        with self._lock:
-            rows = self._db.execute(query, params).fetchall()
+        with self.lock:
+            rows = self.db.execute(query, params).fetchall()
         return [json.loads(row[0]) for row in rows]
 
     def count_entries(
@@ -186,8 +167,8 @@ class Store:
         date_to: str | None = None,
     ) -> int:
         where, params = self._entry_filter(api_key, date, description_contains, date_from, date_to)
-        with self._lock:
-            (count,) = self._db.execute(
+        with self.lock:
+            (count,) = self.db.execute(
                 f"SELECT count(*) FROM journal_entries WHERE {where}",  # noqa: S608
                 params,
             ).fetchone()
@@ -216,7 +197,7 @@ class Store:
 
     def delete_entry(self, api_key: str, entry_id: int) -> bool:
         """What an accountant deleting the entry in Qoyod does."""
-        with self._tx() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "DELETE FROM journal_entries WHERE tenant = ? AND id = ?", (api_key, entry_id)
             )
@@ -231,21 +212,21 @@ class Store:
             return None
         allowed = ("date", "description", "debit_amounts", "credit_amounts", "status")
         entry.update({key: value for key, value in changes.items() if key in allowed})
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute(
                 "UPDATE journal_entries SET date = ?, description = ?, body = ? WHERE id = ?",
                 (
                     entry["date"],
                     entry["description"],
-                    json.dumps(entry, ensure_ascii=False),
+                    dump(entry),
                     entry_id,
                 ),
             )
         return entry
 
     def entry(self, api_key: str, entry_id: int) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute(
+        with self.lock:
+            row = self.db.execute(
                 "SELECT body FROM journal_entries WHERE tenant = ? AND id = ?", (api_key, entry_id)
             ).fetchone()
         return json.loads(row[0]) if row else None
@@ -253,10 +234,8 @@ class Store:
     def add_attachment(
         self, api_key: str, entry_id: int, *, filename: str, content_type: str, content: bytes
     ) -> dict[str, Any]:
-        import hashlib
-
         digest = hashlib.sha256(content).hexdigest()
-        with self._tx() as db:
+        with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO attachments (tenant, entry_id, filename, content_type, size, sha256)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -271,8 +250,8 @@ class Store:
         }
 
     def attachments(self, api_key: str) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
+        with self.lock:
+            rows = self.db.execute(
                 "SELECT id, entry_id, filename, content_type, size, sha256 FROM attachments"
                 " WHERE tenant = ? ORDER BY id",
                 (api_key,),
@@ -280,17 +259,9 @@ class Store:
         keys = ("id", "entry_id", "filename", "content_type", "size", "sha256")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
-    def reset(self) -> None:
-        """Back to a fresh sandbox: the two seeded tenants, no entries."""
-        with self._tx() as db:
-            for table in ("tenants", "accounts", "vendors", "journal_entries", "attachments"):
-                db.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed table names)
-            db.execute("DELETE FROM sqlite_sequence")
-        self.seed_defaults()
-
     def _bodies(self, table: str, api_key: str) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
+        with self.lock:
+            rows = self.db.execute(
                 f"SELECT body FROM {table} WHERE tenant = ? ORDER BY id",  # noqa: S608
                 (api_key,),
             ).fetchall()

@@ -1,9 +1,10 @@
-"""Providers' ids become strings, data kept (see accounting 0014): a vendor's id, the
-provider's company and the chosen journal convert in place (4 becomes "4", NULL stays NULL;
+"""Providers' ids become strings, data kept (see accounting 0014): a vendor's id and the
+chosen journal convert in place (4 becomes "4", NULL stays NULL;
 `vendor_unique_external_id_per_org` is rebuilt on the new type), and the journals a
 connection offers ([{"id": 4, ...}]) carry their ids as strings, so the chosen one still
-matches its row. Backwards: the journals' ids become numbers again; going back fails once
-ids that are not numbers are stored.
+matches its row. (The provider's company is a string already: 0008 moved it into
+`location`.) Backwards: the journals' ids become numbers again; going back fails once ids
+that are not numbers are stored.
 """
 
 from django.db import migrations, models
@@ -36,15 +37,10 @@ UPDATE integrations_integration
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0007_odoo_connection"),
+        ("integrations", "0008_credentials"),
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name="integration",
-            name="external_company_id",
-            field=models.CharField(blank=True, max_length=64, null=True),
-        ),
         migrations.AlterField(
             model_name="integration",
             name="journal_external_id",

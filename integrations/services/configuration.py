@@ -1,0 +1,157 @@
+"""Writes of a connection's configuration: the Source Account, the Input VAT account, Auto
+Sync and, for books that keep journals, the journal our entries go to."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounting.models import Account
+from accounting.providers import provider_for
+from integrations.models import ConnectionStatus, Integration
+from integrations.services.connection import (
+    integration_for_update,
+    provider_name,
+    snapshot,
+)
+from sifi.exceptions import Conflict
+from sifi.models import Organization
+from sifi.services import record_audit
+
+_UNSET: Any = object()
+
+
+def _posting_account(
+    *, organization: Organization, account_id: int, field: str, provider: str
+) -> Account:
+    """An active posting account of the organization's synced chart of `provider`, or a 400
+    on `field`."""
+    name = provider_name(provider)
+    account = Account.objects.filter(
+        organization=organization, provider=provider, pk=account_id
+    ).first()
+    if account is None:
+        raise ValidationError(
+            {
+                field: [
+                    _("Pick an account from your synced %(provider)s chart.") % {"provider": name}
+                ]
+            }
+        )
+    if not account.active:
+        raise ValidationError(
+            {
+                field: [
+                    _("Account %(account)s is inactive in %(provider)s.")
+                    % {"account": account, "provider": name}
+                ]
+            }
+        )
+    if account.is_heading:
+        raise ValidationError(
+            {
+                field: [
+                    _(
+                        "Account %(account)s is a heading (it has sub-accounts); pick one of "
+                        "its sub-accounts."
+                    )
+                    % {"account": account}
+                ]
+            }
+        )
+    return account
+
+
+def _journal(integration: Integration, journal_id: str | None) -> dict[str, Any]:
+    name = provider_name(integration.provider)
+    if not provider_for(integration.provider).keeps_journals:
+        raise ValidationError(
+            {"journal": [_("%(provider)s keeps no journals.") % {"provider": name}]}
+        )
+    for row in integration.journals or []:
+        if row.get("id") == journal_id:
+            return dict(row)
+    raise ValidationError(
+        {
+            "journal": [
+                _("Pick one of the general journals of %(provider)s (Sync now refreshes them).")
+                % {"provider": name}
+            ]
+        }
+    )
+
+
+@transaction.atomic
+def configure(
+    *,
+    actor: Any,
+    organization: Organization,
+    provider: str,
+    source_account_id: int | None = _UNSET,
+    input_vat_account_id: int | None = _UNSET,
+    auto_sync: bool = _UNSET,
+    journal_id: str | None = _UNSET,
+) -> Integration:
+    """Set the Source Account, the Input VAT account, Auto Sync and/or (books with journals)
+    the journal entries go to. Both accounts must be active posting accounts of the
+    provider's synced chart, and not the same account; the journal one of its general
+    journals (None: back to the default one chosen when connecting)."""
+    integration = integration_for_update(organization=organization, provider=provider)
+    if integration.status == ConnectionStatus.NOT_CONNECTED:
+        raise Conflict(
+            _("Connect %(provider)s before configuring it.")
+            % {"provider": provider_name(provider)},
+            code="not_connected",
+        )
+    before = snapshot(integration)
+    if source_account_id is not _UNSET:
+        integration.source_account = (
+            None
+            if source_account_id is None
+            else _posting_account(
+                organization=organization,
+                account_id=source_account_id,
+                field="source_account",
+                provider=provider,
+            )
+        )
+    if input_vat_account_id is not _UNSET:
+        integration.input_vat_account = (
+            None
+            if input_vat_account_id is None
+            else _posting_account(
+                organization=organization,
+                account_id=input_vat_account_id,
+                field="input_vat_account",
+                provider=provider,
+            )
+        )
+    if journal_id is not _UNSET and journal_id is not None:
+        chosen = _journal(integration, journal_id)
+        integration.journal_external_id = chosen["id"]
+        integration.journal_name = f"{chosen.get('code')} · {chosen.get('name')}"
+    if (
+        integration.input_vat_account_id is not None
+        and integration.input_vat_account_id == integration.source_account_id
+    ):
+        raise ValidationError(
+            {
+                "input_vat_account": [
+                    _("The Input VAT account cannot be the Source Account (the wallet).")
+                ]
+            }
+        )
+    if auto_sync is not _UNSET:
+        integration.auto_sync = bool(auto_sync)
+    integration.save()
+    record_audit(
+        organization=organization,
+        actor=actor,
+        action="integration.configure",
+        target_type="integration",
+        target_id=integration.pk,
+        before=before,
+        after=snapshot(integration),
+    )
+    return integration

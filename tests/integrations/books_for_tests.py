@@ -1,0 +1,81 @@
+"""Two accounting systems that exist only in the tests, each one package's worth of classes
+and one registry line away from the product (the `registered_test_books` fixture): Paper Books
+(an API key) and Cloud Books (an OAuth sign-in reaching two companies). They prove the
+wizard's pages, the API and the services come from the registry, not from a provider's
+name."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from accounting.providers import Provider
+from integrations.connect.base import ApiKeyFlow, Connected
+from integrations.connect.oauth import AuthorizationRefused, OAuthFlow
+
+GOOD_KEY = "paper-books-key-1234"
+GOOD_CODE = "cloud-code-ok"
+REVOKED: list[dict[str, str]] = []
+TEST_PROVIDERS = {
+    "paper_books": "tests.integrations.books_for_tests.PaperBooks",
+    "cloud_books": "tests.integrations.books_for_tests.CloudBooks",
+}
+
+
+class PaperBooks(Provider):
+    key = "paper_books"
+    name = "Paper Books"
+    connect_flow = "tests.integrations.books_for_tests.PaperBooksConnect"
+
+
+class PaperBooksConnect(ApiKeyFlow):
+    key = "paper_books"
+    scopes = {"entries:write": "Write journal entries"}
+    credentials_help = ("Paste the key Paper Books shows under Settings.",)
+
+    def check_key(self, *, organization: Any, api_key: str) -> Connected:
+        if api_key != GOOD_KEY:
+            raise ValidationError({"api_key": ["Paper Books does not know this key."]})
+        return Connected(
+            secrets={"api_key": api_key}, location={"ledger": "main"}, accounts_found=3
+        )
+
+    def revoke(self, *, secrets: dict[str, str], location: dict[str, str]) -> None:
+        REVOKED.append(dict(secrets))
+
+
+class CloudBooks(Provider):
+    key = "cloud_books"
+    name = "Cloud Books"
+    connect_flow = "tests.integrations.books_for_tests.CloudBooksConnect"
+
+
+class CloudBooksConnect(OAuthFlow):
+    key = "cloud_books"
+    scopes = {"journals:write": "Write journals"}
+    company_field = "organization_id"
+
+    def authorize_endpoint(self) -> str:
+        return "https://accounts.cloudbooks.test/oauth/v2/auth"
+
+    def authorize_params(self, *, state: str) -> dict[str, str]:
+        return {
+            "response_type": "code",
+            "client_id": "sifi-test-client",
+            "redirect_uri": self.callback_url(),
+            "state": state,
+        }
+
+    def exchange(self, *, organization: Any, params: Mapping[str, str]) -> Connected:
+        if params.get("code") != GOOD_CODE:
+            raise AuthorizationRefused("Cloud Books refused the code (invalid_code).")
+        return Connected(
+            secrets={"refresh_token": "refresh-1"},
+            location={},
+            details={
+                "companies": [
+                    {"id": "111", "name": "Acme SA", "currency": "SAR"},
+                    {"id": "222", "name": "Acme AE", "currency": "AED"},
+                ]
+            },
+        )
