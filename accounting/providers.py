@@ -13,7 +13,7 @@ The ledger names no accounting system. It speaks to an organization's books thro
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -186,10 +186,36 @@ class ProviderSession(Protocol):
     ) -> None: ...
 
 
+# --- request budgets ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetWindow:
+    """One window of a request budget as it stands now: at most `limit` requests in any
+    `period_seconds`; `used` in the current window; `wait_seconds` until it lets one more
+    go (a window the provider told us is spent — a penalty — waits too). `name` says which
+    ("minute", "day"; "" for a budget of one window)."""
+
+    limit: int
+    period_seconds: float
+    used: int
+    wait_seconds: float
+    name: str = ""
+
+
+def binding_window(windows: Sequence[BudgetWindow]) -> BudgetWindow:
+    """The window that holds a budget back: the one that waits longest, else the fullest."""
+    return max(windows, key=lambda window: (window.wait_seconds, window.used / window.limit))
+
+
 class RequestBudget(Protocol):
-    """A provider company's request limit, shared by every worker process: at most `limit`
-    requests in any `period_seconds`. The sync engine schedules around it (defers a company's
-    work until its window opens) instead of sleeping on it."""
+    """A provider company's request limit, shared by every worker process: one window or
+    several at once (100 a minute *and* 1,000 a day), every request taking a slot in each.
+    The sync engine schedules around it (defers a company's work until its windows open)
+    instead of sleeping on it.
+
+    `limit` per `period_seconds` is the first (shortest) window, the one that paces requests
+    (how many turns keep a company busy); longer windows only defer."""
 
     key: str  # one per provider company (never a secret)
     limit: int
@@ -198,11 +224,16 @@ class RequestBudget(Protocol):
     def period_seconds(self) -> float: ...
 
     def wait_seconds(self) -> float:
-        """Seconds until the next request may go (0.0: now); takes nothing."""
+        """Seconds until the next request may go (0.0: now): the longest wait among the
+        windows; takes nothing."""
         ...
 
     def used(self) -> int:
-        """Requests sent in the current window."""
+        """Requests sent in the binding window: the one that waits longest, else the fullest."""
+        ...
+
+    def windows(self) -> list[BudgetWindow]:
+        """Every window as it stands now, shortest first (one read for all)."""
         ...
 
 
@@ -232,7 +263,8 @@ class Provider:
         raise NotImplementedError
 
     def request_budget(self, credentials: dict[str, str]) -> RequestBudget | None:
-        """The company's request budget, shared with every session (None: no limit)."""
+        """The company's request budget, shared with every session (None: no limit); one
+        window or several (`RequestBudget.windows`)."""
         return None
 
     def entry_url(self, entry_id: int | None, *, credentials: dict[str, str] | None = None) -> str:

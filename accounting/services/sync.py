@@ -265,8 +265,14 @@ def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
             if deferrals:
                 seconds = min(deferrals)
                 _mark_waiting(organization_id, seconds)
-                following = scheduler.advance(organization_id, stripe, lease, extra_seconds=seconds)
-                return TurnEnd(lease=following, countdown=seconds)
+                # A long wait (a daily quota spent) is not one countdown: the turn comes back
+                # now and then to ask the budget again (Redis, no request to the books), well
+                # inside the broker's visibility timeout; people see the whole wait.
+                countdown = min(seconds, settings.SYNC_LONGEST_COUNTDOWN_SECONDS)
+                following = scheduler.advance(
+                    organization_id, stripe, lease, extra_seconds=countdown
+                )
+                return TurnEnd(lease=following, countdown=countdown)
         if not exhausted:  # its share is used: to the back of the queue, behind other companies
             return TurnEnd(lease=scheduler.advance(organization_id, stripe, lease))
         # Nothing left: end the turn, unless work arrived meanwhile (a run dispatched while this
