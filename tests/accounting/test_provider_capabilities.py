@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from accounting.models import Document, SyncRunItem, SyncRunStatus, Transaction
+from accounting.presenters import describe_event
 from accounting.providers import AttachmentFlow, provider_for
 from accounting.services import scheduler
 from accounting.services.runs import start_sync_run
@@ -136,6 +137,9 @@ def test_a_posted_answer_gets_its_second_call_once_and_the_entry_stays_a_draft(s
     assert txn.journal_entry_status == staged_books.entries[txn.journal_entry_id].status == DRAFT
     drafted = AuditEvent.objects.get(action="transaction.journal_entry_drafted", target_id=txn.pk)
     assert (drafted.before, drafted.after["status"]) == ({"status": POSTED}, DRAFT)
+    assert describe_event(drafted, provider="Staged Books").sentence == (
+        f"Staged Books answered entry {txn.journal_entry_id} as POSTED: moved back to DRAFT"
+    )
 
 
 def test_a_worker_killed_between_the_create_and_the_second_call_leaves_it_to_the_next(
