@@ -16,6 +16,7 @@ its windows) and defers a company's work rather than sleeping on it; `max_wait` 
 
 import hashlib
 import itertools
+import math
 import os
 import time
 import uuid
@@ -222,11 +223,15 @@ class RedisRateLimiter:
             if wait <= 0:
                 return
             if deadline is not None and time.monotonic() + wait > deadline:
-                raise RateLimited(
-                    f"{self.provider_name}'s request limit is reached; try again shortly.",
-                    retry_after=wait,
-                )
+                raise RateLimited(self._refusal(wait), retry_after=wait)
             time.sleep(wait)
+
+    def _refusal(self, wait: float) -> str:
+        if wait < 120:
+            return f"{self.provider_name}'s request limit is reached; try again shortly."
+        hours, minutes = divmod(math.ceil(wait / 60), 60)
+        later = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+        return f"{self.provider_name}'s request limit is reached; try again in about {later}."
 
     def penalize(self, seconds: float, *, window: str | None = None) -> None:
         """Make every process sharing this bucket wait `seconds`: the provider answered 429.

@@ -16,8 +16,11 @@ from accounting.models import Document, SyncRunItem, SyncRunStatus, Transaction
 from accounting.presenters import describe_event
 from accounting.providers import AttachmentFlow, provider_for
 from accounting.services import scheduler
-from accounting.services.runs import start_sync_run
+from accounting.services.reconciliation import run_reconciliation
+from accounting.services.runs import start_reconciliation, start_sync_run
 from accounting.services.sync import claim_turns, push_batch, take_turn
+from integrations.config_sync import run_config_sync
+from integrations.jobs import start_config_sync
 from integrations.models import ConnectionStatus, Integration
 from sifi.models import AuditEvent, Role
 from tests.accounting.test_sync import drain, verified, with_receipt
@@ -270,6 +273,35 @@ def test_books_that_say_the_daily_quota_is_spent_defer_the_company_until_the_pro
     out = StringIO()
     call_command("sync_queues", stdout=out)
     assert "waiting for the day limit" in out.getvalue()
+
+
+def test_reads_when_the_day_is_spent_end_with_that_reason_instead_of_holding_a_worker(
+    staged_books, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(StagedBooksProvider, "per_day", 2)
+    org, expense = connected_org()
+    run, [txn] = run_of(org, expense, 1)
+    assert drain(run).status == SyncRunStatus.SUCCEEDED  # create and second call: day spent
+    day = txn.transaction_date
+    with mock.patch("accounting.tasks.reconcile.delay"):
+        queued = start_reconciliation(organization=org, actor=None, date_from=day, date_to=day)
+    with (
+        mock.patch("integrations.tasks.sync_configuration.delay"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        job = start_config_sync(organization=org, actor=None, provider=KEY)
+
+    began = time.monotonic()
+    reconciliation = run_reconciliation(reconciliation_id=queued.pk)
+    config_sync = run_config_sync(job_id=job.pk)
+    assert time.monotonic() - began < 2
+    assert reconciliation is not None and config_sync is not None
+    for status, reason in [
+        (reconciliation.status, reconciliation.error),
+        (config_sync.status, config_sync.error),
+    ]:
+        assert status == "failed"
+        assert "Staged Books's request limit is reached; try again in about 2" in reason
 
 
 # --- Qoyod and Odoo keep the plain path ---------------------------------------------------------

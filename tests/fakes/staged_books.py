@@ -217,6 +217,7 @@ class StagedSession:
         raise Rejected("These books take files only with the create.", status_code=400)
 
     def list_entries(self, *, date_from: datetime.date, date_to: datetime.date) -> list[HeldEntry]:
+        self._request(Call("list"))
         return [
             self._held(entry)
             for entry in BOOKS.entries.values()
@@ -224,6 +225,7 @@ class StagedSession:
         ]
 
     def get_entries(self, entry_ids: list[int]) -> dict[int, HeldEntry | None]:
+        self._request(Call("get"))
         return {
             entry_id: self._held(BOOKS.entries[entry_id]) if entry_id in BOOKS.entries else None
             for entry_id in entry_ids
