@@ -11,25 +11,15 @@ Exactly once, however often a step is retried or a worker dies:
 - the entry id is stored as soon as the provider answers; documents follow, each recorded
   once attached. A transaction is synced only when its entry and all its documents are there.
 
-What differs between accounting systems is asked of the provider's declared capabilities
-(`accounting.providers.Provider`), never assumed:
-- files attached after the create (`attach_document`), or uploaded first (their ids kept on
-  the documents, so a retried create carries the same ones) and carried by the create;
-- a server idempotency key: derived from the organization, our reference and what is sent,
-  so every retry of the same entry sends the same key (a changed entry — a receipt added
-  after a refusal — gets a new one, and is only ever sent after the lookup found nothing);
-- a draft that needs a second call (`mark_as_draft`): made once the entry id is stored; a
-  push that finds the id stored by an earlier attempt asks the books whether that call is
-  still to make (the earlier worker may have died just before or just after it).
+What differs between accounting systems is asked of the provider's declared capabilities,
+never assumed (`accounting.services.capabilities`: files uploaded before the create and
+carried by it, an idempotency key, a second call that makes a posted answer a draft).
 
 It speaks to the books only through `accounting.providers` (a session and the neutral errors).
 """
 
-import hashlib
-import json
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -64,14 +54,19 @@ from accounting.providers import (
     ProviderError,
     ProviderSession,
     RateLimited,
-    RedraftingSession,
     Rejected,
     Unavailable,
-    UploadingSession,
     connection_for,
     provider_names,
 )
 from accounting.services import scheduler
+from accounting.services.capabilities import (
+    idempotency_key_for,
+    make_draft_once,
+    redrafting,
+    upload_documents,
+    uploading,
+)
 from accounting.services.receipts import link_for
 from sifi.exceptions import Conflict
 from sifi.models import Organization
@@ -82,9 +77,6 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 25
 MAX_ATTEMPTS = 3  # per transaction and run, for retryable errors (5xx, timeouts, drops)
 _ADVISORY_NAMESPACE = 7_001  # first key of our advisory locks: "journal entry push"
-# Idempotency keys are UUIDs in this namespace (never change it: a retry after a deploy must
-# send the key the first attempt sent).
-_IDEMPOTENCY_NAMESPACE = uuid.UUID("5f0c7d1e-3b7a-5c55-9f43-2f6a1d0e8b21")
 
 
 class RunStopped(Exception):
@@ -450,7 +442,7 @@ def push_transaction(
         if txn.journal_entry_id is None:
             entry = _create_entry_once(txn, source, session, books.input_vat_account, books=books)
         if provider.draft_may_need_second_call:
-            _make_draft_once(txn, _redrafting(session), entry)
+            make_draft_once(txn, redrafting(session), entry)
         _attach_documents(txn, books, session)
     except AuthRefused as exc:
         books.needs_attention(exc.message)
@@ -507,7 +499,7 @@ def _create_entry_once(
         upload_first = books.provider.attachment_flow == AttachmentFlow.UPLOAD_BEFORE_CREATE
         keyed = books.provider.takes_idempotency_key
         if upload_first:
-            files = _upload_documents(txn, books, _uploading(session))
+            files = upload_documents(txn, books, uploading(session))
     key = idempotency_key_for(txn, draft, files) if keyed else None
     Transaction.objects.filter(pk=txn.pk).update(push_started_at=timezone.now())
     txn.push_started_at = timezone.now()
@@ -523,105 +515,6 @@ def _create_entry_once(
         raise
     _record_entry(txn, draft, entry_id=created.id, status=created.status, adopted=False)
     return created
-
-
-def idempotency_key_for(
-    txn: Transaction, draft: JournalEntryDraft, files: list[AttachmentRef]
-) -> str:
-    """The key a provider that takes one gets with the create: the same for every retry of
-    the same entry (organization, our reference, what is sent), whatever worker sends it."""
-    sent = {
-        "date": draft.date.isoformat(),
-        "description": draft.description,
-        "currency": draft.currency,
-        "lines": [[line.account, line.side, str(line.amount), line.memo] for line in draft.lines],
-        "files": [file.id for file in files],
-    }
-    digest = hashlib.sha256(json.dumps(sent, sort_keys=True).encode()).hexdigest()
-    name = f"{txn.organization_id}:{txn.reference}:{digest}"
-    return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, name))
-
-
-def _uploading(session: ProviderSession) -> UploadingSession:
-    if not isinstance(session, UploadingSession):
-        raise TypeError(
-            f"{type(session).__name__} has no upload_document, yet its provider uploads files "
-            "before the create"
-        )
-    return session
-
-
-def _redrafting(session: ProviderSession) -> RedraftingSession:
-    if not isinstance(session, RedraftingSession):
-        raise TypeError(
-            f"{type(session).__name__} has no mark_as_draft, yet its provider's drafts may "
-            "need a second call"
-        )
-    return session
-
-
-def _upload_documents(
-    txn: Transaction, books: BooksConnection, session: UploadingSession
-) -> list[AttachmentRef]:
-    """The files the create carries: each receipt uploaded once, its id kept on the document
-    (a retried create carries the same files, and sends the same idempotency key). None for
-    books that take no files: the entry carries the receipt links."""
-    if books.attachments_supported is False:
-        return []
-    files = []
-    for document in Document.objects.filter(transaction=txn).order_by("pk"):
-        if document.external_attachment_id is None:
-            with document.file.open("rb") as handle:
-                content = handle.read()
-            try:
-                uploaded = session.upload_document(
-                    filename=document.filename, content=content, content_type=document.content_type
-                )
-            except AttachmentsUnsupported:
-                books.remember_attachments_supported(False)
-                return []
-            if uploaded.id is None:
-                name = books.provider.name
-                raise ProviderError(f"{name} gave no id for the uploaded {document.filename}.")
-            Document.objects.filter(pk=document.pk).update(external_attachment_id=uploaded.id)
-            document.external_attachment_id = uploaded.id
-            if books.attachments_supported is None:
-                books.remember_attachments_supported(True)
-        files.append(AttachmentRef(id=document.external_attachment_id))
-    return files
-
-
-def _make_draft_once(txn: Transaction, session: RedraftingSession, entry: EntryRef | None) -> None:
-    """Make the second call a draft needs, once. `entry` is what the books answered during
-    this attempt; without it (the id was stored by an earlier attempt, which may have died
-    just before or just after the call) the books are asked where the entry stands."""
-    assert txn.journal_entry_id is not None
-    if entry is None or entry.id != txn.journal_entry_id:
-        found = session.find_entry(reference=txn.reference, date=txn.transaction_date)
-        if found is None or found.id != txn.journal_entry_id:
-            # Not found as ours: the call itself says what the books make of the entry.
-            found = EntryRef(id=txn.journal_entry_id, status="", needs_draft_step=True)
-        elif found.status != txn.journal_entry_status:
-            _record_status(txn, found.status)  # the earlier attempt's call did reach the books
-        entry = found
-    if not entry.needs_draft_step:
-        return
-    drafted = session.mark_as_draft(entry.id)
-    _record_status(txn, drafted.status)
-    record_audit(
-        organization=txn.organization,
-        actor=None,
-        action="transaction.journal_entry_drafted",
-        target_type="transaction",
-        target_id=txn.pk,
-        before={"status": entry.status},
-        after={"journal_entry_id": entry.id, "status": drafted.status},
-    )
-
-
-def _record_status(txn: Transaction, status: str) -> None:
-    Transaction.objects.filter(pk=txn.pk).update(journal_entry_status=status)
-    txn.journal_entry_status = status
 
 
 def _record_entry(
