@@ -17,7 +17,7 @@ from accounting.presenters import describe_event
 from accounting.providers import AttachmentFlow, provider_for
 from accounting.services import scheduler
 from accounting.services.reconciliation import run_reconciliation
-from accounting.services.runs import start_reconciliation, start_sync_run
+from accounting.services.runs import retry_failed, start_reconciliation, start_sync_run
 from accounting.services.sync import claim_turns, push_batch, take_turn
 from integrations.config_sync import run_config_sync
 from integrations.jobs import start_config_sync
@@ -114,6 +114,22 @@ def test_a_retry_after_an_unknown_outcome_sends_the_same_key_and_the_same_files(
     assert first.idempotency_key == second.idempotency_key and first.files == second.files
     assert len(staged_books.calls_to("upload")) == 2  # once per receipt
     assert len(staged_books.entries) == 2
+
+
+def test_an_entry_changed_after_a_refusal_is_sent_with_a_new_key(staged_books):
+    """A receipt added to a failed transaction changes what the create sends: the same key
+    with another body would be refused, so the retry gets a key of its own."""
+    org, expense = connected_org()
+    run, [txn] = run_of(org, expense, 1)
+    staged_books.fail("create", "refused")
+    assert drain(run).status == SyncRunStatus.FAILED
+    with_receipt(Transaction.objects.get(pk=txn.pk))
+    with mock.patch("accounting.tasks.dispatch_sync_run.delay"):
+        retry = retry_failed(organization=org, actor=None, run_id=run.pk)
+    assert drain(retry).status == SyncRunStatus.SUCCEEDED
+    refused, sent = staged_books.calls_to("create")
+    assert refused.idempotency_key != sent.idempotency_key and sent.files
+    assert len(staged_books.entries) == 1
 
 
 def test_when_the_lookup_lags_the_key_keeps_the_entry_single(staged_books):

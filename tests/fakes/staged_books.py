@@ -12,10 +12,11 @@ engine's tests of the capabilities a provider declares.
   through Redis as a real provider's; every call takes a slot.
 
 Faults are queued per call (`fail("create", "stored_then_lost")`): `lost` (Unavailable,
-nothing stored), `stored_then_lost` (stored, then Unavailable), `worker_killed` (the worker
-dies before the call leaves: the books never see it), `stored_then_killed` (the books did
-it, then the worker died), `quota_spent` (the provider says the daily quota is used up: a
-penalty on the day window and RateLimited). `calls` holds every call the books received.
+nothing stored), `refused` (Rejected, nothing stored), `stored_then_lost` (stored, then
+Unavailable), `worker_killed` (the worker dies before the call leaves: the books never see
+it), `stored_then_killed` (the books did it, then the worker died), `quota_spent` (the
+provider says the daily quota is used up: a penalty on the day window and RateLimited).
+`calls` holds every call the books received.
 `blind_lookups` makes the next lookups miss (a listing that lags behind).
 Registered through a settings override (the `staged_books` fixture).
 """
@@ -108,6 +109,8 @@ def _before_the_call(kind: str, budget: RedisRateLimiter) -> None:
     """Faults that keep the call from doing anything (it reached the books)."""
     if kind == "lost":
         raise Unavailable("The books did not answer (timeout).")
+    if kind == "refused":
+        raise Rejected("Your books up to 2025-01-31 are closed.", status_code=400)
     if kind == "quota_spent":
         budget.penalize(QUOTA_PROBE_SECONDS, window="day")
         raise RateLimited("The daily API limit is used up.", retry_after=QUOTA_PROBE_SECONDS)
