@@ -124,6 +124,18 @@ def _entry_created(event: AuditEvent, provider: str) -> AuditLine:
     return AuditLine(event.created_at, sentence)
 
 
+def _entry_drafted(event: AuditEvent, provider: str) -> AuditLine:
+    """The second call of books whose create may answer a posted entry."""
+    values = {
+        "provider": provider,
+        "entry": (event.after or {}).get("journal_entry_id"),
+        "before": (event.before or {}).get("status") or "?",
+        "status": (event.after or {}).get("status", ""),
+    }
+    sentence = _("%(provider)s answered entry %(entry)s as %(before)s: moved back to %(status)s")
+    return AuditLine(event.created_at, sentence % values)
+
+
 def _synced(event: AuditEvent, provider: str) -> AuditLine:
     entry = (event.after or {}).get("journal_entry_id")
     return AuditLine(
@@ -171,6 +183,7 @@ DESCRIBERS: dict[str, Callable[[AuditEvent, str], AuditLine]] = {
     "transaction.assigned": _assigned,
     "transaction.unverified": _unverified,
     "transaction.journal_entry_created": _entry_created,
+    "transaction.journal_entry_drafted": _entry_drafted,
     "transaction.synced": _synced,
     "transaction.sync_failed": _failed,
     "transaction.corrected": _corrected,

@@ -5,7 +5,10 @@ The ledger names no accounting system. It speaks to an organization's books thro
   provider takes attachments), which opens a `ProviderSession`;
 - `ProviderSession`: read the chart, create a draft entry, find an entry by our reference,
   attach a document; every failure is one of the neutral errors below, the only ones the
-  sync engine branches on;
+  sync engine branches on. What differs between accounting systems is declared on the
+  `Provider` as capabilities (how files travel, an idempotency key, a draft that needs a
+  second call); the engine asks them instead of assuming, and a session offers the methods
+  its provider declares (`UploadingSession`, `RedraftingSession`);
 - a registry of dotted paths (`settings.ACCOUNTING_PROVIDERS`: key → class, loaded lazily, as
   healthchecks loads its transports) and `settings.ACCOUNTING_CONNECTIONS`, the dotted path of
   the function that finds an organization's connection. Both point into the integrations
@@ -13,12 +16,13 @@ The ledger names no accounting system. It speaks to an organization's books thro
 """
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from functools import cache
 from types import TracebackType
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -110,10 +114,15 @@ class BooksJournal:
 
 @dataclass(frozen=True)
 class EntryRef:
-    """A journal entry in the provider's books: its id and the status the provider reports."""
+    """A journal entry in the provider's books: its id and the status the provider reports.
+
+    `needs_draft_step`: the books hold it in a state the provider moves back to a draft with a
+    second call (`RedraftingSession.mark_as_draft`); only providers that declare
+    `Provider.draft_may_need_second_call` ever say so."""
 
     id: str
     status: str
+    needs_draft_step: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,7 +151,8 @@ class HeldEntry:
 
 @dataclass(frozen=True)
 class AttachmentRef:
-    """A document attached to an entry; `id` is None where the provider returns none."""
+    """A document attached to an entry, or uploaded to be given to one (`upload_document`);
+    `id` is None where the provider returns none."""
 
     id: str | None
 
@@ -154,9 +164,20 @@ class ProviderSession(Protocol):
         """The whole chart of accounts."""
         ...
 
-    def create_draft_entry(self, draft: "JournalEntryDraft") -> EntryRef:
+    def create_draft_entry(
+        self,
+        draft: "JournalEntryDraft",
+        *,
+        attachments: Sequence[AttachmentRef] = (),
+        idempotency_key: str | None = None,
+    ) -> EntryRef:
         """Create the entry as a draft. Never re-sent after an unknown outcome: `Unavailable`
-        means "maybe created", and the caller looks it up before trying again."""
+        means "maybe created", and the caller looks it up before trying again.
+
+        The engine passes `attachments` (files uploaded first) only to a provider whose
+        `attachment_flow` is UPLOAD_BEFORE_CREATE, and `idempotency_key` only to one that
+        `takes_idempotency_key`; the others receive the defaults. The answer's status may
+        need a second call (`EntryRef.needs_draft_step`)."""
         ...
 
     def find_entry(self, *, reference: str, date: datetime.date) -> EntryRef | None:
@@ -189,10 +210,58 @@ class ProviderSession(Protocol):
     ) -> None: ...
 
 
+@runtime_checkable
+class UploadingSession(ProviderSession, Protocol):
+    """The session of a provider whose files travel with the create
+    (`AttachmentFlow.UPLOAD_BEFORE_CREATE`)."""
+
+    def upload_document(self, *, filename: str, content: bytes, content_type: str) -> AttachmentRef:
+        """Upload one file on its own, for a create to carry; `AttachmentsUnsupported` if the
+        books take none. Not idempotent: an upload repeated leaves an orphan file (harmless);
+        the engine keeps the id so a retried create carries the same files."""
+        ...
+
+
+@runtime_checkable
+class RedraftingSession(ProviderSession, Protocol):
+    """The session of a provider whose create may answer an entry that is not a draft yet
+    (`Provider.draft_may_need_second_call`)."""
+
+    def mark_as_draft(self, entry_id: str) -> EntryRef:
+        """Move the entry back to a draft; the answer no longer `needs_draft_step`."""
+        ...
+
+
+# --- request budgets ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetWindow:
+    """One window of a request budget as it stands now: at most `limit` requests in any
+    `period_seconds`; `used` in the current window; `wait_seconds` until it lets one more
+    go (a window the provider told us is spent — a penalty — waits too). `name` says which
+    ("minute", "day"; "" for a budget of one window)."""
+
+    limit: int
+    period_seconds: float
+    used: int
+    wait_seconds: float
+    name: str = ""
+
+
+def binding_window(windows: Sequence[BudgetWindow]) -> BudgetWindow:
+    """The window that holds a budget back: the one that waits longest, else the fullest."""
+    return max(windows, key=lambda window: (window.wait_seconds, window.used / window.limit))
+
+
 class RequestBudget(Protocol):
-    """A provider company's request limit, shared by every worker process: at most `limit`
-    requests in any `period_seconds`. The sync engine schedules around it (defers a company's
-    work until its window opens) instead of sleeping on it."""
+    """A provider company's request limit, shared by every worker process: one window or
+    several at once (100 a minute *and* 1,000 a day), every request taking a slot in each.
+    The sync engine schedules around it (defers a company's work until its windows open)
+    instead of sleeping on it.
+
+    `limit` per `period_seconds` is the first (shortest) window, the one that paces requests
+    (how many turns keep a company busy); longer windows only defer."""
 
     key: str  # one per provider company (never a secret)
     limit: int
@@ -201,12 +270,27 @@ class RequestBudget(Protocol):
     def period_seconds(self) -> float: ...
 
     def wait_seconds(self) -> float:
-        """Seconds until the next request may go (0.0: now); takes nothing."""
+        """Seconds until the next request may go (0.0: now): the longest wait among the
+        windows; takes nothing."""
         ...
 
     def used(self) -> int:
-        """Requests sent in the current window."""
+        """Requests sent in the binding window: the one that waits longest, else the fullest."""
         ...
+
+    def windows(self) -> list[BudgetWindow]:
+        """Every window as it stands now, shortest first (one read for all)."""
+        ...
+
+
+class AttachmentFlow(StrEnum):
+    """How a receipt reaches the entry in the books."""
+
+    # The entry is created, then each file is attached to it (`attach_document(entry_id)`).
+    ATTACH_AFTER_CREATE = "attach_after_create"
+    # Each file is uploaded on its own first (`UploadingSession.upload_document`) and the
+    # create carries their ids (`create_draft_entry(draft, attachments=...)`).
+    UPLOAD_BEFORE_CREATE = "upload_before_create"
 
 
 class Credentials(dict[str, str]):
@@ -248,7 +332,10 @@ class SecretsWriter(Protocol):
 
 class Provider:
     """Base of every accounting system (like healthchecks' `Transport`): one subclass per
-    provider package, registered in `settings.ACCOUNTING_PROVIDERS` under its `key`."""
+    provider package, registered in `settings.ACCOUNTING_PROVIDERS` under its `key`.
+
+    Capabilities (class attributes) tell the sync engine what these books do; the defaults
+    are the plain path (create the draft, then attach each file; no key; a draft at once)."""
 
     key: ClassVar[str]
     name: ClassVar["StrOrPromise"]  # shown to people, in their language
@@ -258,6 +345,18 @@ class Provider:
     # How an organization connects these books: the dotted path of the integrations app's
     # connect flow (`integrations.connect`); the ledger itself never loads it.
     connect_flow: ClassVar[str] = ""
+    # How files travel: attached after the create, or uploaded first and carried by it (the
+    # session is then an `UploadingSession`).
+    attachment_flow: ClassVar[AttachmentFlow] = AttachmentFlow.ATTACH_AFTER_CREATE
+    # The provider deduplicates writes by a key we send: the engine derives one from the
+    # organization, our reference and what it sends (the same on every retry of the same
+    # entry) and gives it to `create_draft_entry(..., idempotency_key=)`.
+    takes_idempotency_key: ClassVar[bool] = False
+    # The create may answer an entry that is not a draft yet (`EntryRef.needs_draft_step`):
+    # the engine then calls `mark_as_draft` once the entry id is stored, and, after an
+    # unknown outcome, asks the books before calling it again (the session is then a
+    # `RedraftingSession`).
+    draft_may_need_second_call: ClassVar[bool] = False
 
     def open_session(
         self,
@@ -275,7 +374,8 @@ class Provider:
         raise NotImplementedError
 
     def request_budget(self, credentials: dict[str, str]) -> RequestBudget | None:
-        """The company's request budget, shared with every session (None: no limit)."""
+        """The company's request budget, shared with every session (None: no limit); one
+        window or several (`RequestBudget.windows`)."""
         return None
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:

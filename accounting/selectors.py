@@ -25,7 +25,7 @@ from accounting.models import (
     Tab,
     Transaction,
 )
-from accounting.providers import connection_for
+from accounting.providers import BudgetWindow, binding_window, connection_for
 from accounting.services import scheduler
 from accounting.services.sync import pending_pushes
 from sifi.models import AuditEvent, Organization
@@ -332,9 +332,15 @@ class CompanyQueue:
     transactions_waiting: int
     batches_waiting: int  # turns of SYNC_TURN_TRANSACTIONS still to come
     turns_in_flight: int
-    requests_used: int | None  # in the company's current window (None: no limit)
+    requests_used: int | None  # in the binding window of the company's budget (None: no limit)
     request_limit: int | None
     waiting_seconds: int  # until the company's budget opens again (0: pushing)
+    request_windows: tuple[BudgetWindow, ...] = ()  # every window (several: minute and day)
+
+    @property
+    def binding_window(self) -> BudgetWindow | None:
+        """The window that holds the company back (None: no limit)."""
+        return binding_window(self.request_windows) if self.request_windows else None
 
 
 def sync_queues() -> list[CompanyQueue]:
@@ -355,6 +361,8 @@ def sync_queues() -> list[CompanyQueue]:
         waiting = pending_pushes(organization.pk).count()
         books = connection_for(organization)
         budget = books.request_budget() if books is not None and books.is_connected else None
+        windows = tuple(budget.windows()) if budget is not None else ()
+        binding = binding_window(windows) if windows else None
         latest = SyncRun.objects.filter(
             organization=organization, status__in=ACTIVE_RUN_STATUSES
         ).first()
@@ -367,9 +375,10 @@ def sync_queues() -> list[CompanyQueue]:
                 transactions_waiting=waiting,
                 batches_waiting=math.ceil(waiting / max(1, settings.SYNC_TURN_TRANSACTIONS)),
                 turns_in_flight=scheduler.turns_held(organization.pk),
-                requests_used=budget.used() if budget is not None else None,
-                request_limit=budget.limit if budget is not None else None,
+                requests_used=binding.used if binding is not None else None,
+                request_limit=binding.limit if binding is not None else None,
                 waiting_seconds=latest.waiting_seconds if latest else 0,
+                request_windows=windows,
             )
         )
     return rows

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -99,7 +100,7 @@ def run_config_sync(*, job_id: int) -> Job | None:
         return job
     attributes = job.params.get("attributes") or ["accounts"]
     try:
-        with books.open_session() as session:
+        with books.open_session(max_wait=settings.SYNC_READS_MAX_WAIT_SECONDS) as session:
             accounts = session.read_chart()
             read_vendors = getattr(session, "read_vendors", None)
             vendors = read_vendors() if read_vendors and "vendors" in attributes else []

@@ -1,14 +1,14 @@
 """The integrations API's routes: `/integrations/<provider>/…` for every registered provider
-(its views from `apis.provider_views`), the list and jobs."""
+(its views from `provider_apis.provider_views`), the list and jobs."""
 
 from django.urls import URLPattern, path
 
-from integrations import apis
+from integrations import apis, provider_apis
 from integrations.connect.base import ConnectFlow, flows
 
 
 def _provider_routes(flow: ConnectFlow) -> list[URLPattern]:
-    views = apis.provider_views(flow)
+    views = provider_apis.provider_views(flow)
     base = f"integrations/{flow.slug}/"
     return [
         path(base, views["connection"].as_view(), name=f"{flow.key}-connection"),

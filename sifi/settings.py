@@ -276,6 +276,14 @@ SYNC_TURN_LEASE_SECONDS = env.float("SYNC_TURN_LEASE_SECONDS", default=60.0)
 # Reconciliations and chart syncs wait this long, again and again, while the company's pushes
 # are pending: the same request budget goes to pushes first.
 SYNC_READS_DEFER_SECONDS = env.float("SYNC_READS_DEFER_SECONDS", default=5.0)
+# Once started, they wait for the company's request budget at most this long per request (a
+# minute window's wait); a longer one — a daily quota spent — ends them with that reason
+# rather than holding a worker for hours.
+SYNC_READS_MAX_WAIT_SECONDS = env.float("SYNC_READS_MAX_WAIT_SECONDS", default=120.0)
+# A turn deferred for longer (a provider's daily quota spent) comes back after this long to
+# ask the budget again (Redis only, no request to the books): a countdown stays well inside
+# the broker's visibility timeout, and people still see the whole wait.
+SYNC_LONGEST_COUNTDOWN_SECONDS = env.float("SYNC_LONGEST_COUNTDOWN_SECONDS", default=900.0)
 
 # --- Qoyod -----------------------------------------------------------------------------------
 QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")

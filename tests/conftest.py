@@ -5,7 +5,12 @@ import pytest
 from sifi.models import Role
 from tests.factories import api_client_for, make_org, make_user
 
-pytest_plugins = ["tests.fakes.sandbox", "tests.fakes.odoo_sandbox", "tests.fakes.worker"]
+pytest_plugins = [
+    "tests.fakes.sandbox",
+    "tests.fakes.odoo_sandbox",
+    "tests.fakes.worker",
+    "tests.fakes.staged_books",
+]
 
 
 @pytest.fixture

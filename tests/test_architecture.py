@@ -1,5 +1,7 @@
 """The shape the code keeps: dependencies point one way (integrations → accounting → sifi),
-the ledger names no accounting system, and no module imports back into one that imports it.
+the ledger names no accounting system, only a provider's own package (beside the registry in
+settings, migrations and the demo seeding) names it, and no module imports back into one that
+imports it.
 Read from the source (imports at any depth, including inside functions)."""
 
 import ast
@@ -102,3 +104,28 @@ def test_no_module_imports_back_into_one_that_imports_it():
         if module not in index:
             visit(module)
     assert cycles == []
+
+
+# Where an accounting system may be named: its own package, the registry and its settings, the
+# migrations and translations (history and words), and the demo seeding command.
+_NAMING_ALLOWED = ("sifi/settings.py", "sifi/management/commands/seed_demo.py")
+
+
+def test_only_a_providers_own_package_names_it():
+    names = ("qoyod", "odoo", "zoho", "wafeq")
+    named = []
+    for top in ("sifi", "accounting", "integrations", "templates", "static"):
+        for path in (ROOT / top).rglob("*"):
+            relative = path.relative_to(ROOT).as_posix()
+            if not path.is_file() or path.suffix not in (".py", ".html", ".js", ".css", ".txt"):
+                continue
+            if "migrations" in path.parts or relative in _NAMING_ALLOWED:
+                continue
+            text = path.read_text(encoding="utf-8").lower()
+            package = re.match(r"integrations/providers/(\w+)/", relative)
+            for name in names:
+                if package and package.group(1).startswith(name):
+                    continue
+                if name in text:
+                    named.append(f"{relative}: {name}")
+    assert named == []

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -84,7 +85,7 @@ def run_reconciliation(*, reconciliation_id: int) -> Reconciliation | None:
     counts: Counter[str] = Counter()
     source = books.source_account
     try:
-        with books.open_session() as session:
+        with books.open_session(max_wait=settings.SYNC_READS_MAX_WAIT_SECONDS) as session:
             held = session.list_entries(
                 date_from=reconciliation.date_from, date_to=reconciliation.date_to
             )

@@ -11,6 +11,10 @@ Exactly once, however often a step is retried or a worker dies:
 - the entry id is stored as soon as the provider answers; documents follow, each recorded
   once attached. A transaction is synced only when its entry and all its documents are there.
 
+What differs between accounting systems is asked of the provider's declared capabilities,
+never assumed (`accounting.services.capabilities`: files uploaded before the create and
+carried by it, an idempotency key, a second call that makes a posted answer a draft).
+
 It speaks to the books only through `accounting.providers` (a session and the neutral errors).
 """
 
@@ -41,9 +45,12 @@ from accounting.models import (
     TransactionStatus,
 )
 from accounting.providers import (
+    AttachmentFlow,
+    AttachmentRef,
     AttachmentsUnsupported,
     AuthRefused,
     BooksConnection,
+    EntryRef,
     ProviderError,
     ProviderSession,
     RateLimited,
@@ -53,6 +60,13 @@ from accounting.providers import (
     provider_names,
 )
 from accounting.services import scheduler
+from accounting.services.capabilities import (
+    idempotency_key_for,
+    make_draft_once,
+    redrafting,
+    upload_documents,
+    uploading,
+)
 from accounting.services.receipts import link_for
 from sifi.exceptions import Conflict
 from sifi.models import Organization
@@ -265,8 +279,14 @@ def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
             if deferrals:
                 seconds = min(deferrals)
                 _mark_waiting(organization_id, seconds)
-                following = scheduler.advance(organization_id, stripe, lease, extra_seconds=seconds)
-                return TurnEnd(lease=following, countdown=seconds)
+                # A long wait (a daily quota spent) is not one countdown: the turn comes back
+                # now and then to ask the budget again (Redis, no request to the books), well
+                # inside the broker's visibility timeout; people see the whole wait.
+                countdown = min(seconds, settings.SYNC_LONGEST_COUNTDOWN_SECONDS)
+                following = scheduler.advance(
+                    organization_id, stripe, lease, extra_seconds=countdown
+                )
+                return TurnEnd(lease=following, countdown=countdown)
         if not exhausted:  # its share is used: to the back of the queue, behind other companies
             return TurnEnd(lease=scheduler.advance(organization_id, stripe, lease))
         # Nothing left: end the turn, unless work arrived meanwhile (a run dispatched while this
@@ -418,8 +438,11 @@ def push_transaction(
     attempt = item.attempts + 1
     SyncRunItem.objects.filter(pk=item.pk).update(attempts=attempt)
     try:
+        entry = None  # what the books said of the entry during this attempt, if anything
         if txn.journal_entry_id is None:
-            _create_entry_once(txn, source, session, books.input_vat_account)
+            entry = _create_entry_once(txn, source, session, books.input_vat_account, books=books)
+        if provider.draft_may_need_second_call:
+            make_draft_once(txn, redrafting(session), entry)
         _attach_documents(txn, books, session)
     except AuthRefused as exc:
         books.needs_attention(exc.message)
@@ -454,7 +477,12 @@ def _create_entry_once(
     source: Account,
     session: ProviderSession,
     input_vat: Account | None = None,
-) -> None:
+    *,
+    books: BooksConnection | None = None,
+) -> EntryRef:
+    """Create the transaction's entry, or adopt the one an earlier attempt left in the books;
+    its id is stored before this returns. `books` brings its provider's capabilities (None:
+    the plain path: no files before the create, no key)."""
     links = [link_for(document) for document in txn.documents.all()]
     draft = journal_entry_for(
         txn, source_account=source, input_vat_account=input_vat, receipt_links=links
@@ -464,17 +492,29 @@ def _create_entry_once(
         found = session.find_entry(reference=txn.reference, date=txn.transaction_date)
         if found is not None:
             _record_entry(txn, draft, entry_id=found.id, status=found.status, adopted=True)
-            return
+            return found
+    files: list[AttachmentRef] = []
+    upload_first = keyed = False
+    if books is not None:
+        upload_first = books.provider.attachment_flow == AttachmentFlow.UPLOAD_BEFORE_CREATE
+        keyed = books.provider.takes_idempotency_key
+        if upload_first:
+            files = upload_documents(txn, books, uploading(session))
+    key = idempotency_key_for(txn, draft, files) if keyed else None
     Transaction.objects.filter(pk=txn.pk).update(push_started_at=timezone.now())
     txn.push_started_at = timezone.now()
     try:
-        created = session.create_draft_entry(draft)
+        if upload_first or keyed:
+            created = session.create_draft_entry(draft, attachments=files, idempotency_key=key)
+        else:  # the plain path, as it always was
+            created = session.create_draft_entry(draft)
     except (AuthRefused, Rejected, RateLimited):
         # The provider answered and refused: nothing was created, no lookup needed next time.
         Transaction.objects.filter(pk=txn.pk).update(push_started_at=None)
         txn.push_started_at = None
         raise
     _record_entry(txn, draft, entry_id=created.id, status=created.status, adopted=False)
+    return created
 
 
 def _record_entry(
@@ -501,6 +541,13 @@ def _attach_documents(txn: Transaction, books: BooksConnection, session: Provide
     """Upload each receipt not yet attached; books that take no files keep the links every
     entry carries on its assigned account's line."""
     assert txn.journal_entry_id is not None
+    if books.provider.attachment_flow == AttachmentFlow.UPLOAD_BEFORE_CREATE:
+        # The files travelled with the create (uploaded first, before "about to create", so
+        # an adopted entry has them too), or the books take none and the entry has the links.
+        Document.objects.filter(transaction=txn, attached_at__isnull=True).update(
+            attached_at=timezone.now()
+        )
+        return
     for document in Document.objects.filter(transaction=txn, attached_at__isnull=True):
         if books.attachments_supported is False:
             Document.objects.filter(pk=document.pk).update(attached_at=timezone.now())

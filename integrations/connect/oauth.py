@@ -1,4 +1,4 @@
-"""The OAuth 2.0 authorization-code style (Zoho Books): the person is sent to the provider's
+"""The OAuth 2.0 authorization-code style: the person is sent to the provider's
 consent page with a `state` of ours, and comes back to our callback page with a code the flow
 exchanges for tokens. The services (`integrations.services.authorization`) keep the state:
 single-use, bound to the user and organization that asked, valid `OAUTH_STATE_TTL`."""

@@ -4,8 +4,8 @@
 GET /_sandbox/ (the inspection page), GET /_sandbox/health, GET/PATCH /_sandbox/config,
 POST /_sandbox/faults, GET /_sandbox/stats?<books>=, POST /_sandbox/reset.
 
-`<books>` is the query parameter a provider names its sets of books by (a Qoyod tenant's
-`api_key`, an Odoo `database`). A provider's handler adds its API (`serve`), its own controls
+`<books>` is the query parameter a provider names its sets of books by (a tenant's
+`api_key`, a `database`). A provider's handler adds its API (`serve`), its own controls
 (`control`) and what its inspection page lists (`inspection`); it runs each API call through
 `admit` (the rate limit and the counts), `wait_latency`, `next_fault`/`answer_fault` and, once a
 write is stored, `lose_answer`.
@@ -271,7 +271,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         except (DropConnection, BrokenPipeError, ConnectionResetError):
             self.close_connection = True
             self._status = 0
-        logging.getLogger(self.title.lower().replace(" ", "_")).info(  # "qoyod_sandbox"
+        logging.getLogger(self.title.lower().replace(" ", "_")).info(  # "<key>_sandbox"
             "%s %s -> %s in %.0f ms",
             method,
             what,

@@ -8,6 +8,7 @@ the routes again, as `tests/integrations/test_connect_flows.py` does) and opens 
 books by its API key (`StringBooks.for_key`); people connect with that key."""
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, ClassVar
@@ -83,7 +84,13 @@ class StringBooksSession:
     def read_chart(self) -> list[ChartAccount]:
         return list(self.books.chart)
 
-    def create_draft_entry(self, draft: journal.JournalEntryDraft) -> EntryRef:
+    def create_draft_entry(
+        self,
+        draft: journal.JournalEntryDraft,
+        *,
+        attachments: Sequence[AttachmentRef] = (),
+        idempotency_key: str | None = None,
+    ) -> EntryRef:
         known = {account.external_id for account in self.books.chart if account.active}
         unknown = sorted({line.account for line in draft.lines} - known)
         if unknown:

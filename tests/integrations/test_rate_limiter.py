@@ -1,9 +1,11 @@
-"""The shared Qoyod rate limiter, on the real Redis, across real processes."""
+"""The shared rate limiter (Qoyod's, Odoo's, and budgets of several windows), on the real
+Redis, across real processes."""
 
 import json
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from django.conf import settings
 
 from accounting.providers import RateLimited
 from integrations.providers.qoyod.ratelimit import bucket_for_api_key
-from integrations.ratelimit import RedisRateLimiter
+from integrations.ratelimit import RedisRateLimiter, Window
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +48,8 @@ WORKER = textwrap.dedent(
 def bucket():
     name = f"test-{uuid.uuid4().hex[:12]}"
     yield name
-    RedisRateLimiter(redis_url=settings.REDIS_URL, bucket=name, limit=1).reset()
+    windows = [Window(1, 86_400.0, "day"), Window(1, 60.0, "minute")]
+    RedisRateLimiter(redis_url=settings.REDIS_URL, bucket=name, windows=windows).reset()
 
 
 def _most_in_any_window(instants: list[float], window: float) -> int:
@@ -118,3 +121,90 @@ def test_the_bucket_is_per_key_and_never_holds_the_key_itself():
     assert bucket_for_api_key(key) == bucket_for_api_key(key)
     assert bucket_for_api_key(key) != bucket_for_api_key(key + "5")
     assert key not in bucket_for_api_key(key)
+
+
+# --- budgets of several windows (Zoho Books: 100 a minute and a daily quota) --------------------
+
+MINUTE, DAY = 60.0, 86_400.0
+
+
+def two_windows(bucket, *, per_minute, per_day):
+    return RedisRateLimiter(
+        redis_url=settings.REDIS_URL,
+        bucket=bucket,
+        windows=[Window(per_day, DAY, "day"), Window(per_minute, MINUTE, "minute")],
+    )
+
+
+def test_a_request_takes_a_slot_in_every_window_and_the_longest_wait_is_the_budgets(bucket):
+    budget = two_windows(bucket, per_minute=100, per_day=3)
+    assert (budget.limit, budget.period_seconds) == (100, MINUTE)  # the shortest paces
+    assert [budget.try_acquire() for _ in range(3)] == [0, 0, 0]
+    wait = budget.try_acquire()  # the day is spent; the minute is not
+    assert DAY - 5 < wait <= DAY
+    assert DAY - 5 < budget.wait_seconds() <= DAY
+    minute, day = budget.windows()
+    assert (minute.name, minute.used, minute.wait_seconds) == ("minute", 3, 0)
+    assert (day.name, day.used, day.limit) == ("day", 3, 3) and day.wait_seconds > DAY - 5
+    assert budget.used() == 3  # the binding window's: the day
+
+
+def test_a_window_that_refuses_leaves_no_slot_taken_in_the_others(bucket):
+    budget = two_windows(bucket, per_minute=2, per_day=10)
+    assert [budget.try_acquire() for _ in range(2)] == [0, 0]
+    assert MINUTE - 5 < budget.try_acquire() <= MINUTE
+    assert MINUTE - 5 < budget.try_acquire() <= MINUTE
+    minute, day = budget.windows()
+    assert (minute.used, day.used) == (2, 2)  # the refused requests took no day slot
+
+
+def test_processes_racing_for_the_last_slots_of_the_day_never_overspend_any_window(bucket):
+    budget = two_windows(bucket, per_minute=1_000, per_day=20)
+    granted: list[int] = []
+
+    def take() -> None:
+        mine = two_windows(bucket, per_minute=1_000, per_day=20)
+        granted.append(sum(1 for _ in range(40) if mine.try_acquire() == 0))
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(granted) == 20
+    assert [window.used for window in budget.windows()] == [20, 20]
+
+
+def test_the_provider_saying_the_daily_quota_is_spent_defers_on_the_day_window(bucket):
+    budget = two_windows(bucket, per_minute=100, per_day=1_000)
+    assert budget.try_acquire() == 0
+    budget.penalize(900, window="day")  # Zoho's 429 code 45: probe again in 15 minutes
+    assert 895 < budget.wait_seconds() <= 900
+    minute, day = budget.windows()
+    assert minute.wait_seconds == 0 and 895 < day.wait_seconds <= 900
+    assert 895 < budget.try_acquire() <= 900  # nothing taken meanwhile
+    assert [window.used for window in budget.windows()] == [1, 1]
+    with pytest.raises(ValueError):
+        budget.penalize(60, window="hour")
+
+
+def test_a_budget_that_gains_a_window_keeps_what_its_first_window_counted(bucket):
+    one = RedisRateLimiter(redis_url=settings.REDIS_URL, bucket=bucket, limit=100)
+    assert [one.try_acquire() for _ in range(4)] == [0, 0, 0, 0]
+    both = two_windows(bucket, per_minute=100, per_day=1_000)
+    minute, day = both.windows()
+    assert (minute.used, day.used) == (4, 0)
+    assert [(w.name, w.limit, w.used) for w in one.windows()] == [("", 100, 4)]
+
+
+def test_a_budget_is_one_window_or_named_windows():
+    with pytest.raises(TypeError):
+        RedisRateLimiter(redis_url=settings.REDIS_URL, bucket="b")
+    with pytest.raises(TypeError):
+        RedisRateLimiter(
+            redis_url=settings.REDIS_URL, bucket="b", limit=1, windows=[Window(1, 1.0, "s")]
+        )
+    with pytest.raises(ValueError):
+        RedisRateLimiter(
+            redis_url=settings.REDIS_URL, bucket="b", windows=[Window(1, 1.0), Window(2, 60.0)]
+        )

@@ -14,12 +14,16 @@ import pytest
 
 from accounting.journal import CREDIT, DEBIT, JournalEntryDraft, JournalLine
 from accounting.providers import (
+    AttachmentFlow,
     AttachmentsUnsupported,
     AuthRefused,
     ProviderError,
     RateLimited,
+    RedraftingSession,
     Rejected,
     Unavailable,
+    UploadingSession,
+    provider_for,
     provider_keys,
 )
 from tests.providers.harnesses import HARNESSES
@@ -197,3 +201,14 @@ def test_entries_read_back_by_date_range_and_by_id_as_the_books_hold_them(harnes
     assert sorted((line.account, line.side, line.amount) for line in held[first.id].lines) == sent
     assert by_id[later.id] is not None and by_id[later.id].reference == "SIFI-TXN-3"
     assert by_id[harness.unknown_entry] is None
+
+
+def test_the_session_offers_what_its_provider_declares(harness):
+    """The engine branches on the provider's capabilities: files uploaded before the create
+    need `upload_document`, a draft made by a second call needs `mark_as_draft`."""
+    provider = provider_for(harness.key)
+    with harness.session() as session:
+        if provider.attachment_flow == AttachmentFlow.UPLOAD_BEFORE_CREATE:
+            assert isinstance(session, UploadingSession)
+        if provider.draft_may_need_second_call:
+            assert isinstance(session, RedraftingSession)

@@ -7,5 +7,5 @@ from integrations.sandbox_kit.command import SandboxCommand
 class Command(SandboxCommand):
     help = (
         "Start the sandbox of an accounting system (a key of settings.ACCOUNTING_PROVIDERS), "
-        "e.g. `sandbox qoyod --port 8765`."
+        "e.g. `sandbox <key> --port 8765`."
     )

@@ -10,6 +10,7 @@ no translation here: every Odoo error already is one of the neutral errors (`err
 
 import base64
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -232,9 +233,16 @@ class OdooSession:
 
     # --- journal entries --------------------------------------------------------------------
 
-    def create_draft_entry(self, draft: journal.JournalEntryDraft) -> EntryRef:
+    def create_draft_entry(
+        self,
+        draft: journal.JournalEntryDraft,
+        *,
+        attachments: Sequence[AttachmentRef] = (),
+        idempotency_key: str | None = None,
+    ) -> EntryRef:
         """One `account.move` with all its lines in one create call. Odoo creates it in
-        draft (we never post it)."""
+        draft (we never post it). Files are attached after it and Odoo takes no idempotency
+        key (OdooProvider keeps the plain capabilities): the engine passes neither."""
         values = odoo_move(draft, journal_id=self.journal_id())
         entry_id = self.client.create("account.move", values, context=self.context())
         return EntryRef(id=ledger_id(entry_id), status=DRAFT)

@@ -7,6 +7,7 @@ every Qoyod error already is one of the neutral errors (`errors.py`).
 """
 
 import datetime
+from collections.abc import Sequence
 from types import TracebackType
 
 from django.conf import settings
@@ -60,7 +61,15 @@ class QoyodSession:
     def read_vendors(self) -> list[QoyodVendor]:
         return self.client.list_vendors()
 
-    def create_draft_entry(self, draft: journal.JournalEntryDraft) -> EntryRef:
+    def create_draft_entry(
+        self,
+        draft: journal.JournalEntryDraft,
+        *,
+        attachments: Sequence[AttachmentRef] = (),
+        idempotency_key: str | None = None,
+    ) -> EntryRef:
+        """Qoyod takes files after the create and no idempotency key (QoyodProvider keeps
+        the plain capabilities): the engine passes neither."""
         created = self.client.create_journal_entry(qoyod_draft(draft))
         return EntryRef(id=ledger_id(created.id), status=created.status or NO_DRAFT_STATUS)
 
