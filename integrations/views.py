@@ -97,6 +97,7 @@ class ConnectionPage(RolePageMixin, View):
             "provider": provider,
             "provider_name": provider_name(provider),
             "flow": flow,
+            "location_label": flow.location_label(integration),
             "keeps_journals": provider_for(provider).keeps_journals,
             "integration": integration,
             "state": connection_state(integration=integration),

@@ -77,6 +77,12 @@ class ConnectFlow:
         """The form's values when connecting again: where the books were, never a secret."""
         return {name: str(integration.location.get(name, "")) for name in self.location_fields}
 
+    def location_label(self, integration: "Integration") -> str:
+        """Where the books are, as the configuration page shows it ("https://acme.odoo.com ·
+        acme · sifi@acme.sa"); empty for providers a person names nothing of."""
+        values = (str(integration.location.get(name) or "") for name in self.location_fields)
+        return " · ".join(value for value in values if value)
+
     def check(self, *, organization: "Organization", values: dict[str, str]) -> Connected:
         """Check the credentials with real calls. A refusal is a `ValidationError` on the field
         to fix; the provider unreachable an `UpstreamError`. Nothing is stored here."""

@@ -431,3 +431,14 @@ def test_disconnect_removes_the_key_and_keeps_where_the_books_are(connected, org
 def test_another_organization_sees_its_own_odoo_connection_only(connected, admin_b):
     body = api_client_for(admin_b).get(BASE).json()
     assert (body["state"], body["api_key_hint"], body["instance_url"]) == ("not_connected", "", "")
+
+
+def test_the_configuration_page_says_where_the_books_are(
+    connected, org_a, admin_a, client, odoo_sandbox
+):
+    synced_chart(connected, org_a)
+    client.force_login(admin_a)
+    page = client.get("/settings/integrations/odoo/").content.decode()
+    where = f"{odoo_sandbox.url} · {odoo_sandbox.database} · {odoo_sandbox.login}"
+    assert f"<dt>Odoo</dt><dd>{where}</dd>" in page
+    assert "<dt>Company</dt><dd>Second Org (Odoo 17.0)</dd>" in page
