@@ -70,8 +70,9 @@ class OAuthFlow(ConnectFlow):
         """Exchange the code the provider sent back (`params`: the callback's query) for
         tokens, and read what connecting needs (the companies the grant reaches). Raises
         `AuthorizationRefused` with a sentence; the provider unreachable is an
-        `UpstreamError`. `Connected.details["companies"]` lists the companies; with one, the
-        flow chooses it (`location[company_field]`)."""
+        `UpstreamError`. `Connected.details["companies"]` lists the companies
+        ([{"id", "name", "currency"}]); the only one is chosen for the person (when its
+        currency is the organization's), among several the person chooses."""
         raise NotImplementedError
 
     def company_refusal(

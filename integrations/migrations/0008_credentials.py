@@ -37,8 +37,9 @@ def carry_credentials_back(apps, schema_editor):
         for name, column in _LOCATION_COLUMNS.items():
             value = integration.location.get(name)
             if column == "external_company_id":
-                value = int(value) if value and str(value).isdecimal() else None
-            setattr(integration, column, value if value is not None else "")
+                setattr(integration, column, int(value) if str(value or "").isdecimal() else None)
+            else:
+                setattr(integration, column, value or "")
         integration.save()
 
 

@@ -10,6 +10,7 @@ valid `settings.OAUTH_STATE_TTL_SECONDS`. A callback that fails any check stores
 import hashlib
 import secrets
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.connect.base import flow_for
+from integrations.connect.base import Connected, flow_for
 from integrations.connect.oauth import AuthorizationRefused, OAuthFlow
 from integrations.models import ConnectionStatus, Integration, OAuthState
 from integrations.services.connection import (
@@ -127,11 +128,36 @@ def finish_authorization(
             % {"provider": provider_name(provider), "reason": params["error"]}
         )
     refuse_a_second_system(organization=organization, provider=provider)
-    connected = flow.exchange(organization=organization, params=params)
+    connected = _with_the_only_company(
+        flow,
+        organization=organization,
+        connected=flow.exchange(organization=organization, params=params),
+    )
     integration = store_connection(
         actor=actor, organization=organization, provider=provider, connected=connected
     )
     return ConnectResult(integration=integration, accounts_found=connected.accounts_found)
+
+
+def _with_the_only_company(
+    flow: OAuthFlow, *, organization: Organization, connected: Connected
+) -> Connected:
+    """A grant that reaches one company keeps the books in it, if it can (a company in
+    another currency is refused: the grant is revoked and nothing stored); several: the
+    person chooses (`choose_company`)."""
+    companies = connected.details.get("companies") or []
+    if len(companies) != 1 or connected.location.get(flow.company_field):
+        return connected
+    (company,) = companies
+    refusal = flow.company_refusal(organization=organization, company=company)
+    if refusal:
+        flow.revoke(secrets=connected.secrets, location=connected.location)
+        raise AuthorizationRefused(refusal)
+    return replace(
+        connected,
+        location={**connected.location, flow.company_field: str(company["id"])},
+        details={**connected.details, "company_name": str(company.get("name", ""))},
+    )
 
 
 @transaction.atomic

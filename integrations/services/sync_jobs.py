@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounting.services.reconciliation import nightly_range
 from accounting.services.runs import start_reconciliation
 from integrations.connect.base import flow_for
+from integrations.connect.oauth import OAuthFlow
 from integrations.models import ConnectionStatus, Integration, Job, JobStatus
 from integrations.selectors import CONFIG_SYNC_JOB, connected_provider
 from integrations.services.connection import (
@@ -82,6 +83,13 @@ def queue_config_sync(
             raise Conflict(
                 _("Connect %(provider)s before syncing.") % {"provider": provider_name(provider)},
                 code="not_connected",
+            )
+        flow = flow_for(provider)
+        if isinstance(flow, OAuthFlow) and not integration.location.get(flow.company_field):
+            raise Conflict(
+                _("Choose the company %(provider)s keeps your books in before syncing.")
+                % {"provider": provider_name(provider)},
+                code="company_not_chosen",
             )
         if attributes is not None:
             integration.attributes = normalize_attributes(attributes, provider)

@@ -15,6 +15,9 @@ from integrations.connect.oauth import AuthorizationRefused, OAuthFlow
 
 GOOD_KEY = "paper-books-key-1234"
 GOOD_CODE = "cloud-code-ok"
+# Codes whose grant reaches one company: in the organization's currency, or in another.
+ONE_COMPANY_CODE = "cloud-code-one-company"
+ONE_FOREIGN_COMPANY_CODE = "cloud-code-one-company-aed"
 REVOKED: list[dict[str, str]] = []
 TEST_PROVIDERS = {
     "paper_books": "tests.integrations.books_for_tests.PaperBooks",
@@ -67,15 +70,18 @@ class CloudBooksConnect(OAuthFlow):
         }
 
     def exchange(self, *, organization: Any, params: Mapping[str, str]) -> Connected:
-        if params.get("code") != GOOD_CODE:
+        saudi = {"id": "111", "name": "Acme SA", "currency": "SAR"}
+        emirati = {"id": "222", "name": "Acme AE", "currency": "AED"}
+        companies = {
+            GOOD_CODE: [saudi, emirati],
+            ONE_COMPANY_CODE: [saudi],
+            ONE_FOREIGN_COMPANY_CODE: [emirati],
+        }.get(params.get("code", ""))
+        if companies is None:
             raise AuthorizationRefused("Cloud Books refused the code (invalid_code).")
         return Connected(
-            secrets={"refresh_token": "refresh-1"},
-            location={},
-            details={
-                "companies": [
-                    {"id": "111", "name": "Acme SA", "currency": "SAR"},
-                    {"id": "222", "name": "Acme AE", "currency": "AED"},
-                ]
-            },
+            secrets={"refresh_token": "refresh-1"}, location={}, details={"companies": companies}
         )
+
+    def revoke(self, *, secrets: dict[str, str], location: dict[str, str]) -> None:
+        REVOKED.append(dict(secrets))

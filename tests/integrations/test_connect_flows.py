@@ -15,7 +15,13 @@ from integrations.models import ConnectionStatus, Integration, OAuthState
 from sifi.models import AuditEvent, Role
 from tests.factories import api_client_for, make_user
 from tests.integrations import books_for_tests
-from tests.integrations.books_for_tests import GOOD_CODE, GOOD_KEY, TEST_PROVIDERS
+from tests.integrations.books_for_tests import (
+    GOOD_CODE,
+    GOOD_KEY,
+    ONE_COMPANY_CODE,
+    ONE_FOREIGN_COMPANY_CODE,
+    TEST_PROVIDERS,
+)
 
 PAPER = "/api/v1/integrations/paper-books/"
 CLOUD = "/api/v1/integrations/cloud-books/"
@@ -137,6 +143,9 @@ def test_a_sign_in_comes_back_connected_and_asks_for_the_company(
     assert integration.secrets == {"refresh_token": "refresh-1"}
     assert 'data-testid="company-step"' in page_client.get(CLOUD_PAGE).content.decode()
     assert [c["id"] for c in api.get(CLOUD).json()["companies"]] == ["111", "222"]
+    not_yet = api.post(CLOUD + "sync/", {"attributes": ["accounts"]}, format="json")
+    assert not_yet.status_code == 409
+    assert "Choose the company Cloud Books keeps your books in" in not_yet.json()["detail"]
 
     other_currency = api.patch(CLOUD, {"organization_id": "222"}, format="json")
     assert other_currency.status_code == 400
@@ -204,3 +213,25 @@ def test_a_callback_without_a_state_is_refused(registered_test_books, admin_a, p
 def test_an_accountant_cannot_finish_a_sign_in(registered_test_books, users_a, client):
     client.force_login(users_a[Role.ACCOUNTANT])
     assert client.get(CLOUD_PAGE + "callback/", {"code": GOOD_CODE}).status_code == 403
+
+
+def test_a_grant_that_reaches_one_company_keeps_the_books_in_it(
+    registered_test_books, admin_a, page_client
+):
+    state = start_sign_in(api_client_for(admin_a))
+    page_client.get(CLOUD_PAGE + "callback/", {"code": ONE_COMPANY_CODE, "state": state})
+    integration = Integration.objects.get(provider="cloud_books")
+    assert (integration.location, integration.company_name) == (
+        {"organization_id": "111"},
+        "Acme SA",
+    )
+    assert 'data-testid="company-step"' not in page_client.get(CLOUD_PAGE).content.decode()
+
+
+def test_a_grant_that_reaches_one_company_in_another_currency_is_refused(
+    registered_test_books, admin_a, page_client
+):
+    state = start_sign_in(api_client_for(admin_a))
+    text = refused_page(page_client, code=ONE_FOREIGN_COMPANY_CODE, state=state)
+    assert "Acme AE keeps its books in AED; SiFi sends amounts in SAR" in text
+    assert books_for_tests.REVOKED == [{"refresh_token": "refresh-1"}]
