@@ -30,9 +30,11 @@ CHUNK = 2000
 
 class BooksVendor(Protocol):
     """A supplier as a provider's session reads it (`read_vendors`, for providers that offer
-    the vendors attribute)."""
+    the vendors attribute): its id is the provider's own, stored as text."""
 
-    id: int
+    @property
+    def id(self) -> int | str: ...
+
     name: str
     status: str
     tax_number: str
@@ -129,6 +131,7 @@ def run_config_sync(*, job_id: int) -> Job | None:
         if vendors:
             sync_vendors(
                 organization_id=integration.organization_id,
+                provider=integration.provider,
                 vendors=vendors,
                 on_progress=lambda n: _progress(job, done=len(accounts) + n, total=total),
             )
@@ -195,13 +198,16 @@ def remember_journals(*, integration: Integration, journals: Sequence[BooksJourn
 def sync_vendors(
     *,
     organization_id: int,
+    provider: str,
     vendors: Sequence[BooksVendor],
     on_progress: Callable[[int], None] = lambda n: None,
 ) -> None:
-    """Upsert vendors in bulk; vendors gone upstream become inactive."""
+    """Upsert `provider`'s vendors in bulk; its vendors gone upstream become inactive (another
+    provider's are left alone)."""
     rows = [
         Vendor(
             organization_id=organization_id,
+            provider=provider,
             external_id=str(vendor.id),
             name=vendor.name,
             tax_number=vendor.tax_number,
@@ -215,10 +221,10 @@ def sync_vendors(
         Vendor.objects.bulk_create(
             rows[start : start + CHUNK],
             update_conflicts=True,
-            unique_fields=["organization", "external_id"],
+            unique_fields=["organization", "provider", "external_id"],
             update_fields=["name", "tax_number", "email", "phone_number", "active", "updated_at"],
         )
         on_progress(min(start + CHUNK, len(rows)))
-    Vendor.objects.filter(organization_id=organization_id).exclude(
+    Vendor.objects.filter(organization_id=organization_id, provider=provider).exclude(
         external_id__in=[str(vendor.id) for vendor in vendors]
     ).update(active=False)

@@ -114,6 +114,9 @@ class Vendor(models.Model):
     """A supplier mirrored from the provider (optional attribute), upserted by the provider's id."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="vendors")
+    # The accounting system the vendor is mirrored from (a key of the registry): ids are the
+    # provider's own, so two systems' vendors never share a row.
+    provider = models.CharField(max_length=32)
     external_id = models.CharField(max_length=EXTERNAL_ID_LENGTH)
     name = models.CharField(max_length=255)
     tax_number = models.CharField(max_length=64, blank=True)
@@ -125,7 +128,8 @@ class Vendor(models.Model):
     class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["organization", "external_id"], name="vendor_unique_external_id_per_org"
+                fields=["organization", "provider", "external_id"],
+                name="vendor_unique_external_id_per_provider",
             ),
         ]
         ordering: ClassVar = ["name"]

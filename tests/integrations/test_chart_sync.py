@@ -267,3 +267,25 @@ def test_nightly_auto_sync_runs_each_enabled_organization_once(
         assert job.params["trigger"] == "auto"
     for organization in enabled:
         assert Account.objects.filter(organization=organization).count() == len(small_chart())
+
+
+def test_two_systems_vendors_with_one_id_keep_rows_of_their_own(org_a):
+    from dataclasses import dataclass
+
+    from integrations.config_sync import sync_vendors
+    from integrations.models import Vendor
+
+    @dataclass
+    class Supplier:
+        id: str
+        name: str
+        status: str = "Active"
+        tax_number: str = ""
+        email: str = ""
+        phone_number: str = ""
+
+    sync_vendors(organization_id=org_a.pk, provider="qoyod", vendors=[Supplier("7", "Jarir")])
+    sync_vendors(organization_id=org_a.pk, provider="odoo", vendors=[Supplier("7", "Extra")])
+    sync_vendors(organization_id=org_a.pk, provider="odoo", vendors=[])  # gone from Odoo
+    rows = {(v.provider, v.external_id): (v.name, v.active) for v in Vendor.objects.all()}
+    assert rows == {("qoyod", "7"): ("Jarir", True), ("odoo", "7"): ("Extra", False)}
