@@ -31,164 +31,135 @@ def _nested(base: type, view_name: str, inner: str) -> Any:
     return type(inner, (base,), {"__module__": __name__, "__qualname__": f"{view_name}.{inner}"})
 
 
-def _view(base: type[APIView], view_name: str, attrs: dict[str, Any]) -> type[APIView]:
-    return type(view_name, (base,), {"__module__": __name__, "__qualname__": view_name, **attrs})
+def _delegate(base: type[APIView], method: str, schema: dict[str, Any]) -> Any:
+    """`base`'s handler for `method`, described to the schema as `schema` says."""
+
+    def handler(self: APIView, request: Request, *args: object, **kwargs: object) -> Response:
+        response: Response = getattr(base, method)(self, request, *args, **kwargs)
+        return response
+
+    handler.__name__ = method
+    return extend_schema(**schema)(handler)
 
 
-def provider_views(flow: ConnectFlow) -> dict[str, type[APIView]]:
-    """The provider's endpoints: connection (GET/PATCH/DELETE), consent, connect, sync and
-    accounts, each a subclass of the base view with the provider's own serializers."""
-    prefix = "".join(part.capitalize() for part in flow.key.split("_"))
-    views: dict[str, type[APIView]] = {}
+def _endpoint(
+    base: type[APIView],
+    view_name: str,
+    flow: ConnectFlow,
+    methods: dict[str, dict[str, Any]],
+    **attrs: Any,
+) -> type[APIView]:
+    """A subclass of `base` for `flow`'s provider, named `view_name`, its `methods` (name →
+    schema) delegating to the base view's."""
+    handlers = {method: _delegate(base, method, schema) for method, schema in methods.items()}
+    return type(
+        view_name,
+        (base,),
+        {
+            "__module__": __name__,
+            "__qualname__": view_name,
+            "__doc__": base.__doc__,
+            "flow": flow,
+            **attrs,
+            **handlers,
+        },
+    )
 
-    name = f"{prefix}ConnectionApi"
-    configure_base: type[serializers.Serializer] = (
+
+def _configure_input(flow: ConnectFlow, view_name: str) -> Any:
+    """PATCH's input: the accounts and Auto Sync, the journal for books that keep journals,
+    the company for a sign-in that reaches several."""
+    base: type[serializers.Serializer] = (
         ConnectionApi.JournalConfigureSerializer
         if flow.provider.keeps_journals
         else ConnectionApi.ConfigureSerializer
     )
     if isinstance(flow, OAuthFlow):
-        configure_base = type(
-            "ConfigureSerializer",
-            (configure_base,),
-            {
-                flow.company_field: serializers.CharField(
-                    required=False,
-                    max_length=64,
-                    help_text="The provider's id of the company the books are kept in (one of "
-                    "`companies`).",
-                )
-            },
+        company = serializers.CharField(
+            required=False,
+            max_length=64,
+            help_text="The provider's id of the company the books are kept in (one of "
+            "`companies`).",
         )
-    configure_input = _nested(configure_base, name, "ConfigureSerializer")
+        base = type("ConfigureSerializer", (base,), {flow.company_field: company})
+    return _nested(base, view_name, "ConfigureSerializer")
 
-    def get_connection(self: ConnectionApi, request: Request) -> Response:
-        return ConnectionApi.get(self, request)
 
-    def patch_connection(self: ConnectionApi, request: Request) -> Response:
-        return ConnectionApi.patch(self, request)
+def provider_views(flow: ConnectFlow) -> dict[str, type[APIView]]:
+    """The provider's endpoints: connection (GET/PATCH/DELETE), consent, connect (or, for a
+    sign-in, the authorize URL), sync and accounts, each a subclass of the base view with the
+    provider's own serializers."""
+    prefix = "".join(part.capitalize() for part in flow.key.split("_"))
+    connection = ConnectionOutputSerializer
 
-    def delete_connection(self: ConnectionApi, request: Request) -> Response:
-        return ConnectionApi.delete(self, request)
-
-    views["connection"] = _view(
+    name = f"{prefix}ConnectionApi"
+    configure = _configure_input(flow, name)
+    connection_api = _endpoint(
         ConnectionApi,
         name,
+        flow,
         {
-            "flow": flow,
-            "ConfigureSerializer": configure_input,
-            "get": extend_schema(responses=ConnectionOutputSerializer)(get_connection),
-            "patch": extend_schema(request=configure_input, responses=ConnectionOutputSerializer)(
-                patch_connection
-            ),
-            "delete": extend_schema(responses={204: None})(delete_connection),
+            "get": {"responses": connection},
+            "patch": {"request": configure, "responses": connection},
+            "delete": {"responses": {204: None}},
         },
+        ConfigureSerializer=configure,
     )
 
     name = f"{prefix}ConsentApi"
-    consent_input = _nested(ConsentApi.InputSerializer, name, "InputSerializer")
-
-    def post_consent(self: ConsentApi, request: Request) -> Response:
-        return ConsentApi.post(self, request)
-
-    views["consent"] = _view(
+    consent = _nested(ConsentApi.InputSerializer, name, "InputSerializer")
+    consent_api = _endpoint(
         ConsentApi,
         name,
-        {
-            "flow": flow,
-            "InputSerializer": consent_input,
-            "post": extend_schema(request=consent_input, responses=ConnectionOutputSerializer)(
-                post_consent
-            ),
-        },
+        flow,
+        {"post": {"request": consent, "responses": connection}},
+        InputSerializer=consent,
     )
 
     name = f"{prefix}ConnectApi"
-    if isinstance(flow, OAuthFlow):
-        authorize_input = _nested(AuthorizeApi.InputSerializer, name, "InputSerializer")
-        authorize_output = _nested(AuthorizeApi.OutputSerializer, name, "OutputSerializer")
-
-        def post_authorize(self: AuthorizeApi, request: Request) -> Response:
-            return AuthorizeApi.post(self, request)
-
-        views["connect"] = _view(
-            AuthorizeApi,
-            name,
-            {
-                "flow": flow,
-                "__doc__": AuthorizeApi.__doc__,
-                "InputSerializer": authorize_input,
-                "post": extend_schema(request=authorize_input, responses=authorize_output)(
-                    post_authorize
-                ),
-            },
-        )
-    connect_input = _nested(flow.input_serializer, name, "InputSerializer")
-    connect_output = _nested(ConnectApi.OutputSerializer, name, "OutputSerializer")
-
-    def post_connect(self: ConnectApi, request: Request) -> Response:
-        return ConnectApi.post(self, request)
-
-    views.setdefault(
-        "connect",
-        _view(
-            ConnectApi,
-            name,
-            {
-                "flow": flow,
-                "__doc__": ConnectApi.__doc__,
-                "InputSerializer": connect_input,
-                "post": extend_schema(request=connect_input, responses=connect_output)(
-                    post_connect
-                ),
-            },
-        ),
+    base = AuthorizeApi if isinstance(flow, OAuthFlow) else ConnectApi
+    answers = AuthorizeApi.OutputSerializer if base is AuthorizeApi else ConnectApi.OutputSerializer
+    given = AuthorizeApi.InputSerializer if base is AuthorizeApi else flow.input_serializer
+    connect_input = _nested(given, name, "InputSerializer")
+    connect_api = _endpoint(
+        base,
+        name,
+        flow,
+        {
+            "post": {
+                "request": connect_input,
+                "responses": _nested(answers, name, "OutputSerializer"),
+            }
+        },
+        InputSerializer=connect_input,
     )
 
     name = f"{prefix}SyncApi"
-    sync_input = _nested(SyncApi.InputSerializer, name, "InputSerializer")
-
-    def post_sync(self: SyncApi, request: Request) -> Response:
-        return SyncApi.post(self, request)
-
-    views["sync"] = _view(
+    sync = _nested(SyncApi.InputSerializer, name, "InputSerializer")
+    sync_api = _endpoint(
         SyncApi,
         name,
-        {
-            "flow": flow,
-            "InputSerializer": sync_input,
-            "post": extend_schema(request=sync_input, responses={202: JobOutputSerializer})(
-                post_sync
-            ),
-        },
+        flow,
+        {"post": {"request": sync, "responses": {202: JobOutputSerializer}}},
+        InputSerializer=sync,
     )
 
     name = f"{prefix}AccountListApi"
-    account_output = _nested(
-        flow.account_serializer or AccountOutputSerializer, name, "OutputSerializer"
-    )
-
-    def get_accounts(
-        self: AccountListApi, request: Request, *args: object, **kwargs: object
-    ) -> Response:
-        return AccountListApi.get(self, request, *args, **kwargs)
-
-    views["accounts"] = _view(
+    rows = flow.account_serializer or AccountOutputSerializer
+    search = OpenApiParameter("search", str, description="code prefix, English or Arabic name")
+    accounts_api = _endpoint(
         AccountListApi,
         name,
-        {
-            "flow": flow,
-            "__doc__": f"{flow.name}'s synced chart of accounts: `?search=` (code, English or "
-            "Arabic name), `?active=`.",
-            "serializer_class": account_output,
-            "get": extend_schema(
-                parameters=[
-                    OpenApiParameter(
-                        "search", str, description="code prefix, English or Arabic name"
-                    ),
-                    OpenApiParameter("active", bool),
-                ]
-            )(get_accounts),
-        },
+        flow,
+        {"get": {"parameters": [search, OpenApiParameter("active", bool)]}},
+        serializer_class=_nested(rows, name, "OutputSerializer"),
+        __doc__=f"{flow.name}'s synced chart of accounts: `?search=` (code, English or Arabic "
+        "name), `?active=`.",
     )
-    return views
+    return {
+        "connection": connection_api,
+        "consent": consent_api,
+        "connect": connect_api,
+        "sync": sync_api,
+        "accounts": accounts_api,
+    }
