@@ -51,13 +51,13 @@ from accounting.selectors import (
     transaction_page,
 )
 from accounting.services.reconciliation import acknowledge_reconciliation, nightly_range
+from accounting.services.run_lifecycle import run_counts
 from accounting.services.runs import (
     retry_failed,
     retry_failed_transactions,
     start_reconciliation,
     start_sync_run,
 )
-from accounting.services.sync import run_counts
 from accounting.services.verification import (
     assign_account,
     bulk_assign,
