@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounting.models import SyncRun
-from accounting.services import reconciliation, rules, run_lifecycle, turns
+from accounting.services import reconciliation, run_lifecycle, suggestions, turns
 from sifi.models import Organization
 
 
@@ -69,5 +69,5 @@ def reapply_rules(organization_id: int) -> dict[str, int]:
     """The organization's rules changed: propose accounts for its unverified transactions
     again (set-based; safe to repeat)."""
     organization = Organization.objects.get(pk=organization_id)
-    applied = rules.apply_rules(organization=organization)
+    applied = suggestions.apply_rules(organization=organization)
     return {"suggested": applied.suggested, "verified": applied.verified}

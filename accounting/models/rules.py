@@ -1,5 +1,5 @@
 """Coding rules, and the account each proposes (or the history proposes) for an unverified
-transaction (accounting/services/rules.py)."""
+transaction (accounting/services/rules.py, suggestions.py)."""
 
 from typing import ClassVar
 
@@ -50,7 +50,7 @@ class Rule(models.Model):
 
 class Suggestion(models.Model):
     """The account proposed for an unverified transaction: by the first matching rule, else by
-    the organization's consistent history for the merchant (accounting/services/rules.py).
+    the organization's consistent history for the merchant (accounting/services/suggestions.py).
 
     A narrow table of its own: proposing accounts for 100,000 transactions writes these small
     rows, not 100,000 wide transaction rows and every index on them."""

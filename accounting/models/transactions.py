@@ -328,7 +328,7 @@ class Transaction(models.Model):
     def tab(self) -> str:
         return TYPE_RULES[self.type][1]
 
-    # The proposal (accounting/services/rules.py) as the API and the pages name it.
+    # The proposal (accounting/services/suggestions.py) as the API and the pages name it.
     @property
     def proposal(self) -> "Suggestion | None":
         try:

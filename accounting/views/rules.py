@@ -21,8 +21,8 @@ from accounting.selectors import (
     rule_list,
     transaction_list,
 )
-from accounting.services.rules import accept_suggestions
 from accounting.services.runs import change_rule, remove_rule
+from accounting.services.suggestions import accept_suggestions
 from accounting.views.actions import ActionView, posted_id
 from sifi.permissions import RolePageMixin, RulesPermission, can_configure_integrations
 from sifi.tenancy import current_organization
