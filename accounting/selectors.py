@@ -27,7 +27,7 @@ from accounting.models import (
 )
 from accounting.providers import BudgetWindow, binding_window, connection_for
 from accounting.services import scheduler
-from accounting.services.sync import pending_pushes
+from accounting.services.turns import pending_pushes
 from sifi.models import AuditEvent, Organization
 
 

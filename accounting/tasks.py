@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounting.models import SyncRun
-from accounting.services import reconciliation, rules, sync
+from accounting.services import reconciliation, run_lifecycle, suggestions, turns
 from sifi.models import Organization
 
 
@@ -13,16 +13,16 @@ from sifi.models import Organization
 def dispatch_sync_run(run_id: int) -> int:
     """Hand a run to the fair scheduler: start its company's turns that are not running (the
     company's earlier runs go first). Safe to repeat: turns are leased, pushes idempotent."""
-    run = sync.mark_running(run_id)
-    if not sync.has_pending(run.organization_id):
-        sync.finish_run_if_done(run_id=run_id)
+    run = run_lifecycle.mark_running(run_id)
+    if not turns.has_pending(run.organization_id):
+        run_lifecycle.finish_run_if_done(run_id=run_id)
         return 0
     SyncRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
     return start_turns(run.organization_id)
 
 
 def start_turns(organization_id: int) -> int:
-    claimed = sync.claim_turns(organization_id)
+    claimed = turns.claim_turns(organization_id)
     for stripe, lease in claimed:
         push_turn.delay(organization_id, stripe, lease)
     return len(claimed)
@@ -32,7 +32,7 @@ def start_turns(organization_id: int) -> int:
 def push_turn(organization_id: int, stripe: int, lease: str) -> None:
     """One turn of a company's pushes (a few transactions within its rate limit); its next
     turn goes to the back of the queue, or waits for the company's window to open."""
-    end = sync.take_turn(organization_id=organization_id, stripe=stripe, lease=lease)
+    end = turns.take_turn(organization_id=organization_id, stripe=stripe, lease=lease)
     if end.lease is not None:
         push_turn.apply_async((organization_id, stripe, end.lease), countdown=end.countdown)
 
@@ -47,7 +47,7 @@ def push_sync_batch(run_id: int, transaction_ids: list[int]) -> None:
 @shared_task
 def reap_stalled_sync_runs() -> list[int]:
     """Beat, every minute: runs whose workers died are dispatched again, so none stays stuck."""
-    runs = sync.stalled_runs()
+    runs = run_lifecycle.stalled_runs()
     for run_id in runs:
         dispatch_sync_run.delay(run_id)
     return runs
@@ -69,5 +69,5 @@ def reapply_rules(organization_id: int) -> dict[str, int]:
     """The organization's rules changed: propose accounts for its unverified transactions
     again (set-based; safe to repeat)."""
     organization = Organization.objects.get(pk=organization_id)
-    applied = rules.apply_rules(organization=organization)
+    applied = suggestions.apply_rules(organization=organization)
     return {"suggested": applied.suggested, "verified": applied.verified}

@@ -29,7 +29,8 @@ from django.utils import timezone  # noqa: E402
 
 from accounting.models import Account, Budget, Rule, Transaction  # noqa: E402
 from accounting.services.ingestion import IncomingTransaction, ingest_transactions  # noqa: E402
-from accounting.services.rules import apply_rules, save_rule  # noqa: E402
+from accounting.services.rules import save_rule  # noqa: E402
+from accounting.services.suggestions import apply_rules  # noqa: E402
 from bench.ledger import populate  # noqa: E402
 from integrations.models import Integration  # noqa: E402
 

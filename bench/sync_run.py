@@ -54,7 +54,7 @@ from accounting.models import (  # noqa: E402
     TransactionStatus,
 )
 from accounting.services.runs import start_sync_run  # noqa: E402
-from accounting.services.sync import pending_batches, push_batch  # noqa: E402
+from accounting.services.turns import pending_batches, push_batch  # noqa: E402
 from integrations.models import ConnectionStatus, Integration  # noqa: E402
 from sifi.models import Organization  # noqa: E402
 from tests.fakes.sandbox import Sandbox, free_port  # noqa: E402

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounting.models import Account
 from accounting.providers import AuthRefused, BooksJournal, ProviderError
 from accounting.services.chart import ChartSyncSummary, sync_chart
-from accounting.services.sync import has_pending
+from accounting.services.turns import has_pending
 from integrations.connections import IntegrationBooks, connection_for
 from integrations.models import Integration, Job, JobStatus, Vendor
 from integrations.services import STALE_JOB_AFTER, mark_needs_attention

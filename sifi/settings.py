@@ -240,7 +240,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 
 # --- Accounting systems ----------------------------------------------------------------------
 # The providers the ledger can push to: key → provider class, by dotted path, loaded lazily
-# (accounting/providers.py). Adding a provider is adding its package and one line here.
+# (accounting/providers/). Adding a provider is adding its package and one line here.
 ACCOUNTING_PROVIDERS = {
     "qoyod": "integrations.providers.qoyod.provider.QoyodProvider",
     "odoo": "integrations.providers.odoo.provider.OdooProvider",

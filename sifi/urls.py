@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounting.views_receipts import receipt_link
+from accounting.views.receipts import receipt_link
 from sifi import apis, views
 
 api_v1: list[URLPattern | URLResolver] = [

@@ -15,8 +15,8 @@ from accounting.apis.verification import (
 )
 from accounting.models import Rule
 from accounting.selectors import rule_get, rule_list
-from accounting.services.rules import accept_suggestions, apply_rules
 from accounting.services.runs import change_rule, remove_rule
+from accounting.services.suggestions import accept_suggestions, apply_rules
 from accounting.services.verification import MAX_BULK_IDS
 from sifi.permissions import AccountingPermission, RulesPermission
 from sifi.tenancy import current_organization

@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from accounting.models import SyncRun, SyncRunItem, SyncRunItemOutcome
 from accounting.selectors import sync_run_get, sync_run_list
+from accounting.services.run_lifecycle import run_counts
 from accounting.services.runs import retry_failed, start_sync_run
-from accounting.services.sync import run_counts
 from accounting.services.verification import MAX_BULK_IDS
 from sifi.permissions import AccountingPermission
 from sifi.tenancy import current_organization

@@ -1,5 +1,5 @@
 """The steps of a push that depend on what the provider declared (`Provider` capabilities),
-each as exactly-once as the create itself (`accounting.services.sync` calls them):
+each as exactly-once as the create itself (`accounting.services.push` calls them):
 
 - files uploaded before the create (`AttachmentFlow.UPLOAD_BEFORE_CREATE`): each receipt once,
   its id kept on the document before "about to create", so a retried create carries the same

@@ -32,7 +32,7 @@ from accounting.models import (
     direction_of,
     document_upload_to,
 )
-from accounting.services.rules import apply_rules
+from accounting.services.suggestions import apply_rules
 from sifi.models import Organization
 from sifi.services import record_audit
 

@@ -34,7 +34,7 @@ from accounting.models import (
     TransactionStatus,
 )
 from accounting.providers import HeldEntry, ProviderError, connection_for
-from accounting.services.sync import has_pending
+from accounting.services.turns import has_pending
 from sifi.models import Organization
 from sifi.services import record_audit
 

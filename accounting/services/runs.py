@@ -1,8 +1,8 @@
 """Starting background runs of the ledger: sync runs (take verified transactions and hand
 them to the workers) and reconciliations.
 
-Separate from the engine (`sync`) because it queues work: this module imports the tasks, the
-tasks import the engine, and nothing imports back.
+Separate from the engine (`push`, `turns`, `run_lifecycle`) because it queues work: this
+module imports the tasks, the tasks import the engine, and nothing imports back.
 """
 
 import datetime
@@ -25,7 +25,7 @@ from accounting.models import (
     TransactionStatus,
 )
 from accounting.services.rules import delete_rule, save_rule
-from accounting.services.sync import books_ready_to_sync
+from accounting.services.run_lifecycle import books_ready_to_sync
 from sifi.exceptions import Conflict
 from sifi.models import Organization
 from sifi.services import record_audit

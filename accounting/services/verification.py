@@ -7,6 +7,10 @@ Rules, in one place:
   Account; a configured Source Account is required;
 - synced transactions and transactions taken by a sync run cannot change (409 / skipped).
 Every change writes an audit row in the same database transaction.
+
+One module of about 400 lines on purpose: it is the one place these rules are written, and
+every way of verifying (one transaction, in bulk in one statement, back to unverified when an
+account can no longer take entries) applies them; split, the checks would drift apart.
 """
 
 from dataclasses import dataclass, field

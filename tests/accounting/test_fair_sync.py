@@ -24,7 +24,7 @@ from accounting.models import (
 )
 from accounting.services import scheduler
 from accounting.services.runs import start_reconciliation, start_sync_run
-from accounting.services.sync import claim_turns, take_turn
+from accounting.services.turns import claim_turns, take_turn
 from integrations import tasks as integration_tasks
 from integrations.jobs import start_config_sync
 from integrations.providers.qoyod.ratelimit import limiter_for_api_key

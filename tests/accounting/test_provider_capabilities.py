@@ -18,7 +18,7 @@ from accounting.providers import AttachmentFlow, provider_for
 from accounting.services import scheduler
 from accounting.services.reconciliation import run_reconciliation
 from accounting.services.runs import retry_failed, start_reconciliation, start_sync_run
-from accounting.services.sync import claim_turns, push_batch, take_turn
+from accounting.services.turns import claim_turns, push_batch, take_turn
 from integrations.config_sync import run_config_sync
 from integrations.jobs import start_config_sync
 from integrations.models import ConnectionStatus, Integration

@@ -8,7 +8,9 @@ from rest_framework.test import APIClient
 
 from accounting import tasks
 from accounting.models import Budget, Card, Employee, Rule, Transaction, TransactionStatus
-from accounting.services.rules import apply_rules, normalize_merchant, save_rule
+from accounting.services.merchants import normalize_merchant
+from accounting.services.rules import save_rule
+from accounting.services.suggestions import apply_rules
 from sifi.models import AuditEvent, Role
 from sifi.services import create_service_token
 from tests.accounting.test_ingestion import item

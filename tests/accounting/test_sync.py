@@ -18,7 +18,7 @@ from accounting.models import (
     TransactionStatus,
 )
 from accounting.services.runs import retry_failed, start_sync_run
-from accounting.services.sync import pending_batches, push_batch
+from accounting.services.turns import pending_batches, push_batch
 from integrations.connections import connection_for
 from integrations.models import ConnectionStatus, Integration
 from integrations.services import disconnect
@@ -186,7 +186,7 @@ def test_an_unknown_outcome_left_by_a_dead_worker_is_adopted_not_reposted(
     with django_capture_on_commit_callbacks():
         run = start_sync_run(organization=org, actor=None)
     qoyod_sandbox.inject({"kind": "drop_after_commit", "path": "journal_entries", "method": "POST"})
-    from accounting.services import sync
+    from accounting.services import push
 
     txn.refresh_from_db()
     wallet = Account.objects.get(organization=org, external_id=str(WALLET))
@@ -194,7 +194,7 @@ def test_an_unknown_outcome_left_by_a_dead_worker_is_adopted_not_reposted(
         connection_for(org).open_session() as session,
         pytest.raises(Exception),  # noqa: B017 (the "crash" mid-push)
     ):
-        sync._create_entry_once(txn, wallet, session)
+        push._create_entry_once(txn, wallet, session)
     txn.refresh_from_db()
     assert txn.push_started_at is not None and txn.journal_entry_id is None
     drain(run)  # the redelivered batch

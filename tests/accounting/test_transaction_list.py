@@ -100,7 +100,7 @@ def test_tab_counts_are_exact_up_to_the_cap_and_say_when_there_are_more(
     accountant_api, ledger, org_a, monkeypatch, client_for, users_a
 ):
     monkeypatch.setattr("accounting.apis.transactions.COUNT_CAP", 2)
-    monkeypatch.setattr("accounting.views.COUNT_CAP", 2)
+    monkeypatch.setattr("accounting.views.transactions.COUNT_CAP", 2)
     counts = accountant_api.get(LIST + "counts/").json()
     assert counts["transfers"] == 2 and counts["expenses"] == 2 and counts["verified"] == 1
     assert counts["cap"] == 2 and counts["capped"] == ["transfers"]

@@ -3,14 +3,17 @@ checked by the flow before anything is called), the database, the login and an A
 that user; Odoo's version, the login, the company, its currency and journals checked with real
 calls, each refusal said on the field to fix."""
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+import httpx
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
+from accounting.providers import BooksJournal
 from integrations.connect.base import Connected, InstanceFlow
 from integrations.providers.odoo.errors import (
     OdooAccessError,
@@ -21,7 +24,8 @@ from integrations.providers.odoo.errors import (
     OdooUnsafeAddress,
     OdooUnsupportedVersion,
 )
-from integrations.providers.odoo.provider import OdooCheck, check_odoo_connection
+from integrations.providers.odoo.payloads import OdooVersion, default_journal
+from integrations.providers.odoo.provider import Company, OdooSession, open_odoo_client
 from integrations.validators import validate_api_key_characters
 from sifi.exceptions import UpstreamError
 
@@ -68,6 +72,63 @@ class OdooConnectInput(serializers.Serializer):
     username = serializers.CharField(max_length=200, help_text="The Odoo user's login.")
     api_key = serializers.CharField(
         max_length=500, trim_whitespace=True, validators=[validate_api_key_characters]
+    )
+
+
+PLAN_MESSAGE = (
+    "Odoo Online refused the external API. Odoo opens it only on the Custom plan (not on One "
+    "App Free or Standard): check this database's plan in Odoo, then that the login and API "
+    "key are right."
+)
+
+
+def is_odoo_online(url: str) -> bool:
+    """Hosted by Odoo (Odoo Online, `<name>.odoo.com`), where the plan decides API access."""
+    host = httpx.URL(url).host
+    return host == "odoo.com" or host.endswith(".odoo.com")
+
+
+@dataclass(frozen=True)
+class OdooCheck:
+    """What connecting learned about the Odoo company: shown to the person, stored."""
+
+    version: OdooVersion
+    company: Company
+    journals: list[BooksJournal]
+    default_journal: BooksJournal | None
+    accounts_found: int
+
+
+def check_odoo_connection(credentials: dict[str, str]) -> OdooCheck:
+    """Real calls to the instance: `common.version` (16 or later), `common.authenticate`, the
+    user's company, its general journals and how many accounts it has. Raises an OdooError
+    whose `field` says what to fix; on Odoo Online a refusal says that the external API needs
+    the Custom plan (we cannot tell that refusal from a wrong key: Odoo documents no answer
+    of its own for it)."""
+    url = credentials["url"]
+    with open_odoo_client(credentials) as client:
+        session = OdooSession(client)
+        try:
+            version = session.version()
+            if not version.supported:
+                raise OdooUnsupportedVersion(
+                    f"This Odoo is version {version.label}; SiFi works with Odoo 16 or later.",
+                    raw_body=version.label,
+                )
+            client.authenticate()
+            company = session.company()
+            journals = session.read_journals()
+            accounts_found = session.count_accounts()
+        except (OdooAuthError, OdooAccessError, OdooNotAnOdoo) as exc:
+            if is_odoo_online(url) and exc.field != "database":
+                raise OdooPlanRefused(PLAN_MESSAGE, name=exc.name, raw_body=exc.raw_body) from None
+            raise
+    return OdooCheck(
+        version=version,
+        company=company,
+        journals=journals,
+        default_journal=default_journal(journals),
+        accounts_found=accounts_found,
     )
 
 

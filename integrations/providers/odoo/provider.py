@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-import httpx
 from django.utils.translation import gettext_lazy as _
 
 from accounting import journal
@@ -32,11 +31,7 @@ from integrations.providers.odoo.client import OdooClient
 from integrations.providers.odoo.errors import (
     OdooAccessError,
     OdooAttachmentsRefused,
-    OdooAuthError,
-    OdooNotAnOdoo,
-    OdooPlanRefused,
     OdooTooLarge,
-    OdooUnsupportedVersion,
     OdooValidationError,
 )
 from integrations.providers.odoo.payloads import (
@@ -66,11 +61,6 @@ DRAFT = "draft"
 CHUNK = 200  # ids per `in` domain
 ENGLISH = "en_US"
 GROUP_FIELDS = ["id", "name", "code_prefix_start", "parent_id"]
-PLAN_MESSAGE = (
-    "Odoo Online refused the external API. Odoo opens it only on the Custom plan (not on One "
-    "App Free or Standard): check this database's plan in Odoo, then that the login and API "
-    "key are right."
-)
 
 
 def open_odoo_client(credentials: dict[str, str], *, max_wait: float | None = None) -> OdooClient:
@@ -85,12 +75,6 @@ def open_odoo_client(credentials: dict[str, str], *, max_wait: float | None = No
         api_key=credentials["api_key"],
         rate_limiter=limiter_for_instance(url, max_wait=max_wait),
     )
-
-
-def is_odoo_online(url: str) -> bool:
-    """Hosted by Odoo (Odoo Online, `<name>.odoo.com`), where the plan decides API access."""
-    host = httpx.URL(url).host
-    return host == "odoo.com" or host.endswith(".odoo.com")
 
 
 @dataclass(frozen=True)
@@ -339,50 +323,6 @@ class OdooSession:
                 raw_body=exc.raw_body,
             ) from None
         return AttachmentRef(id=ledger_id(attachment_id))
-
-
-@dataclass(frozen=True)
-class OdooCheck:
-    """What connecting learned about the Odoo company: shown to the person, stored."""
-
-    version: OdooVersion
-    company: Company
-    journals: list[BooksJournal]
-    default_journal: BooksJournal | None
-    accounts_found: int
-
-
-def check_odoo_connection(credentials: dict[str, str]) -> OdooCheck:
-    """Real calls to the instance: `common.version` (16 or later), `common.authenticate`, the
-    user's company, its general journals and how many accounts it has. Raises an OdooError
-    whose `field` says what to fix; on Odoo Online a refusal says that the external API needs
-    the Custom plan (we cannot tell that refusal from a wrong key: Odoo documents no answer
-    of its own for it)."""
-    url = credentials["url"]
-    with open_odoo_client(credentials) as client:
-        session = OdooSession(client)
-        try:
-            version = session.version()
-            if not version.supported:
-                raise OdooUnsupportedVersion(
-                    f"This Odoo is version {version.label}; SiFi works with Odoo 16 or later.",
-                    raw_body=version.label,
-                )
-            client.authenticate()
-            company = session.company()
-            journals = session.read_journals()
-            accounts_found = session.count_accounts()
-        except (OdooAuthError, OdooAccessError, OdooNotAnOdoo) as exc:
-            if is_odoo_online(url) and exc.field != "database":
-                raise OdooPlanRefused(PLAN_MESSAGE, name=exc.name, raw_body=exc.raw_body) from None
-            raise
-    return OdooCheck(
-        version=version,
-        company=company,
-        journals=journals,
-        default_journal=default_journal(journals),
-        accounts_found=accounts_found,
-    )
 
 
 class OdooProvider(Provider):

@@ -1,23 +1,14 @@
-"""Accounting menu pages (Django templates + htmx), calling the same services as the API."""
+"""Accounting → the transaction list (tabs, filters, the badges' counts), assigning and
+unverifying one or in bulk, one transaction's page and its documents."""
 
 from typing import Any
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import BadRequest, ValidationError
-from django.http import (
-    FileResponse,
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseRedirect,
-    JsonResponse,
-)
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -29,7 +20,6 @@ from accounting.models import (
     Direction,
     Document,
     SyncRun,
-    SyncRunItemOutcome,
     Tab,
     TransactionStatus,
     TransactionType,
@@ -38,43 +28,18 @@ from accounting.presenters import describe_event, failure_in_words
 from accounting.providers import connection_for, provider_names
 from accounting.selectors import (
     reconciliation_findings,
-    reconciliation_get,
-    reconciliation_list,
     resolve_account_choice,
-    sync_run_get,
-    sync_run_items,
-    sync_runs_with_counts,
     tab_counts,
     transaction_audit,
     transaction_get,
     transaction_list,
     transaction_page,
 )
-from accounting.services.reconciliation import acknowledge_reconciliation, nightly_range
-from accounting.services.runs import (
-    retry_failed,
-    retry_failed_transactions,
-    start_reconciliation,
-    start_sync_run,
-)
-from accounting.services.sync import run_counts
-from accounting.services.verification import (
-    assign_account,
-    bulk_assign,
-    unverify_transaction,
-)
-from sifi.exceptions import DomainError
-from sifi.permissions import AccountingPermission, RolePageMixin, _RolePermission
+from accounting.services.run_lifecycle import run_counts
+from accounting.services.verification import assign_account, bulk_assign, unverify_transaction
+from accounting.views.actions import ActionView, posted_id
+from sifi.permissions import AccountingPermission, RolePageMixin
 from sifi.tenancy import current_organization
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    if isinstance(exc, DomainError):
-        return exc.message
-    return str(exc) or _("Not found.")
-
 
 # The page's tab badges count exactly up to this many and show "1,000+" beyond: each badge is
 # an index-only count of at most this many entries, and six of them are on every page view
@@ -170,45 +135,6 @@ class AccountingPage(RolePageMixin, TemplateView):
         return context
 
 
-class _ActionView(RolePageMixin, View):
-    """POST-only actions: call a service, say what happened, go back to the list."""
-
-    page_permission: type[_RolePermission] = AccountingPermission
-
-    next_url = ""
-
-    def back(self) -> HttpResponseRedirect:
-        """Back to the page the form was on (or where the action says); never to another
-        site: `next` comes from the request, so anyone can forge it."""
-        target = self.next_url or self.request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(
-            target,
-            allowed_hosts={self.request.get_host()},
-            require_https=self.request.is_secure(),
-        ):
-            target = reverse("accounting")
-        return HttpResponseRedirect(target)
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        try:
-            self.act(request)
-        except (DomainError, ValidationError, Http404) as exc:
-            messages.error(request, _error_text(exc))
-        return self.back()
-
-    def act(self, request: HttpRequest) -> None:
-        raise NotImplementedError
-
-
-def _posted_id(request: HttpRequest, field: str) -> int:
-    """The id a form names in `field` (a hidden input); a 400 page if it is missing or not
-    an id (a tampered form: a person cannot do anything about it but reload)."""
-    raw = request.POST.get(field, "")
-    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 18):
-        raise BadRequest(f"The form did not say which {field}.")
-    return int(raw)
-
-
 def _chosen_account(request: HttpRequest) -> int | None:
     """The account an assign form chose with the picker, or typed as a code."""
     return resolve_account_choice(
@@ -236,12 +162,12 @@ class MatchingCount(RolePageMixin, View):
         return JsonResponse({"count": filterset.qs.order_by().count()})
 
 
-class AssignAction(_ActionView):
+class AssignAction(ActionView):
     def act(self, request: HttpRequest) -> None:
         txn = assign_account(
             organization=current_organization(request),
             actor=request.user,
-            transaction_id=_posted_id(request, "transaction"),
+            transaction_id=posted_id(request, "transaction"),
             account_id=_chosen_account(request),
         )
         messages.success(
@@ -251,19 +177,19 @@ class AssignAction(_ActionView):
         )
 
 
-class UnverifyAction(_ActionView):
+class UnverifyAction(ActionView):
     def act(self, request: HttpRequest) -> None:
         txn = unverify_transaction(
             organization=current_organization(request),
             actor=request.user,
-            transaction_id=_posted_id(request, "transaction"),
+            transaction_id=posted_id(request, "transaction"),
         )
         messages.success(
             request, _("%(reference)s is back to unverified.") % {"reference": txn.reference}
         )
 
 
-class BulkAssignAction(_ActionView):
+class BulkAssignAction(ActionView):
     def act(self, request: HttpRequest) -> None:
         organization = current_organization(request)
         if request.POST.get("scope") == "filter":
@@ -301,31 +227,6 @@ class BulkAssignAction(_ActionView):
         messages.success(request, text)
 
 
-class SyncAction(_ActionView):
-    def act(self, request: HttpRequest) -> None:
-        run = start_sync_run(organization=current_organization(request), actor=request.user)
-        messages.success(
-            request,
-            _("Sync run #%(id)s started with %(total)s transactions.")
-            % {"id": run.pk, "total": run.total},
-        )
-
-
-class SyncRunProgress(RolePageMixin, TemplateView):
-    page_permission = AccountingPermission
-    template_name = "accounting/_run_progress.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        organization = current_organization(self.request)
-        run = sync_run_get(organization=organization, run_id=kwargs["run_id"])
-        books = connection_for(organization)
-        return {
-            "latest_run": run,
-            "latest_run_counts": run_counts(run),
-            "books_name": books.provider.name if books else provider_names(),
-        }
-
-
 class TransactionPage(RolePageMixin, View):
     page_permission = AccountingPermission
 
@@ -353,98 +254,6 @@ class TransactionPage(RolePageMixin, View):
         )
 
 
-class SyncRunsPage(RolePageMixin, TemplateView):
-    """Accounting → Sync runs: who started each, when, how it went, how long it took."""
-
-    page_permission = AccountingPermission
-    template_name = "accounting/runs.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        runs = sync_runs_with_counts(organization=current_organization(self.request))
-        context["runs"] = runs[:100]
-        return context
-
-
-class SyncRunPage(RolePageMixin, TemplateView):
-    """One run: its progress while it runs, each transaction's result, failures in words with
-    what to do, and "Retry failed"."""
-
-    page_permission = AccountingPermission
-    template_name = "accounting/run.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        organization = current_organization(self.request)
-        run = sync_run_get(organization=organization, run_id=kwargs["run_id"])
-        outcome = self.request.GET.get("outcome", "")
-        if outcome not in SyncRunItemOutcome.values:
-            outcome = ""
-        after = self.request.GET.get("after", "")
-        items = sync_run_items(
-            run=run, outcome=outcome, after=int(after) if after.isascii() and after.isdigit() else 0
-        )
-        books = connection_for(organization)
-        name = str(books.provider.name) if books else provider_names()
-        rows = [
-            (
-                item,
-                failure_in_words(item.error_code, item.error, name)
-                if item.outcome == SyncRunItemOutcome.FAILED
-                else "",
-            )
-            for item in items
-        ]
-        context.update(
-            run=run,
-            latest_run=run,
-            latest_run_counts=run_counts(run),
-            rows=rows,
-            outcome=outcome,
-            outcomes=SyncRunItemOutcome.choices,
-            older=items[-1].pk if len(items) == 100 else None,
-            books_name=name,
-            provider=books,  # its entry_url: where the entry opens in the books
-        )
-        return context
-
-
-class RetryRunFailedAction(_ActionView):
-    def act(self, request: HttpRequest) -> None:
-        organization = current_organization(request)
-        run = retry_failed(
-            organization=organization,
-            actor=request.user,
-            run_id=sync_run_get(organization=organization, run_id=_posted_id(request, "run")).pk,
-        )
-        self.next_url = reverse("accounting-run", args=[run.pk])
-        messages.success(
-            request,
-            _("Sync run #%(id)s started with %(total)s transactions.")
-            % {"id": run.pk, "total": run.total},
-        )
-
-
-class RetryFailedAction(_ActionView):
-    """The Failed tab's "Retry selected" and "Retry all failed"."""
-
-    def act(self, request: HttpRequest) -> None:
-        ids = None
-        if request.POST.get("scope") != "all":
-            ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isascii() and pk.isdigit()]
-            if not ids:
-                raise ValidationError(_("Select at least one transaction."))
-        run = retry_failed_transactions(
-            organization=current_organization(request), actor=request.user, ids=ids
-        )
-        self.next_url = reverse("accounting-run", args=[run.pk])
-        messages.success(
-            request,
-            _("Sync run #%(id)s started with %(total)s transactions.")
-            % {"id": run.pk, "total": run.total},
-        )
-
-
 class DocumentDownload(RolePageMixin, View):
     page_permission = AccountingPermission
 
@@ -455,81 +264,3 @@ class DocumentDownload(RolePageMixin, View):
         return FileResponse(
             document.file.open("rb"), content_type=document.content_type, filename=document.filename
         )
-
-
-# --- reconciliation ----------------------------------------------------------------------------
-
-
-class ReconciliationsPage(RolePageMixin, TemplateView):
-    """Accounting → Reconciliation: start one for a date range; the reports so far."""
-
-    page_permission = AccountingPermission
-    template_name = "accounting/reconciliations.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
-        date_from, date_to = nightly_range(today)
-        context.update(
-            reconciliations=reconciliation_list(organization=current_organization(self.request))[
-                :50
-            ],
-            default_from=date_from,
-            default_to=date_to,
-        )
-        return context
-
-
-class ReconciliationPage(RolePageMixin, TemplateView):
-    """One reconciliation's report, each finding linked to its transaction; it refreshes
-    itself while the reconciliation runs."""
-
-    page_permission = AccountingPermission
-    template_name = "accounting/reconciliation.html"
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        reconciliation = reconciliation_get(
-            organization=current_organization(self.request),
-            reconciliation_id=kwargs["reconciliation_id"],
-        )
-        context.update(
-            reconciliation=reconciliation,
-            items=reconciliation.items.select_related("transaction")[:1000],
-        )
-        return context
-
-
-class StartReconciliationAction(_ActionView):
-    def act(self, request: HttpRequest) -> None:
-        form = ReconciliationForm(request.POST)
-        if not form.is_valid():
-            raise ValidationError(
-                " ".join(str(error) for errors in form.errors.values() for error in errors)
-            )
-        reconciliation = start_reconciliation(
-            organization=current_organization(request),
-            actor=request.user,
-            date_from=form.cleaned_data["date_from"],
-            date_to=form.cleaned_data["date_to"],
-        )
-        self.next_url = reverse("accounting-reconciliation", args=[reconciliation.pk])
-        messages.success(
-            request,
-            _("Reconciliation of %(date_from)s to %(date_to)s started.")
-            % {"date_from": reconciliation.date_from, "date_to": reconciliation.date_to},
-        )
-
-
-class DismissReconciliationAction(_ActionView):
-    def act(self, request: HttpRequest) -> None:
-        acknowledge_reconciliation(
-            organization=current_organization(request),
-            actor=request.user,
-            reconciliation_id=_posted_id(request, "reconciliation"),
-        )
-
-
-class ReconciliationForm(forms.Form):
-    date_from = forms.DateField()
-    date_to = forms.DateField()

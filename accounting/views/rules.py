@@ -21,9 +21,9 @@ from accounting.selectors import (
     rule_list,
     transaction_list,
 )
-from accounting.services.rules import accept_suggestions
 from accounting.services.runs import change_rule, remove_rule
-from accounting.views import _ActionView, _posted_id
+from accounting.services.suggestions import accept_suggestions
+from accounting.views.actions import ActionView, posted_id
 from sifi.permissions import RolePageMixin, RulesPermission, can_configure_integrations
 from sifi.tenancy import current_organization
 
@@ -124,7 +124,7 @@ class RulesPage(RolePageMixin, TemplateView):
         return context
 
 
-class SaveRuleAction(_ActionView):
+class SaveRuleAction(ActionView):
     page_permission = RulesPermission
 
     def act(self, request: HttpRequest) -> None:
@@ -137,7 +137,7 @@ class SaveRuleAction(_ActionView):
                     for field, errors in form.errors.items()
                 )
             )
-        rule_id = _posted_id(request, "rule") if request.POST.get("rule") else None
+        rule_id = posted_id(request, "rule") if request.POST.get("rule") else None
         rule = change_rule(
             organization=organization,
             actor=request.user,
@@ -160,20 +160,20 @@ class SaveRuleAction(_ActionView):
         )
 
 
-class DeleteRuleAction(_ActionView):
+class DeleteRuleAction(ActionView):
     page_permission = RulesPermission
 
     def act(self, request: HttpRequest) -> None:
         remove_rule(
             organization=current_organization(request),
             actor=request.user,
-            rule_id=_posted_id(request, "rule"),
+            rule_id=posted_id(request, "rule"),
         )
         self.next_url = reverse("accounting-rules")
         messages.success(request, _("Rule deleted."))
 
 
-class AcceptSuggestionsAction(_ActionView):
+class AcceptSuggestionsAction(ActionView):
     """Accept the suggested accounts: one row's, the selection's, or all the filter matches."""
 
     def act(self, request: HttpRequest) -> None:

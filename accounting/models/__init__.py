@@ -1,0 +1,79 @@
+"""The ledger's models, a module per concept; Django and every caller find them here.
+
+- `chart`: `Account`, the chart mirrored from the organization's accounting system;
+- `wallet`: SiFi's side of the spending: `Employee`, `Budget`, `Card`;
+- `transactions`: `Transaction`; its types, directions and tabs (`TYPE_RULES`), its statuses
+  and the status groups the list indexes follow (`status_in`);
+- `documents`: `Document` (a receipt) and `ReceiptLink`;
+- `sync_runs`: `SyncRun` and `SyncRunItem`;
+- `reconciliations`: `Reconciliation` and `ReconciliationItem`;
+- `rules`: `Rule` and `Suggestion` (the account proposed for a transaction).
+"""
+
+from accounting.models.chart import EXTERNAL_ID_LENGTH, Account
+from accounting.models.documents import Document, ReceiptLink, document_upload_to
+from accounting.models.reconciliations import (
+    Reconciliation,
+    ReconciliationItem,
+    ReconciliationProblem,
+    ReconciliationStatus,
+)
+from accounting.models.rules import Rule, Suggestion
+from accounting.models.sync_runs import (
+    ACTIVE_RUN_STATUSES,
+    SyncRun,
+    SyncRunItem,
+    SyncRunItemOutcome,
+    SyncRunStatus,
+)
+from accounting.models.transactions import (
+    ASSIGNABLE_TABS,
+    EDITABLE_STATUSES,
+    LISTED_STATUSES,
+    TO_SYNC_STATUSES,
+    TYPE_RULES,
+    Direction,
+    Tab,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+    direction_of,
+    status_in,
+    types_of_tab,
+)
+from accounting.models.wallet import Budget, Card, Employee
+
+__all__ = [
+    "ACTIVE_RUN_STATUSES",
+    "ASSIGNABLE_TABS",
+    "EDITABLE_STATUSES",
+    "EXTERNAL_ID_LENGTH",
+    "LISTED_STATUSES",
+    "TO_SYNC_STATUSES",
+    "TYPE_RULES",
+    "Account",
+    "Budget",
+    "Card",
+    "Direction",
+    "Document",
+    "Employee",
+    "ReceiptLink",
+    "Reconciliation",
+    "ReconciliationItem",
+    "ReconciliationProblem",
+    "ReconciliationStatus",
+    "Rule",
+    "Suggestion",
+    "SyncRun",
+    "SyncRunItem",
+    "SyncRunItemOutcome",
+    "SyncRunStatus",
+    "Tab",
+    "Transaction",
+    "TransactionStatus",
+    "TransactionType",
+    "direction_of",
+    "document_upload_to",
+    "status_in",
+    "types_of_tab",
+]

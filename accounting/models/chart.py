@@ -1,0 +1,58 @@
+"""The chart of accounts, mirrored from the organization's accounting system."""
+
+from typing import ClassVar
+
+from django.db import models
+
+from sifi.models import Organization
+
+# Providers' ids are strings in our tables (an integer id is stored as its digits).
+EXTERNAL_ID_LENGTH = 64
+
+
+class Account(models.Model):
+    """One account of an organization's chart, mirrored from its accounting system (`provider`)
+    and upserted by the provider's own id (`external_id`).
+
+    Accounts gone upstream become inactive, never deleted: transactions may point at them.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="accounts"
+    )
+    # Which accounting system the account mirrors (a key of settings.ACCOUNTING_PROVIDERS): an
+    # organization that moves its books keeps the old chart beside the new one.
+    provider = models.CharField(max_length=32)
+    # The provider's own id, as a string whatever its type there ("1038", "acc_9f2",
+    # "460000000038029").
+    external_id = models.CharField(max_length=EXTERNAL_ID_LENGTH)
+    code = models.CharField(max_length=64)
+    name_en = models.CharField(max_length=255, blank=True)
+    name_ar = models.CharField(max_length=255, blank=True)
+    type = models.CharField(max_length=64, blank=True)
+    group_type = models.CharField(max_length=128, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children"
+    )
+    receive_payments = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    # A heading has sub-accounts in the chart ("1 · Assets"): entries are booked on posting
+    # accounts only, so a heading cannot be assigned nor be the Source or Input VAT account.
+    is_heading = models.BooleanField(default=False)
+    # How often this organization assigned it: account search shows the most used first.
+    times_assigned = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "external_id"],
+                name="account_unique_external_id",
+            ),
+        ]
+        indexes: ClassVar = [models.Index(fields=["organization", "code"])]
+        ordering: ClassVar = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name_en or self.name_ar}"

@@ -1,0 +1,79 @@
+"""Coding rules, and the account each proposes (or the history proposes) for an unverified
+transaction (accounting/services/rules.py, suggestions.py)."""
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+
+from accounting.models.chart import Account
+from sifi.models import Organization
+
+
+class Rule(models.Model):
+    """A finance team's coding rule: transactions that match every condition are proposed
+    `account` (or verified with it at once, `auto_verify`). Lower `priority` is tried first;
+    the first match wins."""
+
+    CONDITIONS = (
+        "merchant_contains",
+        "merchant_equals",
+        "budget",
+        "employee",
+        "card",
+        "type",
+        "amount_min",
+        "amount_max",
+    )
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="rules")
+    name = models.CharField(max_length=120)
+    priority = models.PositiveIntegerField(default=100)
+    enabled = models.BooleanField(default=True)
+    # {"merchant_contains": "careem", "budget": 3, "amount_max": "500.00", ...}: all must match.
+    conditions = models.JSONField(default=dict)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="rules")
+    auto_verify = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["priority", "id"]
+        indexes: ClassVar = [models.Index(fields=["organization", "priority"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Suggestion(models.Model):
+    """The account proposed for an unverified transaction: by the first matching rule, else by
+    the organization's consistent history for the merchant (accounting/services/suggestions.py).
+
+    A narrow table of its own: proposing accounts for 100,000 transactions writes these small
+    rows, not 100,000 wide transaction rows and every index on them."""
+
+    transaction = models.OneToOneField(
+        "accounting.Transaction",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="suggestion",
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    rule = models.ForeignKey(
+        Rule,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="suggestions",
+        db_index=False,  # only a rule's deletion looks suggestions up by it
+        db_constraint=False,
+    )
+    reason = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.transaction_id} → {self.account_id}"

@@ -1,0 +1,44 @@
+"""The neutral errors: the only failures a provider raises to the ledger, and the only ones
+the sync engine branches on. A provider's own errors subclass the one they mean."""
+
+
+class ProviderError(Exception):
+    """Base of every error a provider raises to the ledger. `message` is safe to show a person
+    (never a key); `raw_body` keeps what the provider answered, for support."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, status_code: int | None = None, raw_body: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.raw_body = raw_body[:2000]
+
+
+class AuthRefused(ProviderError):
+    """The provider refused our credentials: the connection needs a person, pushes stop."""
+
+
+class Rejected(ProviderError):
+    """The provider refused the content, with its own message. Sending it again cannot help."""
+
+
+class Unavailable(ProviderError):
+    """Server error, timeout, dropped connection, unreadable answer. Retryable; for a write
+    the outcome is unknown (look the entry up before sending it again)."""
+
+    retryable = True
+
+
+class RateLimited(ProviderError):
+    """The provider asked us to wait `retry_after` seconds; the request was not processed."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float, raw_body: str = "") -> None:
+        super().__init__(message, status_code=429, raw_body=raw_body)
+        self.retry_after = retry_after
+
+
+class AttachmentsUnsupported(ProviderError):
+    """This company's books take no files through the API: receipts travel as links."""

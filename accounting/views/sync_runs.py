@@ -1,0 +1,138 @@
+"""Accounting → Sync runs: start one, follow its progress, each transaction's result, and
+retry the failed."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from accounting.models import SyncRunItemOutcome
+from accounting.presenters import failure_in_words
+from accounting.providers import connection_for, provider_names
+from accounting.selectors import sync_run_get, sync_run_items, sync_runs_with_counts
+from accounting.services.run_lifecycle import run_counts
+from accounting.services.runs import retry_failed, retry_failed_transactions, start_sync_run
+from accounting.views.actions import ActionView, posted_id
+from sifi.permissions import AccountingPermission, RolePageMixin
+from sifi.tenancy import current_organization
+
+
+class SyncAction(ActionView):
+    def act(self, request: HttpRequest) -> None:
+        run = start_sync_run(organization=current_organization(request), actor=request.user)
+        messages.success(
+            request,
+            _("Sync run #%(id)s started with %(total)s transactions.")
+            % {"id": run.pk, "total": run.total},
+        )
+
+
+class SyncRunProgress(RolePageMixin, TemplateView):
+    page_permission = AccountingPermission
+    template_name = "accounting/_run_progress.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        organization = current_organization(self.request)
+        run = sync_run_get(organization=organization, run_id=kwargs["run_id"])
+        books = connection_for(organization)
+        return {
+            "latest_run": run,
+            "latest_run_counts": run_counts(run),
+            "books_name": books.provider.name if books else provider_names(),
+        }
+
+
+class SyncRunsPage(RolePageMixin, TemplateView):
+    """Accounting → Sync runs: who started each, when, how it went, how long it took."""
+
+    page_permission = AccountingPermission
+    template_name = "accounting/runs.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        runs = sync_runs_with_counts(organization=current_organization(self.request))
+        context["runs"] = runs[:100]
+        return context
+
+
+class SyncRunPage(RolePageMixin, TemplateView):
+    """One run: its progress while it runs, each transaction's result, failures in words with
+    what to do, and "Retry failed"."""
+
+    page_permission = AccountingPermission
+    template_name = "accounting/run.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        organization = current_organization(self.request)
+        run = sync_run_get(organization=organization, run_id=kwargs["run_id"])
+        outcome = self.request.GET.get("outcome", "")
+        if outcome not in SyncRunItemOutcome.values:
+            outcome = ""
+        after = self.request.GET.get("after", "")
+        items = sync_run_items(
+            run=run, outcome=outcome, after=int(after) if after.isascii() and after.isdigit() else 0
+        )
+        books = connection_for(organization)
+        name = str(books.provider.name) if books else provider_names()
+        rows = [
+            (
+                item,
+                failure_in_words(item.error_code, item.error, name)
+                if item.outcome == SyncRunItemOutcome.FAILED
+                else "",
+            )
+            for item in items
+        ]
+        context.update(
+            run=run,
+            latest_run=run,
+            latest_run_counts=run_counts(run),
+            rows=rows,
+            outcome=outcome,
+            outcomes=SyncRunItemOutcome.choices,
+            older=items[-1].pk if len(items) == 100 else None,
+            books_name=name,
+            provider=books,  # its entry_url: where the entry opens in the books
+        )
+        return context
+
+
+class RetryRunFailedAction(ActionView):
+    def act(self, request: HttpRequest) -> None:
+        organization = current_organization(request)
+        run = retry_failed(
+            organization=organization,
+            actor=request.user,
+            run_id=sync_run_get(organization=organization, run_id=posted_id(request, "run")).pk,
+        )
+        self.next_url = reverse("accounting-run", args=[run.pk])
+        messages.success(
+            request,
+            _("Sync run #%(id)s started with %(total)s transactions.")
+            % {"id": run.pk, "total": run.total},
+        )
+
+
+class RetryFailedAction(ActionView):
+    """The Failed tab's "Retry selected" and "Retry all failed"."""
+
+    def act(self, request: HttpRequest) -> None:
+        ids = None
+        if request.POST.get("scope") != "all":
+            ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isascii() and pk.isdigit()]
+            if not ids:
+                raise ValidationError(_("Select at least one transaction."))
+        run = retry_failed_transactions(
+            organization=current_organization(request), actor=request.user, ids=ids
+        )
+        self.next_url = reverse("accounting-run", args=[run.pk])
+        messages.success(
+            request,
+            _("Sync run #%(id)s started with %(total)s transactions.")
+            % {"id": run.pk, "total": run.total},
+        )
