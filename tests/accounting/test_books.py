@@ -16,9 +16,10 @@ from integrations.models import Integration
 from integrations.services import disconnect
 from sifi.models import AuditEvent, Role
 from sifi.services import create_service_token
+from tests.accounting.sync_runs import drain
 from tests.accounting.test_ingestion import item
-from tests.accounting.test_sync import MARKETING, WALLET, connected_org, drain, entries_by_reference
 from tests.factories import api_client_for, make_account, make_transaction, make_user
+from tests.fakes.sandbox import MARKETING, WALLET, connected_org, entries_by_reference
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 INPUT_VAT = 1010  # 1104 · Input VAT in the sandbox's demo chart

@@ -29,8 +29,9 @@ from integrations import tasks as integration_tasks
 from integrations.jobs import start_config_sync
 from integrations.providers.qoyod.ratelimit import limiter_for_api_key
 from sifi.models import Role
-from tests.accounting.test_sync import connected_org, entries_by_reference, verified
+from tests.accounting.sync_runs import verified
 from tests.factories import api_client_for, make_user
+from tests.fakes.sandbox import connected_org, entries_by_reference
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 from accounting.models import SyncRun, SyncRunStatus, Transaction, TransactionStatus
 from accounting.services.runs import start_sync_run
 from integrations.providers.qoyod.ratelimit import limiter_for_api_key
-from tests.accounting.test_sync import connected_org, entries_by_reference, verified
-from tests.accounting.test_sync_worker import run_finished, wait_for
+from tests.accounting.sync_runs import run_finished, verified, wait_for
 from tests.factories import make_org
+from tests.fakes.sandbox import connected_org, entries_by_reference
 from tests.fakes.worker import Worker, _forget_broker_messages, worker_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

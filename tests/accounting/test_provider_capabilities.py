@@ -23,7 +23,7 @@ from integrations.config_sync import run_config_sync
 from integrations.jobs import start_config_sync
 from integrations.models import ConnectionStatus, Integration
 from sifi.models import AuditEvent, Role
-from tests.accounting.test_sync import drain, verified, with_receipt
+from tests.accounting.sync_runs import drain, verified, with_receipt
 from tests.factories import api_client_for, make_account, make_org, make_user
 from tests.fakes.staged_books import (
     API_KEY,

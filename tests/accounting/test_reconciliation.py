@@ -11,15 +11,9 @@ from accounting.services.runs import start_reconciliation, start_sync_run
 from integrations.providers.qoyod.payloads import JournalEntryDraft, JournalEntryLine
 from integrations.providers.qoyod.provider import open_qoyod_client
 from sifi.models import Role
-from tests.accounting.test_sync import (
-    MARKETING,
-    WALLET,
-    connected_org,
-    drain,
-    entries_by_reference,
-    verified,
-)
+from tests.accounting.sync_runs import drain, verified
 from tests.factories import api_client_for, make_org, make_user
+from tests.fakes.sandbox import MARKETING, WALLET, connected_org, entries_by_reference
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2025, 3, 10)

@@ -1,7 +1,10 @@
 """The Qoyod sandbox as a pytest fixture: a real server process spoken to over real HTTP.
 
 One sandbox process per test session (started on a free port); each test that asks for
-`qoyod_sandbox` gets it reset to the two seeded tenants and default knobs.
+`qoyod_sandbox` gets it reset to the two seeded tenants and default knobs. `connected_org`
+connects an organization to one of its tenants; `entries_by_reference` reads back what the
+tenant holds, as Qoyod writes it (the provider contract suites read it through
+tests/providers/harnesses.py instead).
 """
 
 from collections.abc import Iterator
@@ -10,10 +13,22 @@ from typing import Any
 
 import pytest
 
+from integrations.models import ConnectionStatus, Integration
 from integrations.providers.qoyod.sandbox.seed import DEMO_KEY, SECOND_KEY
+from tests.factories import make_account, make_org
 from tests.fakes.sandbox_process import SandboxProcess, free_port
 
-__all__ = ["Sandbox", "free_port", "qoyod_sandbox"]
+__all__ = [
+    "MARKETING",
+    "WALLET",
+    "Sandbox",
+    "connected_org",
+    "entries_by_reference",
+    "free_port",
+    "qoyod_sandbox",
+]
+
+MARKETING, WALLET = 1038, 1003  # the demo chart's ids (Qoyod's wire: integers)
 
 
 class Sandbox(SandboxProcess):
@@ -89,3 +104,30 @@ def qoyod_sandbox(_sandbox_process: Sandbox, settings: Any) -> Sandbox:
     _sandbox_process.fresh()
     settings.QOYOD_BASE_URL = _sandbox_process.base_url
     return _sandbox_process
+
+
+def connected_org(sandbox, org=None, *, api_key=None):
+    """An organization connected to a sandbox tenant (the demo one unless `api_key`): its
+    wallet as Source Account, and the Marketing Expenses account its transactions go to."""
+    org = org or make_org()
+    wallet = make_account(org, external_id=str(WALLET), code="110101", name_en="Wallet")
+    marketing = make_account(
+        org, external_id=str(MARKETING), code="5201", name_en="Marketing Expenses"
+    )
+    Integration.objects.create(
+        provider="qoyod",
+        organization=org,
+        status=ConnectionStatus.CONNECTED,
+        secrets={"api_key": api_key or sandbox.demo_key},
+        source_account=wallet,
+    )
+    return org, marketing
+
+
+def entries_by_reference(sandbox, api_key=None):
+    """The tenant's journal entries as Qoyod returns them, by our reference."""
+    found = {}
+    for entry in sandbox.journal_entries(api_key or sandbox.demo_key):
+        reference = entry["description"].split("]")[0].lstrip("[")
+        found.setdefault(reference, []).append(entry)
+    return found

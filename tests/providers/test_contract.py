@@ -24,20 +24,10 @@ from accounting.providers import (
     Unavailable,
     UploadingSession,
     provider_for,
-    provider_keys,
 )
-from tests.providers.harnesses import HARNESSES
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 DAY = datetime.date(2025, 3, 10)
-
-
-@pytest.fixture(params=provider_keys())
-def harness(request):
-    key = request.param
-    if key not in HARNESSES:
-        pytest.fail(f"Provider {key!r} is registered but has no contract harness.")
-    return HARNESSES[key](request.getfixturevalue(f"{key}_sandbox"))
 
 
 def draft(harness, reference="SIFI-TXN-1", amount="115.00", account=None, date=DAY):

@@ -26,7 +26,7 @@ from accounting.services.runs import start_sync_run
 from integrations.config_sync import run_config_sync
 from integrations.models import Integration, JobStatus
 from sifi.models import AuditEvent, Role
-from tests.accounting.test_sync import drain
+from tests.accounting.sync_runs import drain
 from tests.factories import api_client_for, make_transaction, make_user
 from tests.fakes.string_books import PROVIDER_PATH, StringBooks
 

@@ -1,5 +1,8 @@
-"""Sync runs pushed by a real Celery worker process (real Redis broker, real PostgreSQL,
-the Qoyod sandbox over HTTP), including a worker killed with SIGKILL in the middle of a run.
+"""The sync engine's promises under real workers, for every registered provider: runs pushed
+by a real Celery worker process (real Redis broker, real PostgreSQL, the provider's sandbox
+over HTTP) through every fault its sandbox answers, with the worker killed by SIGKILL in the
+middle of a run, and with the broker's messages lost. Exactly one entry per transaction
+either way.
 
 The worker runs against the test database, so these tests commit (transaction=True).
 """
@@ -12,58 +15,37 @@ import redis
 from accounting.models import SyncRun, SyncRunStatus, Transaction, TransactionStatus
 from accounting.services.runs import retry_failed, start_sync_run
 from accounting.tasks import reap_stalled_sync_runs
-from tests.accounting.test_sync import connected_org, entries_by_reference, verified, with_receipt
+from tests.accounting.sync_runs import run_finished, verified, wait_for, with_receipt
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def wait_for(condition, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def run_finished(run_id: int) -> bool:
-    return SyncRun.objects.get(pk=run_id).status not in (
-        SyncRunStatus.QUEUED,
-        SyncRunStatus.RUNNING,
-    )
-
-
-def assert_exactly_one_entry_each(sandbox, transactions) -> None:
-    entries = entries_by_reference(sandbox)
-    assert sorted(entries) == sorted(t.reference for t in transactions)
-    duplicates = {ref: len(found) for ref, found in entries.items() if len(found) != 1}
-    assert duplicates == {}
+def assert_exactly_one_entry_each(harness, transactions) -> None:
+    held = harness.held_by_reference()
+    assert sorted(held) == sorted(t.reference for t in transactions)
+    assert {ref: len(found) for ref, found in held.items() if len(found) != 1} == {}
     for txn in Transaction.objects.filter(pk__in=[t.pk for t in transactions]):
         assert txn.status == TransactionStatus.SYNCED
-        assert txn.journal_entry_id == str(entries[txn.reference][0]["id"])
+        assert txn.journal_entry_id == held[txn.reference][0].id
 
 
 @pytest.fixture
-def short_timeouts(settings, qoyod_sandbox):
-    """Qoyod "hangs" 1.5 s on a timeout fault; we give up after 1 s (the worker gets it too)."""
-    settings.QOYOD_TIMEOUT_SECONDS = 1
-    qoyod_sandbox.configure(timeout_sleep_s=1.5, rate_limit_per_minute=0)  # no limit here
+def short_timeouts(harness, settings):
+    """Before the worker starts, so that it gets them in its environment."""
+    harness.short_timeouts(settings)
 
 
-def test_worker_processes_push_hundreds_with_documents_through_faults_exactly_once(
-    short_timeouts, worker, qoyod_sandbox
+def test_workers_push_hundreds_with_receipts_through_every_fault_exactly_once(
+    harness, short_timeouts, worker
 ):
-    org, marketing = connected_org(qoyod_sandbox)
-    txns = [with_receipt(t) for t in verified(org, marketing, 200)]
-    create = "journal_entries$"  # the create call, not the attachments
-    qoyod_sandbox.inject(
-        {"kind": "429", "path": create, "method": "POST", "count": 3},
-        {"kind": "500", "path": create, "method": "POST", "count": 3},
-        {"kind": "drop", "path": create, "method": "POST", "count": 3},
-        {"kind": "500_after_commit", "path": create, "method": "POST", "count": 3},
-        {"kind": "drop_after_commit", "path": create, "method": "POST", "count": 3},
-        {"kind": "timeout_after_commit", "path": create, "method": "POST", "count": 3},
-    )
+    harness.without_rate_limit()
+    org, expense = harness.connect()
+    txns = [with_receipt(t) for t in verified(org, expense, 200)]
+    for kind in harness.fault_kinds:  # on the create call, not the attachments
+        harness.inject(kind, on="create", count=3)
+    for kind in ("500", "502"):  # and the books' server failing an attachment
+        if kind in harness.fault_kinds:
+            harness.inject(kind, on="attach", count=2)
     run = start_sync_run(organization=org, actor=None)  # commits: the worker gets the run
     wait_for(lambda: run_finished(run.pk), timeout=120, what="the run to finish")
 
@@ -73,26 +55,26 @@ def test_worker_processes_push_hundreds_with_documents_through_faults_exactly_on
         # Failed with a reason a person can act on, and "Retry failed" pushes it again.
         failed = Transaction.objects.filter(organization=org, status=TransactionStatus.FAILED)
         assert failed.exists()
-        assert all("Qoyod" in t.status_reason for t in failed)
+        assert all(harness.name in t.status_reason for t in failed)
         retry = retry_failed(organization=org, actor=None, run_id=run.pk)
         wait_for(lambda: run_finished(retry.pk), timeout=60, what="the retry run to finish")
         run = SyncRun.objects.get(pk=retry.pk)
     assert run.status == SyncRunStatus.SUCCEEDED, run.error
-    assert_exactly_one_entry_each(qoyod_sandbox, txns)
-    entries = entries_by_reference(qoyod_sandbox).values()
-    assert all(len(found[0]["attachments"]) == 1 for found in entries)
-    assert all(found[0]["total_debit"] == found[0]["total_credit"] for found in entries)
+    assert_exactly_one_entry_each(harness, txns)
+    held = harness.held_entries()
+    assert all(entry.attachments == 1 for entry in held)
+    assert all(entry.totals()[0] == entry.totals()[1] for entry in held)
     # Every injected fault was met (none left), so each path really was exercised.
-    assert qoyod_sandbox.configure()["faults"] == []
+    assert harness.faults_left() == []
 
 
 def test_a_worker_killed_mid_run_and_restarted_still_lands_each_entry_once(
-    worker, qoyod_sandbox, settings
+    harness, worker, settings
 ):
-    # Slow Qoyod down so the kill lands in the middle of the run, with pushes in flight.
-    qoyod_sandbox.configure(latency_ms=150)
-    org, marketing = connected_org(qoyod_sandbox)
-    txns = verified(org, marketing, 80)
+    # Slow the books down so the kill lands in the middle of the run, with pushes in flight.
+    harness.slow_down(150)
+    org, expense = harness.connect()
+    txns = verified(org, expense, 80)
     run = start_sync_run(organization=org, actor=None)
 
     def some_synced() -> bool:
@@ -102,12 +84,10 @@ def test_a_worker_killed_mid_run_and_restarted_still_lands_each_entry_once(
         )
 
     wait_for(some_synced, timeout=60, what="the first entries")
-    # The next push hangs after Qoyod stored its entry; the worker dies waiting for the answer.
-    # (Killing "at some moment" could land between two turns, with nothing in flight.)
-    qoyod_sandbox.inject(
-        {"kind": "timeout_after_commit", "path": "journal_entries$", "method": "POST"}
-    )
-    wait_for(lambda: qoyod_sandbox.configure()["faults"] == [], timeout=30, what="a push to hang")
+    # The next create hangs after the books stored its entry; the worker dies waiting for the
+    # answer. (Killing "at some moment" could land between two turns, with nothing in flight.)
+    harness.inject("timeout_after_commit", on="create")
+    wait_for(lambda: harness.faults_left() == [], timeout=30, what="a create to hang")
     worker.kill()
     synced_at_kill = Transaction.objects.filter(
         organization=org, status=TransactionStatus.SYNCED
@@ -125,7 +105,7 @@ def test_a_worker_killed_mid_run_and_restarted_still_lands_each_entry_once(
     # here) notices when the run stops reporting and dispatches what is left. The batches the
     # dead worker had taken stay unacknowledged in Redis until the visibility timeout.
     settings.SYNC_RUN_STALLED_AFTER_SECONDS = 1
-    qoyod_sandbox.configure(latency_ms=0)
+    harness.slow_down(0)
     worker.start()
     reaped: list[int] = []
 
@@ -138,14 +118,14 @@ def test_a_worker_killed_mid_run_and_restarted_still_lands_each_entry_once(
 
     run.refresh_from_db()
     assert run.status == SyncRunStatus.SUCCEEDED, run.error
-    assert_exactly_one_entry_each(qoyod_sandbox, txns)
+    assert_exactly_one_entry_each(harness, txns)
 
 
-def test_batches_lost_with_a_redis_restart_are_dispatched_again(worker, qoyod_sandbox, settings):
+def test_batches_lost_with_a_redis_restart_are_dispatched_again(harness, worker, settings):
     """Our Redis keeps nothing on disk: a restart loses every queued message. The run lives in
     PostgreSQL, so the reaper finds it silent and dispatches it again."""
-    org, marketing = connected_org(qoyod_sandbox)
-    txns = verified(org, marketing, 30)
+    org, expense = harness.connect()
+    txns = verified(org, expense, 30)
     worker.stop()  # nobody consumes: the run's message waits in Redis ...
     run = start_sync_run(organization=org, actor=None)
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # ... and Redis "restarts"
@@ -164,4 +144,4 @@ def test_batches_lost_with_a_redis_restart_are_dispatched_again(worker, qoyod_sa
     assert set(reaped) == {run.pk}
     run.refresh_from_db()
     assert run.status == SyncRunStatus.SUCCEEDED, run.error
-    assert_exactly_one_entry_each(qoyod_sandbox, txns)
+    assert_exactly_one_entry_each(harness, txns)
