@@ -27,11 +27,13 @@ from integrations.providers.wafeq.errors import (
     WafeqAuthError,
     WafeqBooksClosed,
     WafeqError,
+    WafeqKeyConflict,
     WafeqNotFound,
     WafeqRateLimited,
     WafeqRejected,
     WafeqUnavailable,
     auth_message,
+    key_conflict_message,
     rate_limited_message,
     rejected_message,
 )
@@ -127,6 +129,16 @@ def _refusal(response: httpx.Response) -> WafeqRejected:
         status_code=status,
         raw_body=response.text,
     )
+
+
+def _about_the_key(refusal: WafeqRejected) -> bool:
+    """Whether Wafeq refused a keyed write for its key rather than its content: a 409 (the
+    usual answer to a key still in use), or a refusal that talks about the key. Which status
+    Wafeq uses is not documented; an invalid key never leaves the client (`_key_header`)."""
+    if isinstance(refusal, WafeqBooksClosed | WafeqNotFound):
+        return False
+    words = " ".join([*refusal.errors, *refusal.field_errors, refusal.raw_body]).lower()
+    return refusal.status_code == 409 or "idempoten" in words
 
 
 def _rows(body: Any) -> list[dict[str, Any]]:
@@ -324,7 +336,12 @@ class WafeqClient(ApiClient):
                 rate_limited_message(retry_after), retry_after=retry_after, raw_body=response.text
             )
         if status in REFUSED_STATUSES:
-            raise _refusal(response)
+            refusal = _refusal(response)
+            if IDEMPOTENCY_HEADER in response.request.headers and _about_the_key(refusal):
+                raise WafeqKeyConflict(
+                    key_conflict_message(), status_code=status, raw_body=response.text
+                )
+            raise refusal
         body = super().read_answer(response)
         replayed = response.headers.get(REPLAYED_HEADER, "").strip().lower() == "true"
         return Answer(body=body, replayed=replayed)

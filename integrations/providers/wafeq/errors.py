@@ -91,6 +91,13 @@ class WafeqUnavailable(WafeqError, Unavailable):
     again)."""
 
 
+class WafeqKeyConflict(WafeqUnavailable):
+    """Wafeq would not take a write because of its idempotency key: another attempt with the
+    same key is still in progress, or the key was used before for a different body. Either
+    way an earlier attempt may have created the entry: like any unknown outcome, look it up
+    by `external_id` before sending again (never read as "nothing was created")."""
+
+
 class WafeqAttachmentsUnsupported(WafeqError, AttachmentsUnsupported):
     """Wafeq has no file upload for these credentials (404/405 on `/files/`)."""
 
@@ -123,3 +130,10 @@ def unavailable_message(status: int) -> str:
     return _("Wafeq had a problem on its side (HTTP %(status)s); we try again later.") % {
         "status": status
     }
+
+
+def key_conflict_message() -> str:
+    return _(
+        "Wafeq is still working on an earlier attempt of this entry, or kept another version "
+        "of it; we look the entry up in Wafeq before trying again."
+    )

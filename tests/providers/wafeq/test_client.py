@@ -24,6 +24,7 @@ from integrations.providers.wafeq.errors import (
     WafeqAttachmentsUnsupported,
     WafeqAuthError,
     WafeqBooksClosed,
+    WafeqKeyConflict,
     WafeqNotFound,
     WafeqRateLimited,
     WafeqRejected,
@@ -247,7 +248,7 @@ def test_a_create_naming_an_object_wafeq_lacks_is_not_found_and_rejected(client,
 def test_other_refusals_are_rejected_with_wafeqs_words(client, wafeq, status):
     wafeq.post("/expenses/").respond(status, json={"detail": "The request failed."})
     with pytest.raises(WafeqRejected) as caught:
-        client.create_expense(expense_body(), idempotency_key=KEY)
+        client.create_expense(expense_body())
     assert caught.value.errors == ["The request failed."]
     assert caught.value.status_code == status
 
@@ -304,6 +305,39 @@ def test_a_keyed_write_is_resent_after_an_unknown_outcome_with_the_same_key_and_
     assert expense.id == "exp_7Kq2" and expense.status == "POSTED"
     assert sent_keys(route) == [KEY, KEY]
     assert route.calls[0].request.content == route.calls[1].request.content
+
+
+def test_a_key_still_in_use_is_an_unknown_outcome_resent_until_wafeq_replays(
+    client, wafeq, no_sleep
+):
+    route = wafeq.post("/expenses/").mock(
+        side_effect=[
+            httpx.Response(409, json={"detail": "A request with this key is in progress."}),
+            httpx.Response(201, json=expense_row(), headers={REPLAYED_HEADER: "true"}),
+        ]
+    )
+    expense = client.create_expense(expense_body(), idempotency_key=KEY)
+    assert expense.replayed is True
+    assert sent_keys(route) == [KEY, KEY]
+
+
+@pytest.mark.parametrize(
+    "status, detail",
+    [
+        (409, "Conflict."),
+        (400, "Idempotency key was already used with a different request body."),
+        (422, "The idempotency key does not match the original request."),
+    ],
+)
+def test_a_keyed_write_refused_for_its_key_may_exist_so_it_is_no_refusal(
+    client, wafeq, no_sleep, status, detail
+):
+    wafeq.post("/manual-journals/").respond(status, json={"detail": detail})
+    with pytest.raises(WafeqKeyConflict) as caught:
+        client.create_manual_journal({"date": "2025-03-15"}, idempotency_key=KEY)
+    assert isinstance(caught.value, Unavailable)
+    assert not isinstance(caught.value, Rejected)  # the engine looks it up before a new try
+    assert "look the entry up" in caught.value.message
 
 
 def test_every_write_carries_the_idempotency_key(client, wafeq):
