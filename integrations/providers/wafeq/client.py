@@ -14,11 +14,13 @@ know and would then answer the whole list.
 
 import datetime
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+from django.utils.translation import gettext as _
 
 from integrations.http_client import ApiClient, ErrorTypes, RequestLimiter, retry_after_seconds
 from integrations.providers.wafeq.errors import (
@@ -46,6 +48,8 @@ from integrations.providers.wafeq.payloads import (
     WafeqOrganization,
     WafeqTaxRate,
 )
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.wafeq.com/v1"
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -192,7 +196,8 @@ class WafeqClient(ApiClient):
         body = self._call("GET", "organization/").body
         if not isinstance(body, dict):
             raise WafeqUnavailable(
-                "Wafeq answered without the organization.", raw_body=str(body)[:2000]
+                _("Wafeq answered without the organization; try again in a moment."),
+                raw_body=str(body)[:2000],
             )
         return WafeqOrganization.from_wire(body)
 
@@ -278,7 +283,7 @@ class WafeqClient(ApiClient):
             raise self._no_files(exc) from None
         if not _rows([answer.body]):
             raise WafeqUnavailable(
-                "Wafeq accepted the file but did not return its id.",
+                _("Wafeq took the file but did not return its id; it is uploaded again."),
                 raw_body=str(answer.body)[:2000],
             )
         return WafeqFile.from_wire(answer.body)
@@ -373,7 +378,11 @@ class WafeqClient(ApiClient):
         )
         if not _rows([answer.body]):
             raise WafeqUnavailable(
-                "Wafeq accepted it but did not return its id.", raw_body=str(answer.body)[:2000]
+                _(
+                    "Wafeq took the entry but did not return its id; we look it up before "
+                    "trying again."
+                ),
+                raw_body=str(answer.body)[:2000],
             )
         return answer
 
@@ -394,6 +403,8 @@ class WafeqClient(ApiClient):
             count = body.get("count")
             if isinstance(count, int) and len(rows) >= count:
                 break
+        else:
+            logger.warning("wafeq %s: stopped after %s pages", path, MAX_PAGES)
         return list(rows.values())
 
     def _find(
@@ -409,7 +420,10 @@ class WafeqClient(ApiClient):
 
     def _no_files(self, exc: WafeqError) -> WafeqAttachmentsUnsupported:
         return WafeqAttachmentsUnsupported(
-            "Wafeq does not accept files through the API for this organization.",
+            _(
+                "Wafeq does not take files through the API for this organization: receipts "
+                "travel as links in the description."
+            ),
             status_code=exc.status_code,
             raw_body=exc.raw_body,
         )
