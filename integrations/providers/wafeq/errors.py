@@ -7,11 +7,14 @@ knowing Wafeq. Messages are safe to show a person (never the API key) and say wh
 
 Wafeq's own sentences are kept word for word where a person needs them: above all the closed
 books refusal, "Your books up to 2022-06-30 are closed. …" (providers-api.md §3.3).
+`refusal_from` reads a refusal's body, whichever of Django REST framework's shapes it has.
 """
 
 import datetime
 import re
+from typing import Any
 
+import httpx
 from django.utils.translation import gettext as _
 
 from accounting.providers import (
@@ -137,3 +140,77 @@ def key_conflict_message() -> str:
         "Wafeq is still working on an earlier attempt of this entry, or kept another version "
         "of it; we look the entry up in Wafeq before trying again."
     )
+
+
+# --- reading a refusal ---------------------------------------------------------------------
+
+
+def _messages(body: Any) -> tuple[list[str], dict[str, list[str]]]:
+    """Wafeq's refusal in sentences and field messages, whatever its shape: `{"detail": …}`,
+    Django REST framework's `{"amount": ["…"], "line_items": [{"account": ["…"]}]}`, or
+    `{"errors": [{"code", "detail", "attr"}]}` (the shape of its documented 403 body). Field
+    paths are dotted: "line_items.0.account"."""
+    errors: list[str] = []
+    fields: dict[str, list[str]] = {}
+
+    def add(where: str, message: str) -> None:
+        if where in ("", "detail", "non_field_errors"):
+            errors.append(message)
+        else:
+            fields.setdefault(where, []).append(message)
+
+    def walk(item: Any, where: str) -> None:
+        if isinstance(item, dict):
+            if "detail" in item and ("attr" in item or "code" in item):  # one error of a list
+                add(str(item.get("attr") or ""), str(item["detail"]))
+                return
+            envelope = "errors" in item
+            for key, each in item.items():
+                if envelope and key in ("type", "code"):
+                    continue
+                walk(each, where if envelope and key == "errors" else _join(where, str(key)))
+        elif isinstance(item, list):
+            for index, each in enumerate(item):
+                walk(each, _join(where, str(index)) if isinstance(each, dict) and where else where)
+        elif item is not None and str(item):
+            add(where, str(item))
+
+    walk(body, "")
+    return errors, fields
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def refusal_from(response: httpx.Response) -> WafeqRejected:
+    """A refusal (400, 402, 404, 405, 409, 422) as our typed error, Wafeq's words kept: the closed
+    books sentence as it is, a 404 as not found."""
+    try:
+        body: Any = response.json() if response.content else None
+    except ValueError:
+        body = None
+    errors, fields = _messages(body)
+    status = response.status_code
+    for sentence in [*errors, *(m for messages in fields.values() for m in messages)]:
+        if BOOKS_CLOSED.search(sentence):
+            return WafeqBooksClosed(sentence, status_code=status, raw_body=response.text)
+    reasons = [*errors, *(f"{field}: {', '.join(msgs)}" for field, msgs in fields.items())]
+    error_type = WafeqNotFound if status == 404 else WafeqRejected
+    return error_type(
+        rejected_message(reasons),
+        errors=errors,
+        field_errors=fields,
+        status_code=status,
+        raw_body=response.text,
+    )
+
+
+def about_the_key(refusal: WafeqRejected) -> bool:
+    """Whether Wafeq refused a keyed write for its key rather than its content: a 409 (the
+    usual answer to a key still in use), or a refusal that talks about the key. Which status
+    Wafeq uses is not documented; an invalid key never leaves the client (`_key_header`)."""
+    if isinstance(refusal, WafeqBooksClosed | WafeqNotFound):
+        return False
+    words = " ".join([*refusal.errors, *refusal.field_errors, refusal.raw_body]).lower()
+    return refusal.status_code == 409 or "idempoten" in words

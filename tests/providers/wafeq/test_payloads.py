@@ -1,6 +1,6 @@
-"""What we send Wafeq and how we read it back: the draft expense for spending, the signed
-manual journal for a credit, the chart, tax rates, and Wafeq's objects in the ledger's words.
-Never a float on the wire."""
+"""What we send Wafeq and how we read it back (objects.py, payloads.py): the draft expense
+for spending, the signed manual journal for a credit, the chart, tax rates, and Wafeq's
+objects in the ledger's words. Never a float on the wire."""
 
 import datetime
 import json
@@ -18,11 +18,13 @@ from integrations.providers.wafeq.idempotency import (
     is_valid_key,
     upload_key,
 )
-from integrations.providers.wafeq.payloads import (
+from integrations.providers.wafeq.objects import (
     WafeqAccount,
     WafeqExpense,
     WafeqManualJournal,
     WafeqTaxRate,
+)
+from integrations.providers.wafeq.payloads import (
     chart_from,
     entry_ref_from_expense,
     entry_ref_from_journal,
