@@ -78,7 +78,7 @@ class ConnectFlow:
         return {name: str(integration.location.get(name, "")) for name in self.location_fields}
 
     def location_label(self, integration: "Integration") -> str:
-        """Where the books are, as the configuration page shows it ("https://acme.odoo.com ·
+        """Where the books are, as the configuration page shows it ("https://books.acme.sa ·
         acme · sifi@acme.sa"); empty for providers a person names nothing of."""
         values = (str(integration.location.get(name) or "") for name in self.location_fields)
         return " · ".join(value for value in values if value)
