@@ -14,6 +14,8 @@ unknown organization: those are recognised by the words of Zoho's message (see
 docs/zoho-books-client.md).
 """
 
+import re
+
 from django.utils.translation import gettext as _
 
 from accounting.providers import (
@@ -142,7 +144,8 @@ def _zoho_says(message: str) -> str:
 
 
 def _locked(text: str) -> bool:
-    return "lock" in text  # "transaction lock", "locked", "lock date"
+    # "transaction lock", "locked", "lock date"; not "blocked"
+    return re.search(r"\block", text) is not None
 
 
 def _inactive_account(text: str) -> bool:
@@ -150,8 +153,13 @@ def _inactive_account(text: str) -> bool:
 
 
 def _unknown_organization(text: str) -> bool:
+    # "Invalid value passed for organization_id", "This organization does not exist", …; not a
+    # validation message that only mentions the organization ("invalid currency for this
+    # organization"), which would stop every push.
+    if "organization_id" in text:
+        return True
     return "organization" in text and any(
-        words in text for words in ("not exist", "not found", "invalid", "not associated")
+        words in text for words in ("not exist", "not found", "not associated", "no longer")
     )
 
 

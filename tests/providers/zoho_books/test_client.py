@@ -31,6 +31,7 @@ from integrations.providers.zoho_books.errors import (
     ZohoBooksTokenRejected,
     ZohoBooksTooManyInFlight,
     ZohoBooksUnavailable,
+    error_for,
 )
 from integrations.providers.zoho_books.ratelimit import limiter_for_organization
 from tests.providers.zoho_books.conftest import (
@@ -577,3 +578,18 @@ def test_tokens_are_never_in_the_log_or_in_an_error(zoho, caplog):
         assert secret not in str(error)
     assert "[redacted]" in error.message
     assert "zoho books POST /journals -> 401" in caplog.text  # the log says what happened
+
+
+@pytest.mark.parametrize(
+    ("message", "error_class"),
+    [
+        ("Transactions dated on or before the lock date cannot be added", ZohoBooksPeriodLocked),
+        ("Your account has been blocked for a while", ZohoBooksRejected),
+        ("Invalid value passed for organization_id", ZohoBooksOrganizationNotFound),
+        ("Invalid currency for this organization", ZohoBooksRejected),
+        ("Account 'Old bank' is inactive", ZohoBooksAccountInactive),
+    ],
+)
+def test_zohos_words_are_read_narrowly(message, error_class):
+    error = error_for(status=400, code=9, message=message, raw_body="")
+    assert type(error) is error_class
