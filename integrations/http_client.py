@@ -11,7 +11,8 @@ into the provider's typed error. The base keeps the promises every client makes 
 - reads are retried on retryable errors with backoff, bounded by `max_retries`; writes are
   never re-sent after an unknown outcome (timeout, 5xx, dropped connection): only a refusal the
   provider did not process (429) is waited out, and only within the limiter's `max_wait`;
-- a 429's Retry-After makes every process sharing the budget wait (`penalize`);
+- a 429's Retry-After makes every process sharing the budget wait (`penalize`), on the
+  budget's window the error names (`RateLimited.window`: a daily quota spent);
 - no raw httpx error escapes: a failure is one of the provider's errors, each also one of the
   ledger's neutral errors (`accounting.providers`: Unavailable, RateLimited, AuthRefused, ...);
 - on a refusal of our credentials, `refresh_credentials` may renew them (OAuth): the request is
@@ -55,8 +56,9 @@ class RequestLimiter(Protocol):
         """Block until one request may go; RateLimited if that would take too long."""
         ...
 
-    def penalize(self, seconds: float) -> None:
-        """The provider answered 429: nobody sends for `seconds`."""
+    def penalize(self, seconds: float, *, window: str | None = None) -> None:
+        """The provider answered 429: nobody sends for `seconds` (on the `window` it said is
+        spent; None: the first)."""
         ...
 
     def may_wait(self, seconds: float) -> bool:
@@ -345,7 +347,7 @@ class ApiClient:
             return self.read_answer(response)
         except RateLimited as limited:
             if self.rate_limiter is not None:
-                self.rate_limiter.penalize(limited.retry_after)
+                self.rate_limiter.penalize(limited.retry_after, window=limited.window)
             raise
 
     def _renewed(self, refusal: AuthRefused, generation: int) -> bool:

@@ -31,13 +31,19 @@ class Unavailable(ProviderError):
 
 
 class RateLimited(ProviderError):
-    """The provider asked us to wait `retry_after` seconds; the request was not processed."""
+    """The provider asked us to wait `retry_after` seconds; the request was not processed.
+
+    `window` names the window of the company's request budget the provider said is spent
+    ("day": a daily quota used up); None: the first (shortest) one, as for a plain 429."""
 
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float, raw_body: str = "") -> None:
+    def __init__(
+        self, message: str, *, retry_after: float, raw_body: str = "", window: str | None = None
+    ) -> None:
         super().__init__(message, status_code=429, raw_body=raw_body)
         self.retry_after = retry_after
+        self.window = window
 
 
 class AttachmentsUnsupported(ProviderError):
