@@ -24,7 +24,7 @@ from accounting.models import (
 )
 from accounting.services import scheduler
 from accounting.services.runs import start_reconciliation, start_sync_run
-from accounting.services.turns import claim_turns, take_turn
+from accounting.services.turns import claim_turns, pace_seconds, take_turn
 from integrations import tasks as integration_tasks
 from integrations.jobs import start_config_sync
 from integrations.providers.qoyod.ratelimit import limiter_for_api_key
@@ -69,6 +69,15 @@ def test_a_company_gets_turns_in_proportion_to_its_limit(settings):
     assert scheduler.turns_for(_budget(60_000)) == 4  # bounded, whatever the limit
     assert scheduler.turns_for(_budget(1)) == 1
     assert scheduler.turns_for(None) == 4
+
+
+def test_a_limit_per_second_is_waited_out_a_longer_window_is_deferred(settings):
+    settings.SYNC_LIMIT_PACE_SECONDS = 0.25
+    per_second = mock.Mock(limit=10, period_seconds=1.0)  # Odoo's 10 a second
+    per_minute = mock.Mock(limit=600, period_seconds=60.5)  # Qoyod's minute and our margin
+    assert pace_seconds(per_second) == 1.0  # the next slot is never more than a second away
+    assert pace_seconds(per_minute) == 0.25  # a minute's slot is not slept on: deferred
+    assert pace_seconds(None) == 0.25
 
 
 def test_a_stripe_has_one_turn_and_a_message_delivered_twice_does_nothing(qoyod_sandbox):
