@@ -20,7 +20,21 @@ class AuthRefused(ProviderError):
 
 
 class Rejected(ProviderError):
-    """The provider refused the content, with its own message. Sending it again cannot help."""
+    """The provider refused the content, with its own message. Sending it again cannot help.
+    `errors` are the provider's sentences, `field_errors` its messages by field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: list[str] | None = None,
+        field_errors: dict[str, list[str]] | None = None,
+        status_code: int | None = None,
+        raw_body: str = "",
+    ) -> None:
+        super().__init__(message, status_code=status_code, raw_body=raw_body)
+        self.errors = errors or []
+        self.field_errors = field_errors or {}
 
 
 class Unavailable(ProviderError):

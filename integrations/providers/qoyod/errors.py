@@ -32,19 +32,6 @@ class QoyodNotFound(QoyodError):
 class QoyodValidationError(QoyodError, Rejected):
     """422 (or 400): Qoyod refused the content. Retrying the same request cannot help."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        errors: list[str] | None = None,
-        field_errors: dict[str, list[str]] | None = None,
-        status_code: int | None = 422,
-        raw_body: str = "",
-    ) -> None:
-        super().__init__(message, status_code=status_code, raw_body=raw_body)
-        self.errors = errors or []
-        self.field_errors = field_errors or {}
-
 
 class QoyodRateLimited(QoyodError, RateLimited):
     """429: Qoyod asked us to wait `retry_after` seconds. The request was not processed."""

@@ -44,19 +44,6 @@ class WafeqRejected(WafeqError, Rejected):
     help. `errors` are Wafeq's sentences, `field_errors` its messages by field ("amount",
     "line_items.0.account")."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        errors: list[str] | None = None,
-        field_errors: dict[str, list[str]] | None = None,
-        status_code: int | None = 400,
-        raw_body: str = "",
-    ) -> None:
-        super().__init__(message, status_code=status_code, raw_body=raw_body)
-        self.errors = errors or []
-        self.field_errors = field_errors or {}
-
 
 class WafeqBooksClosed(WafeqRejected):
     """The entry's date is in a period Wafeq's books have closed: the message is Wafeq's own
