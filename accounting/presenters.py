@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounting.models import TransactionType
 from sifi.models import AuditEvent
@@ -137,12 +137,34 @@ def _entry_drafted(event: AuditEvent, provider: str) -> AuditLine:
 
 
 def _synced(event: AuditEvent, provider: str) -> AuditLine:
-    entry = (event.after or {}).get("journal_entry_id")
-    return AuditLine(
-        event.created_at,
-        _("Synced: %(provider)s entry %(entry)s, receipts attached")
-        % {"provider": provider, "entry": entry},
-    )
+    """Synced, and what became of the receipts: recorded since the event says so (an older
+    one claims nothing about them)."""
+    after = event.after or {}
+    values = {"provider": provider, "entry": after.get("journal_entry_id")}
+    receipts, attached = after.get("receipts"), after.get("receipts_attached", 0)
+    if receipts is None:
+        sentence = _("Synced: %(provider)s entry %(entry)s")
+    elif not receipts:
+        sentence = _("Synced: %(provider)s entry %(entry)s, no receipts")
+    elif attached == receipts:
+        sentence = ngettext(
+            "Synced: %(provider)s entry %(entry)s, %(n)s receipt attached",
+            "Synced: %(provider)s entry %(entry)s, %(n)s receipts attached",
+            receipts,
+        )
+    elif not attached:
+        sentence = ngettext(
+            "Synced: %(provider)s entry %(entry)s, %(n)s receipt sent as a link",
+            "Synced: %(provider)s entry %(entry)s, %(n)s receipts sent as links",
+            receipts,
+        )
+    else:
+        sentence = _(
+            "Synced: %(provider)s entry %(entry)s, receipts: %(attached)s attached, "
+            "%(links)s sent as links"
+        )
+    values.update(n=receipts, attached=attached, links=(receipts or 0) - attached)
+    return AuditLine(event.created_at, sentence % values)
 
 
 def _failed(event: AuditEvent, provider: str) -> AuditLine:

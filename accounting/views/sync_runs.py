@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
@@ -45,8 +45,17 @@ class SyncEstimateView(RolePageMixin, View):
 
 
 class SyncRunProgress(RolePageMixin, TemplateView):
+    """The progress of a run, polled by htmx while it runs. The poll that finds it over
+    reloads the page: its tabs, counts and rows were drawn while the run was still going."""
+
     page_permission = AccountingPermission
     template_name = "accounting/_run_progress.html"
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        response = super().render_to_response(context, **kwargs)
+        if not context["latest_run"].is_active:
+            response["HX-Refresh"] = "true"
+        return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         organization = current_organization(self.request)
