@@ -6,7 +6,7 @@ event into a sentence ("Assigned to 5201 · Marketing Expenses by Sara Al-Otaibi
 changes into "field: before → after" lines with field labels.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,6 +233,24 @@ def failure_in_words(code: str, message: str, provider: str) -> str:
     if kind == "unavailable":
         return _("Failed: %(message)s") % {"message": message}
     return _("Failed: %(message)s Retry; if it fails again, tell us.") % {"message": message}
+
+
+def retry_hint(codes: Iterable[str], provider: str) -> str:
+    """What to do before retrying a run's failures, fitting why they failed (`codes`: their
+    "<provider key>_<kind>" codes): a refused entry needs a fix first; books that could not
+    be reached need only time."""
+    kinds = {code.rsplit("_", 1)[-1] for code in codes if code}
+    if "validation" in kinds:
+        return _(
+            "Fix what the reasons below say first (for example assign another account), then "
+            "retry; the rest is already in your books."
+        )
+    if kinds == {"unavailable"}:
+        return _(
+            "%(provider)s could not be reached: retry later, once it answers again; the rest "
+            "is already in your books."
+        ) % {"provider": provider}
+    return _("Retry; if they fail again, tell us. The rest is already in your books.")
 
 
 def conditions_in_words(conditions: dict[str, Any], names: dict[str, dict[int, str]]) -> list[str]:

@@ -38,6 +38,7 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
         model = SyncRun
         fields = [
             "id",
+            "number",
             "status",
             "total",
             "succeeded",

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounting.journal import JournalEntryDraft, journal_entry_for, lines_snapshot
 from accounting.models import (
@@ -155,8 +156,15 @@ def push_transaction(
         _fail(
             txn,
             item,
-            message=f"{provider.name} could not be reached after {MAX_ATTEMPTS} attempts "
-            f"({exc.message}). Retry the failed transactions later.",
+            message=_(
+                "%(provider)s could not be reached after %(attempts)s attempts: %(reason)s "
+                "Retry the failed transactions later."
+            )
+            % {
+                "provider": provider.name,
+                "attempts": MAX_ATTEMPTS,
+                "reason": _sentence(exc.message),
+            },
             code=f"{provider.key}_unavailable",
         )
         return
@@ -164,6 +172,12 @@ def push_transaction(
         _fail(txn, item, message=exc.message, code=f"{provider.key}_error")
         return
     _succeed(txn, item, _receipts_sent(txn, books))
+
+
+def _sentence(text: str) -> str:
+    """A provider's message as a sentence of ours: ends with a full stop, never two."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def _create_entry_once(
