@@ -321,3 +321,36 @@ def test_runs_started_at_the_same_time_get_one_number_each():
     for thread in threads:
         thread.join()
     assert errors == [] and sorted(numbers) == [1, 2]
+
+
+# --- 11. filters that cannot match, the icon, the API's 404 ---------------------------------------
+
+
+def test_a_minimum_above_the_maximum_is_an_error_at_the_field_not_an_empty_list(
+    accountant_browser, org_a
+):
+    make_transaction(org_a)
+    page = accountant_browser.get(
+        "/accounting/", {"amount_min": "100", "amount_max": "10"}
+    ).content.decode()
+    assert (
+        'name="amount_max" value="10" class="short" aria-invalid="true" '
+        'aria-describedby="amount_max-error"><span class="error-text" id="amount_max-error" '
+        'data-testid="filter-error">The maximum amount is below the minimum.</span>'
+    ) in page
+    assert "<li class=\"error\">Max: The maximum amount is below the minimum.</li>" in page
+    assert "amount_max:" not in page
+    assert "Correct the filters above to see transactions." in page
+    assert "Nothing here with these filters." not in page
+
+
+def test_the_api_list_refuses_a_minimum_above_the_maximum_with_the_field(accountant_api, org_a):
+    response = accountant_api.get(
+        "/api/v1/accounting/transactions/", {"amount_min": "100", "amount_max": "10"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {"amount_max": ["The maximum amount is below the minimum."]}
+    counts = accountant_api.get(
+        "/api/v1/accounting/transactions/counts/", {"amount_min": "100", "amount_max": "10"}
+    )
+    assert counts.status_code == 400 and "amount_max" in counts.json()
