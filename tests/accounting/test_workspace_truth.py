@@ -5,9 +5,11 @@ filters refuse what cannot match, and the API answers JSON even for what it does
 import datetime
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -338,7 +340,7 @@ def test_a_minimum_above_the_maximum_is_an_error_at_the_field_not_an_empty_list(
         'aria-describedby="amount_max-error"><span class="error-text" id="amount_max-error" '
         'data-testid="filter-error">The maximum amount is below the minimum.</span>'
     ) in page
-    assert "<li class=\"error\">Max: The maximum amount is below the minimum.</li>" in page
+    assert '<li class="error">Max: The maximum amount is below the minimum.</li>' in page
     assert "amount_max:" not in page
     assert "Correct the filters above to see transactions." in page
     assert "Nothing here with these filters." not in page
@@ -354,3 +356,46 @@ def test_the_api_list_refuses_a_minimum_above_the_maximum_with_the_field(account
         "/api/v1/accounting/transactions/counts/", {"amount_min": "100", "amount_max": "10"}
     )
     assert counts.status_code == 400 and "amount_max" in counts.json()
+
+
+def test_every_page_names_its_icon_and_the_usual_address_leads_to_it(accountant_browser):
+    page = accountant_browser.get("/accounting/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    response = accountant_browser.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
+    icon = finders.find("favicon.svg")
+    assert icon and Path(icon).read_text().startswith("<svg")
+
+
+UNKNOWN_API_ADDRESSES = [
+    "/api/",
+    "/api/nope/",
+    "/api/v1/",
+    "/api/v1/nope/",
+    "/api/v1/accounting/nope/",
+    "/api/v1/accounting/transactions/not-a-number/",
+    "/api/v2/accounting/transactions/",
+    "/api/docs/nope/",
+    "/api/v1/nope",  # without its slash: sent to the address with one, then the JSON 404
+]
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", UNKNOWN_API_ADDRESSES)
+def test_every_404_under_the_api_is_json_with_debug_on_or_off(
+    accountant_api, settings, debug, path
+):
+    settings.DEBUG = debug
+    for method in ("get", "post", "delete"):
+        if method != "get" and not path.endswith("/"):
+            continue  # Django refuses to redirect a POST that lost its slash (DEBUG: an error)
+        response = getattr(accountant_api, method)(path, follow=True)
+        assert response.status_code == 404, (method, path)
+        assert response["Content-Type"] == "application/json", (method, path)
+        assert response.json()["detail"].startswith("Not found."), (method, path)
+
+
+def test_an_object_that_is_not_there_is_a_json_404_too(accountant_api, settings):
+    settings.DEBUG = True
+    response = accountant_api.get("/api/v1/accounting/sync-runs/999999/")
+    assert response.status_code == 404 and response.json() == {"detail": "No such sync run."}
