@@ -139,6 +139,7 @@ class AccountingPage(RolePageMixin, TemplateView):
                 "assign": _("Assign"),
                 "unverify": _("Unverify"),
                 "suggested": _("Suggested:"),
+                "no_match": _("No account matches what you typed."),
                 # "<provider> entry #" + the number, as accounting/_entry.html writes it.
                 "entry": _("%(provider)s entry #%(number)s")
                 % {"provider": books.provider.name if books else provider_names(), "number": ""},
