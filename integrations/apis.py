@@ -159,6 +159,54 @@ class ConnectionOutputSerializer(serializers.Serializer):
         ]
 
 
+_OUTPUTS: dict[type[ConnectFlow], type[ConnectionOutputSerializer]] = {}
+
+
+def _company_row_field(name: str, stored: str) -> serializers.CharField:
+    if name == stored:
+        return serializers.CharField(default="")
+    return serializers.CharField(source=stored, default="")
+
+
+def connection_output_serializer(flow_class: type[ConnectFlow]) -> type[ConnectionOutputSerializer]:
+    """The connection's output for a provider's flow: the shared one, plus the companies
+    under the provider's own name when its sign-in names them otherwise (`companies_field`,
+    `company_keys`: an "organizations" list of {"organization_id", "name", "currency_code"})."""
+    if not issubclass(flow_class, OAuthFlow) or flow_class.companies_field == "companies":
+        return ConnectionOutputSerializer
+    if flow_class in _OUTPUTS:
+        return _OUTPUTS[flow_class]
+    prefix = "".join(part.capitalize() for part in flow_class.key.split("_"))
+    row = type(
+        f"{prefix}CompanyOutputSerializer",
+        (serializers.Serializer,),
+        {
+            "__module__": __name__,
+            **{
+                name: _company_row_field(name, stored)
+                for name, stored in flow_class.company_keys.items()
+            },
+        },
+    )
+    listing = serializers.ListField(
+        source="companies",
+        child=row(),
+        help_text="What the sign-in reaches, to choose one from when several "
+        f"(PATCH `{flow_class.company_field}`).",
+    )
+    output = type(
+        f"{prefix}ConnectionOutputSerializer",
+        (ConnectionOutputSerializer,),
+        {"__module__": __name__, flow_class.companies_field: listing},
+    )
+    _OUTPUTS[flow_class] = output
+    return output
+
+
+def connection_output(flow: ConnectFlow, integration: Integration) -> dict[str, object]:
+    return dict(connection_output_serializer(type(flow))(integration).data)
+
+
 class ConnectionApi(APIView):
     """GET the connection; PATCH its configuration; DELETE disconnects (secrets removed)."""
 
@@ -188,7 +236,7 @@ class ConnectionApi(APIView):
         integration = integration_for(
             organization=current_organization(request), provider=self.flow.key
         )
-        return Response(ConnectionOutputSerializer(integration).data)
+        return Response(connection_output(self.flow, integration))
 
     def patch(self, request: Request) -> Response:
         payload = self.ConfigureSerializer(data=request.data)
@@ -215,7 +263,7 @@ class ConnectionApi(APIView):
                 actor=request.user, organization=organization, provider=self.flow.key, **changes
             )
         integration = integration_for(organization=organization, provider=self.flow.key)
-        return Response(ConnectionOutputSerializer(integration).data)
+        return Response(connection_output(self.flow, integration))
 
     def delete(self, request: Request) -> Response:
         disconnect(
@@ -242,7 +290,7 @@ class ConsentApi(APIView):
             accept=payload.validated_data["accept"],
             provider=self.flow.key,
         )
-        return Response(ConnectionOutputSerializer(integration).data)
+        return Response(connection_output(self.flow, integration))
 
 
 class ConnectApi(APIView):
@@ -265,7 +313,7 @@ class ConnectApi(APIView):
             provider=self.flow.key,
             values=payload.validated_data,
         )
-        body = ConnectionOutputSerializer(result.integration).data
+        body = connection_output(self.flow, result.integration)
         return Response({**body, "accounts_found": result.accounts_found})
 
 

@@ -16,10 +16,10 @@ from integrations.apis import (
     AuthorizeApi,
     ConnectApi,
     ConnectionApi,
-    ConnectionOutputSerializer,
     ConsentApi,
     JobOutputSerializer,
     SyncApi,
+    connection_output_serializer,
 )
 from integrations.connect.base import ConnectFlow
 from integrations.connect.oauth import OAuthFlow
@@ -90,7 +90,7 @@ def provider_views(flow: ConnectFlow) -> dict[str, type[APIView]]:
     sign-in, the authorize URL), sync and accounts, each a subclass of the base view with the
     provider's own serializers."""
     prefix = "".join(part.capitalize() for part in flow.key.split("_"))
-    connection = ConnectionOutputSerializer
+    connection = connection_output_serializer(type(flow))
 
     name = f"{prefix}ConnectionApi"
     configure = _configure_input(flow, name)

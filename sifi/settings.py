@@ -245,6 +245,29 @@ ACCOUNTING_PROVIDERS = {
     "qoyod": "integrations.providers.qoyod.provider.QoyodProvider",
     "odoo": "integrations.providers.odoo.provider.OdooProvider",
 }
+# --- Zoho Books (OAuth 2.0, SPEC §3a) ----------------------------------------------------------
+# SiFi's app as registered in Zoho's API console (the sandbox's: sifi-sandbox-client/-secret).
+ZOHO_CLIENT_ID = env.str("ZOHO_CLIENT_ID", default="")
+ZOHO_CLIENT_SECRET = env.str("ZOHO_CLIENT_SECRET", default="")
+# Where a person's authorization starts (Zoho sends them on to their data centre).
+ZOHO_ACCOUNTS_URL = env.str("ZOHO_ACCOUNTS_URL", default="https://accounts.zoho.com")
+# The only accounts servers a code is exchanged at (the callback's `accounts-server` must be
+# one): Zoho's data centres. Plain HTTP entries count only for a loopback or private address
+# while ALLOW_PRIVATE_PROVIDER_URLS is on (the sandbox, tests).
+ZOHO_ACCOUNTS_SERVERS = env.list(
+    "ZOHO_ACCOUNTS_SERVERS",
+    default=[
+        "https://accounts.zoho.com",
+        "https://accounts.zoho.eu",
+        "https://accounts.zoho.in",
+        "https://accounts.zoho.com.au",
+        "https://accounts.zoho.jp",
+        "https://accounts.zoho.sa",
+        "https://accounts.zoho.uk",
+        "https://accounts.zohocloud.ca",
+        "https://accounts.zoho.com.cn",
+    ],
+)
 # Each provider's package (the one holding its Provider class) is an app of its own: it carries
 # its sandbox command, and may carry templates and messages. No models, so no migrations.
 INSTALLED_APPS += [dotted_path.rsplit(".", 2)[0] for dotted_path in ACCOUNTING_PROVIDERS.values()]

@@ -38,6 +38,11 @@ class OAuthFlow(ConnectFlow):
     # The configuration field (API and page) that chooses among `Integration.companies`, and
     # the location key the chosen id is kept under.
     company_field: ClassVar[str] = "company_id"
+    # How the API lists the companies when the provider has a word of its own for them: the
+    # list's name and its rows' fields (API name → stored key: "id", "name", "currency"), as
+    # SPEC §8 names them. `companies` ([{"id", "name", "currency"}]) is always there too.
+    companies_field: ClassVar[str] = "companies"
+    company_keys: ClassVar[dict[str, str]] = {"id": "id", "name": "name", "currency": "currency"}
     choose_company_title: ClassVar["StrOrPromise"] = gettext_lazy("Choose the company")
 
     class NoCredentialsForm(forms.Form):
