@@ -18,8 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounting.models import EXTERNAL_ID_LENGTH, Account
+from accounting.providers import provider_for
 from accounting.selectors import account_list
-from integrations.connect.base import ConnectFlow, flow_for
+from integrations.connect.base import ConnectFlow, ConnectionOption, flow_for
 from integrations.connect.oauth import OAuthFlow
 from integrations.jobs import start_config_sync
 from integrations.models import Integration, Job
@@ -98,6 +99,68 @@ class AvailableAttributeOutputSerializer(serializers.Serializer):
     mandatory = serializers.BooleanField()
 
 
+class OptionValueField(serializers.Field):
+    """A provider option's value in a connection's answer: what was set, else its default."""
+
+    def __init__(self, option: ConnectionOption) -> None:
+        self.option = option
+        super().__init__(source="*", read_only=True, help_text=str(option.help))
+
+    def to_representation(self, integration: Integration) -> object:
+        value = (integration.options or {}).get(self.option.name, self.option.default)
+        return None if value is None else self.option.field().to_representation(value)
+
+
+def option_value_field(option: ConnectionOption) -> OptionValueField:
+    """The field, described to the schema as the option's own type."""
+    described = extend_schema_field(option.field(read_only=True))(
+        type(f"{option.name.title().replace('_', '')}Value", (OptionValueField,), {})
+    )
+    field: OptionValueField = described(option)
+    return field
+
+
+def has_own_company_list(flow: ConnectFlow) -> bool:
+    """Whether the provider's sign-in names its companies in words of its own (such as
+    "organizations"), which the API then lists beside `companies`."""
+    return isinstance(flow, OAuthFlow) and flow.companies_field != "companies"
+
+
+def _company_row_field(name: str, stored: str) -> serializers.CharField:
+    if name == stored:
+        return serializers.CharField(default="")
+    return serializers.CharField(source=stored, default="")
+
+
+_COMPANY_ROWS: dict[type[OAuthFlow], type[serializers.Serializer]] = {}
+
+
+def _company_row_serializer(flow_class: type[OAuthFlow]) -> type[serializers.Serializer]:
+    """One row class per flow (the schema names it once: `<Provider>CompanyOutput`)."""
+    if flow_class not in _COMPANY_ROWS:
+        prefix = "".join(part.capitalize() for part in flow_class.key.split("_"))
+        keys = flow_class.company_keys
+        _COMPANY_ROWS[flow_class] = type(
+            f"{prefix}CompanyOutputSerializer",
+            (serializers.Serializer,),
+            {"__module__": __name__, **{n: _company_row_field(n, k) for n, k in keys.items()}},
+        )
+    return _COMPANY_ROWS[flow_class]
+
+
+def company_list_field(flow: ConnectFlow) -> serializers.ListField:
+    """`companies` as the provider's flow names them (`companies_field`, `company_keys`: an
+    "organizations" list of {"organization_id", "name", "currency_code"}, SPEC §8)."""
+    assert isinstance(flow, OAuthFlow)
+    return serializers.ListField(
+        source="companies",
+        child=_company_row_serializer(type(flow))(),
+        read_only=True,
+        help_text="What the sign-in reaches, to choose one from when several "
+        f"(PATCH `{flow.company_field}`).",
+    )
+
+
 class ConnectionOutputSerializer(serializers.Serializer):
     """A connection as users see it, whichever the provider: never a secret, at most the key's
     last 4 characters. Where the books are (`instance_url`, `database`, `username`), the
@@ -142,6 +205,32 @@ class ConnectionOutputSerializer(serializers.Serializer):
     last_sync_status = serializers.CharField()
     last_sync_message = serializers.CharField()
 
+    # The provider whose connection this is, for the schema (the generated views set it);
+    # else it is the instance's.
+    flow: ConnectFlow | None = None
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """The shared fields, then the companies under the provider's own name (an OAuth
+        flow's `companies_field`) and the provider's own options (`ConnectFlow.options`)."""
+        fields = super().get_fields()
+        flow = self._provider_flow()
+        if isinstance(flow, OAuthFlow) and has_own_company_list(flow):
+            fields[flow.companies_field] = company_list_field(flow)
+        for option in flow.options if flow else ():
+            fields[option.name] = option_value_field(option)
+        return fields
+
+    def _provider_flow(self) -> ConnectFlow | None:
+        flow = self.flow
+        instance = self.instance
+        if (
+            flow is None
+            and isinstance(instance, Integration)
+            and provider_for(instance.provider).connect_flow
+        ):
+            flow = flow_for(instance.provider)
+        return flow
+
     def get_state(self, integration: Integration) -> str:
         return connection_state(integration=integration)
 
@@ -157,54 +246,6 @@ class ConnectionOutputSerializer(serializers.Serializer):
             *({"attribute": a, "mandatory": True} for a in MANDATORY_ATTRIBUTES),
             *({"attribute": a, "mandatory": False} for a in optional),
         ]
-
-
-_OUTPUTS: dict[type[ConnectFlow], type[ConnectionOutputSerializer]] = {}
-
-
-def _company_row_field(name: str, stored: str) -> serializers.CharField:
-    if name == stored:
-        return serializers.CharField(default="")
-    return serializers.CharField(source=stored, default="")
-
-
-def connection_output_serializer(flow_class: type[ConnectFlow]) -> type[ConnectionOutputSerializer]:
-    """The connection's output for a provider's flow: the shared one, plus the companies
-    under the provider's own name when its sign-in names them otherwise (`companies_field`,
-    `company_keys`: an "organizations" list of {"organization_id", "name", "currency_code"})."""
-    if not issubclass(flow_class, OAuthFlow) or flow_class.companies_field == "companies":
-        return ConnectionOutputSerializer
-    if flow_class in _OUTPUTS:
-        return _OUTPUTS[flow_class]
-    prefix = "".join(part.capitalize() for part in flow_class.key.split("_"))
-    row = type(
-        f"{prefix}CompanyOutputSerializer",
-        (serializers.Serializer,),
-        {
-            "__module__": __name__,
-            **{
-                name: _company_row_field(name, stored)
-                for name, stored in flow_class.company_keys.items()
-            },
-        },
-    )
-    listing = serializers.ListField(
-        source="companies",
-        child=row(),
-        help_text="What the sign-in reaches, to choose one from when several "
-        f"(PATCH `{flow_class.company_field}`).",
-    )
-    output = type(
-        f"{prefix}ConnectionOutputSerializer",
-        (ConnectionOutputSerializer,),
-        {"__module__": __name__, flow_class.companies_field: listing},
-    )
-    _OUTPUTS[flow_class] = output
-    return output
-
-
-def connection_output(flow: ConnectFlow, integration: Integration) -> dict[str, object]:
-    return dict(connection_output_serializer(type(flow))(integration).data)
 
 
 class ConnectionApi(APIView):
@@ -236,7 +277,7 @@ class ConnectionApi(APIView):
         integration = integration_for(
             organization=current_organization(request), provider=self.flow.key
         )
-        return Response(connection_output(self.flow, integration))
+        return Response(ConnectionOutputSerializer(integration).data)
 
     def patch(self, request: Request) -> Response:
         payload = self.ConfigureSerializer(data=request.data)
@@ -258,12 +299,19 @@ class ConnectionApi(APIView):
         ):
             if field in payload.validated_data:
                 changes[argument] = payload.validated_data[field]
+        options = {
+            option.name: payload.validated_data[option.name]
+            for option in self.flow.options
+            if option.name in payload.validated_data
+        }
+        if options:
+            changes["options"] = options
         if changes or not payload.validated_data:
             configure(
                 actor=request.user, organization=organization, provider=self.flow.key, **changes
             )
         integration = integration_for(organization=organization, provider=self.flow.key)
-        return Response(connection_output(self.flow, integration))
+        return Response(ConnectionOutputSerializer(integration).data)
 
     def delete(self, request: Request) -> Response:
         disconnect(
@@ -290,7 +338,7 @@ class ConsentApi(APIView):
             accept=payload.validated_data["accept"],
             provider=self.flow.key,
         )
-        return Response(connection_output(self.flow, integration))
+        return Response(ConnectionOutputSerializer(integration).data)
 
 
 class ConnectApi(APIView):
@@ -313,7 +361,7 @@ class ConnectApi(APIView):
             provider=self.flow.key,
             values=payload.validated_data,
         )
-        body = connection_output(self.flow, result.integration)
+        body = ConnectionOutputSerializer(result.integration).data
         return Response({**body, "accounts_found": result.accounts_found})
 
 
