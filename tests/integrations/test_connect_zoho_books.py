@@ -506,3 +506,14 @@ def test_the_schema_names_the_zoho_organizations():
     patch = schema["paths"][API]["patch"]["requestBody"]["content"]["application/json"]
     configure = schema["components"]["schemas"][patch["schema"]["$ref"].rsplit("/", 1)[-1]]
     assert "organization_id" in configure["properties"]
+
+
+def test_the_daily_quota_is_set_in_the_configuration(admin_a, page_client, zoho):
+    api = api_client_for(admin_a)
+    come_back(page_client, start_sign_in(api))
+    assert api.get(API).json()["daily_quota"] == 1000  # Zoho's Free plan
+    too_low = api.patch(API, {"daily_quota": 10}, format="json")
+    assert too_low.status_code == 400 and "daily_quota" in too_low.json()
+    changed = api.patch(API, {"daily_quota": 5000}, format="json")
+    assert changed.status_code == 200 and changed.json()["daily_quota"] == 5000
+    assert Integration.objects.get(provider="zoho_books").options == {"daily_quota": 5000}
