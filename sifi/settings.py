@@ -268,6 +268,8 @@ ZOHO_ACCOUNTS_SERVERS = env.list(
         "https://accounts.zoho.com.cn",
     ],
 )
+# Where the demo finds the Zoho Books sandbox (`manage.py zoho_books_sandbox`).
+ZOHO_SANDBOX_URL = env.str("ZOHO_SANDBOX_URL", default="http://127.0.0.1:8771")
 # Each provider's package (the one holding its Provider class) is an app of its own: it carries
 # its sandbox command, and may carry templates and messages. No models, so no migrations.
 INSTALLED_APPS += [dotted_path.rsplit(".", 2)[0] for dotted_path in ACCOUNTING_PROVIDERS.values()]
