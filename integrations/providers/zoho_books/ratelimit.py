@@ -38,11 +38,13 @@ def bucket_for_organization(organization_id: str) -> str:
     return bucket_for_credential(organization_id)
 
 
-def budget_windows(daily_quota: int = DEFAULT_DAILY_QUOTA) -> list[Window]:
+def budget_windows(
+    daily_quota: int = DEFAULT_DAILY_QUOTA, *, per_minute: int = PER_MINUTE
+) -> list[Window]:
     """The two windows; each a little longer than Zoho's, so requests on their way never make
     Zoho count more than its limit."""
     return [
-        Window(PER_MINUTE, 60.0 + SAFETY_MARGIN_SECONDS, MINUTE),
+        Window(per_minute, 60.0 + SAFETY_MARGIN_SECONDS, MINUTE),
         Window(daily_quota, 86_400.0 + SAFETY_MARGIN_SECONDS, DAY),
     ]
 
@@ -54,12 +56,14 @@ def limiter_for_organization(
     max_wait: float | None = None,
     redis_url: str | None = None,
 ) -> RedisRateLimiter:
-    """The organization's budget (100 a minute and `daily_quota` a day), shared with every
-    process that talks to the same Zoho organization."""
+    """The organization's budget (`ZOHO_RATE_LIMIT_PER_MINUTE`, Zoho's 100, a minute and
+    `daily_quota` a day), shared with every process that talks to the same Zoho
+    organization."""
+    per_minute = settings.ZOHO_RATE_LIMIT_PER_MINUTE
     return RedisRateLimiter(
         redis_url=redis_url or settings.REDIS_URL,
         bucket=bucket_for_organization(organization_id),
-        windows=budget_windows(daily_quota),
+        windows=budget_windows(daily_quota, per_minute=per_minute),
         namespace="zoho_books",
         provider_name="Zoho Books",
         max_wait=max_wait,
