@@ -246,15 +246,17 @@ ACCOUNTING_PROVIDERS = {
     "odoo": "integrations.providers.odoo.provider.OdooProvider",
     "zoho_books": "integrations.providers.zoho_books.provider.ZohoBooksProvider",
 }
-# --- Zoho Books (OAuth 2.0, SPEC §3a) ----------------------------------------------------------
-# SiFi's app as registered in Zoho's API console (the sandbox's: sifi-sandbox-client/-secret).
+# Each provider's package (the one holding its Provider class) is an app of its own: it carries
+# its sandbox command, and may carry templates and messages. No models, so no migrations.
+INSTALLED_APPS += [dotted_path.rsplit(".", 2)[0] for dotted_path in ACCOUNTING_PROVIDERS.values()]
+# --- Zoho Books (SPEC §3a) ---------------------------------------------------------------------
+# SiFi's app in Zoho's API console (one client for every data centre it enabled).
 ZOHO_CLIENT_ID = env.str("ZOHO_CLIENT_ID", default="")
 ZOHO_CLIENT_SECRET = env.str("ZOHO_CLIENT_SECRET", default="")
-# Where a person's authorization starts (Zoho sends them on to their data centre).
+# Where authorization starts; Zoho sends the person on to their data centre's server.
 ZOHO_ACCOUNTS_URL = env.str("ZOHO_ACCOUNTS_URL", default="https://accounts.zoho.com")
-# The only accounts servers a code is exchanged at (the callback's `accounts-server` must be
-# one): Zoho's data centres. Plain HTTP entries count only for a loopback or private address
-# while ALLOW_PRIVATE_PROVIDER_URLS is on (the sandbox, tests).
+# The only accounts servers a code is exchanged at or a refresh token is sent to (plain HTTP
+# entries count only for a loopback or private address with ALLOW_PRIVATE_PROVIDER_URLS).
 ZOHO_ACCOUNTS_SERVERS = env.list(
     "ZOHO_ACCOUNTS_SERVERS",
     default=[
@@ -265,31 +267,6 @@ ZOHO_ACCOUNTS_SERVERS = env.list(
         "https://accounts.zoho.jp",
         "https://accounts.zoho.sa",
         "https://accounts.zoho.uk",
-        "https://accounts.zohocloud.ca",
-        "https://accounts.zoho.com.cn",
-    ],
-)
-# Where the demo finds the Zoho Books sandbox (`manage.py zoho_books_sandbox`).
-ZOHO_SANDBOX_URL = env.str("ZOHO_SANDBOX_URL", default="http://127.0.0.1:8771")
-# Each provider's package (the one holding its Provider class) is an app of its own: it carries
-# its sandbox command, and may carry templates and messages. No models, so no migrations.
-INSTALLED_APPS += [dotted_path.rsplit(".", 2)[0] for dotted_path in ACCOUNTING_PROVIDERS.values()]
-# --- Zoho Books (SPEC §3a) ---------------------------------------------------------------------
-# SiFi's app in Zoho's API console (one client for every data centre it enabled).
-ZOHO_CLIENT_ID = env.str("ZOHO_CLIENT_ID", default="")
-ZOHO_CLIENT_SECRET = env.str("ZOHO_CLIENT_SECRET", default="")
-# Where authorization starts; Zoho sends the person on to their data centre's server.
-ZOHO_ACCOUNTS_URL = env.str("ZOHO_ACCOUNTS_URL", default="https://accounts.zoho.com")
-# The only accounts servers a code is exchanged at or a refresh token is sent to.
-ZOHO_ACCOUNTS_SERVERS = env.list(
-    "ZOHO_ACCOUNTS_SERVERS",
-    default=[
-        "https://accounts.zoho.com",
-        "https://accounts.zoho.eu",
-        "https://accounts.zoho.in",
-        "https://accounts.zoho.com.au",
-        "https://accounts.zoho.jp",
-        "https://accounts.zoho.sa",
         "https://accounts.zohocloud.ca",
         "https://accounts.zoho.com.cn",
     ],

@@ -4,19 +4,16 @@ accounts server, the Zoho organization chosen, disconnect revoking the grant, an
 a connection that needs attention."""
 
 import datetime
-import importlib
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 import respx
 from django.test import Client
-from django.urls import clear_url_caches
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounting.models import Account
-from accounting.providers import Provider
 from integrations.connect.oauth import AuthorizationRefused
 from integrations.models import ConnectionStatus, Integration, OAuthState
 from integrations.providers.zoho_books.connect import trusted_accounts_server
@@ -35,36 +32,6 @@ CLIENT_SECRET = "sifi-test-secret-0000"
 SAUDI = {"organization_id": "10234695", "name": "Acme KSA", "currency_code": "SAR"}
 EMIRATI = {"organization_id": "20468800", "name": "Acme UAE", "currency_code": "AED"}
 SECOND_SAUDI = {"organization_id": "30000001", "name": "Acme Riyadh", "currency_code": "SAR"}
-
-
-class ZohoBooksStandIn(Provider):
-    """Until the provider's class is merged (TEMPORARY)."""
-
-    key = "zoho_books"
-    name = "Zoho Books"
-    connect_flow = "integrations.providers.zoho_books.connect.ZohoBooksConnect"
-
-
-def _reload_routes() -> None:
-    for module in ("integrations.urls", "integrations.page_urls", "sifi.urls"):
-        importlib.reload(importlib.import_module(module))
-    clear_url_caches()
-
-
-@pytest.fixture(autouse=True)
-def registered(settings):
-    if "zoho_books" in settings.ACCOUNTING_PROVIDERS:
-        yield
-        return
-    original = dict(settings.ACCOUNTING_PROVIDERS)
-    settings.ACCOUNTING_PROVIDERS = {
-        **original,
-        "zoho_books": f"{__name__}.ZohoBooksStandIn",
-    }
-    _reload_routes()
-    yield
-    settings.ACCOUNTING_PROVIDERS = original
-    _reload_routes()
 
 
 @pytest.fixture(autouse=True)

@@ -238,7 +238,7 @@ def books_web_url(api_domain: str) -> str:
 
 class ZohoBooksProvider(Provider):
     key = "zoho_books"
-    connect_flow = ""  # the OAuth connect flow (connect.py) sets it
+    connect_flow = "integrations.providers.zoho_books.connect.ZohoBooksConnect"
     name = _("Zoho Books")
     description = _(
         "Zoho Books, any data centre (Saudi Arabia included), connected with your Zoho "
