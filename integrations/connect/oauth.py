@@ -5,7 +5,7 @@ single-use, bound to the user and organization that asked, valid `OAUTH_STATE_TT
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.conf import settings
@@ -65,6 +65,12 @@ class OAuthFlow(ConnectFlow):
 
     def authorize_endpoint(self) -> str:
         raise NotImplementedError
+
+    def authorize_origin(self) -> str:
+        """The consent page's origin (`https://accounts.example.com`), which the settings page
+        lets its forms be redirected to (CSP form-action)."""
+        url = urlsplit(self.authorize_endpoint())
+        return f"{url.scheme}://{url.netloc}"
 
     def authorize_params(self, *, state: str) -> dict[str, str]:
         """The query of the consent page: response_type=code, our client, the scopes, the

@@ -484,3 +484,14 @@ def test_the_daily_quota_is_set_in_the_configuration(admin_a, page_client, zoho)
     changed = api.patch(API, {"daily_quota": 5000}, format="json")
     assert changed.status_code == 200 and changed.json()["daily_quota"] == 5000
     assert Integration.objects.get(provider="zoho_books").options == {"daily_quota": 5000}
+
+
+def test_the_sign_in_form_may_be_redirected_to_zohos_consent_page_only(admin_a, page_client):
+    """Browsers check a form's redirect against the page's CSP form-action: the settings page
+    allows Zoho's accounts server beside our own origin, and nothing else."""
+    api_client_for(admin_a).post(API + "consent/", {"accept": True}, format="json")
+    policy = page_client.get(PAGE)["Content-Security-Policy"]
+    form_action = next(part for part in policy.split(";") if "form-action" in part).split()
+    assert form_action == ["form-action", "'self'", "https://accounts.zoho.com"]
+    other = page_client.get("/settings/integrations/qoyod/")["Content-Security-Policy"]
+    assert "accounts.zoho.com" not in other
