@@ -86,6 +86,13 @@ class OAuthFlow(ConnectFlow):
         currency is the organization's), among several the person chooses."""
         raise NotImplementedError
 
+    def unknown_company_message(self) -> str:
+        """What to say when the chosen company is not one the grant reaches."""
+        return str(
+            gettext_lazy("Choose one of the companies %(provider)s listed.")
+            % {"provider": self.name}
+        )
+
     def company_refusal(
         self, *, organization: "Organization", company: Mapping[str, str]
     ) -> str | None:

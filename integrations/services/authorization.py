@@ -224,14 +224,7 @@ def choose_company(
     )
     field = flow.company_field
     if company is None:
-        raise ValidationError(
-            {
-                field: [
-                    _("Choose one of the companies %(provider)s listed.")
-                    % {"provider": provider_name(provider)}
-                ]
-            }
-        )
+        raise ValidationError({field: [flow.unknown_company_message()]})
     refusal = flow.company_refusal(organization=organization, company=company)
     if refusal:
         raise ValidationError({field: [refusal]})

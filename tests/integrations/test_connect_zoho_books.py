@@ -197,6 +197,7 @@ def test_several_organizations_ask_which_one_in_the_base_currency(admin_a, page_
     }
     unknown = api.patch(API, {"organization_id": "99999"}, format="json")
     assert unknown.status_code == 400
+    assert "does not reach this organization" in unknown.json()["organization_id"][0]
     chosen = api.patch(API, {"organization_id": "10234695"}, format="json")
     assert chosen.status_code == 200 and chosen.json()["company"] == "Acme KSA"
     integration = Integration.objects.get(provider="zoho_books")
@@ -398,6 +399,12 @@ def test_reconnect_after_needs_attention_replaces_the_grant_and_keeps_the_config
     admin_a, page_client, zoho
 ):
     api, source = connected_then_refused(admin_a, page_client, zoho)
+    body = api.get(API).json()
+    assert (body["state"], body["attention_reason"]) == (
+        "needs_attention",
+        "Zoho refused SiFi's saved authorization (invalid_code). Reconnect Zoho Books.",
+    )
+    assert api.post(API + "connect/", {}, format="json").status_code == 200  # may reconnect
     page = page_client.get(PAGE).content.decode()
     assert "Reconnect Zoho Books" in page and 'data-testid="reconnect-form"' in page
 

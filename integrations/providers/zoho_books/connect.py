@@ -332,6 +332,12 @@ class ZohoBooksConnect(OAuthFlow):
             )
         return AuthorizationRefused(exc.message)
 
+    def unknown_company_message(self) -> str:
+        return _(
+            "Your Zoho sign-in does not reach this organization. Choose one of the Zoho "
+            "organizations listed (organization_id)."
+        )
+
     def company_refusal(
         self, *, organization: "Organization", company: Mapping[str, str]
     ) -> str | None:
