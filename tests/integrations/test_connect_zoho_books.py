@@ -502,3 +502,16 @@ def test_the_sign_in_form_may_be_redirected_to_zohos_consent_page_only(admin_a, 
     assert form_action == ["form-action", "'self'", "https://accounts.zoho.com"]
     other = page_client.get("/settings/integrations/qoyod/")["Content-Security-Policy"]
     assert "accounts.zoho.com" not in other
+
+
+def test_a_callback_naming_no_accounts_server_exchanges_where_the_sign_in_started(
+    admin_a, page_client, zoho
+):
+    us = zoho.router.post("https://accounts.zoho.com/oauth/v2/token").mock(
+        return_value=zoho.token.return_value
+    )
+    state = start_sign_in(api_client_for(admin_a))
+    assert page_client.get(CALLBACK, {"code": "1000.code-abc", "state": state}).status_code == 302
+    assert us.called and not zoho.token.called
+    location = Integration.objects.get(provider="zoho_books").location
+    assert location["accounts_server"] == "https://accounts.zoho.com"
