@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from accounting.models import Budget, Transaction, TransactionStatus
 from integrations.models import Integration
+from integrations.services import mark_needs_attention
 from sifi.models import Role
 from tests.factories import PASSWORD, make_org, make_transaction, make_user
 
@@ -286,6 +287,24 @@ def test_admin_connects_zoho_books_through_its_consent_page(
     admin.screenshot(path=shots / "zoho-books-configuration.png", full_page=True)
     integration = Integration.objects.get(organization=org, provider="zoho_books")
     assert integration.status == "connected"
+    assert integration.location["organization_id"] == zoho_books_sandbox.organization_id
+
+    # Zoho refuses the grant later: the page says so, and Reconnect signs in again.
+    zoho_books_sandbox.revoke(integration.secrets["refresh_token"])
+    mark_needs_attention(
+        integration_id=integration.pk,
+        reason="Zoho refused SiFi's saved authorization (invalid_code). Reconnect Zoho Books.",
+    )
+    admin.reload()
+    expect(admin.get_by_role("alert")).to_contain_text("Reconnect Zoho Books.")
+    admin.get_by_role("button", name="Reconnect Zoho Books").click()
+    admin.wait_for_url(f"{zoho_books_sandbox.accounts_server}/oauth/v2/auth?**")
+    admin.get_by_role("button", name="Accept").click()
+    admin.wait_for_url(f"{live_server.url}/settings/integrations/zoho-books/")
+    expect(admin.get_by_text("Connected to Zoho Books.")).to_be_visible()
+    expect(admin.get_by_text("Needs attention:")).to_have_count(0)
+    integration.refresh_from_db()
+    assert integration.status == "connected" and integration.attention_reason == ""
     assert integration.location["organization_id"] == zoho_books_sandbox.organization_id
 
 
