@@ -16,6 +16,7 @@ from accounting.providers import (
     RequestBudget,
     provider_for,
 )
+from integrations.connect.base import option_values
 from integrations.models import ConnectionStatus, Integration
 from integrations.services import mark_needs_attention, write_back_secrets
 from sifi.models import Organization
@@ -83,11 +84,16 @@ class IntegrationBooks:
     def open_session(self, *, max_wait: float | None = None) -> ProviderSession:
         integration = self.integration
         return self._provider.open_session(
-            self.credentials(), journal=integration.journal_external_id, max_wait=max_wait
+            self.credentials(),
+            journal=integration.journal_external_id,
+            max_wait=max_wait,
+            options=option_values(integration),
         )
 
     def request_budget(self) -> RequestBudget | None:
-        return self._provider.request_budget(self.credentials())
+        return self._provider.request_budget(
+            self.credentials(), options=option_values(self.integration)
+        )
 
 
 def connection_for(organization: Organization) -> IntegrationBooks | None:
