@@ -7,13 +7,15 @@ twice. The daily quota is the connection's `daily_quota` option."""
 import time
 
 import pytest
+from rest_framework.exceptions import ValidationError
 
 from accounting.models import SyncRunStatus, Transaction, TransactionStatus
 from accounting.services.runs import start_sync_run
 from accounting.services.turns import pending_batches, push_batch
 from integrations.connections import connection_for
 from integrations.models import Integration
-from integrations.providers.zoho_books.provider import ZohoBooksProvider
+from integrations.providers.zoho_books.options import DAILY_QUOTA
+from integrations.providers.zoho_books.provider import ZohoBooksProvider, daily_quota_of
 from integrations.providers.zoho_books.sandbox import seed
 from tests.accounting.sync_runs import drain, verified
 from tests.factories import make_org
@@ -141,3 +143,13 @@ def test_the_quota_spent_in_the_middle_of_a_run_loses_and_doubles_nothing(
     assert len(held) == 10 and all(len(found) == 1 for found in held.values())
     assert Transaction.objects.filter(status=TransactionStatus.FAILED).count() == 0
     assert zoho.sandbox.organization_id == seed.DEMO_ORGANIZATION_ID
+
+
+def test_the_daily_quota_option_takes_a_plans_quota_and_nothing_below_zohos_smallest():
+    field = DAILY_QUOTA.field(required=False)
+    assert field.run_validation(5000) == 5000
+    assert DAILY_QUOTA.default == 1000
+    with pytest.raises(ValidationError):
+        field.run_validation(100)
+    assert daily_quota_of({"daily_quota": 2000}) == 2000
+    assert daily_quota_of({}) == daily_quota_of(None) == 1000
