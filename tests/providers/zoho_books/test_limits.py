@@ -10,6 +10,7 @@ import pytest
 from rest_framework.exceptions import ValidationError
 
 from accounting.models import SyncRunStatus, Transaction, TransactionStatus
+from accounting.providers import RateLimited
 from accounting.services.runs import start_sync_run
 from accounting.services.turns import pending_batches, push_batch
 from integrations.connections import connection_for
@@ -20,6 +21,7 @@ from integrations.providers.zoho_books.sandbox import seed
 from tests.accounting.sync_runs import drain, verified
 from tests.factories import make_org
 from tests.providers.harnesses import ZohoBooksHarness
+from tests.providers.zoho_books.test_tokens import all_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +155,32 @@ def test_the_daily_quota_option_takes_a_plans_quota_and_nothing_below_zohos_smal
         field.run_validation(100)
     assert daily_quota_of({"daily_quota": 2000}) == 2000
     assert daily_quota_of({}) == daily_quota_of(None) == 1000
+
+
+def test_once_the_quota_is_spent_one_request_at_a_time_probes_zoho(zoho, settings):
+    settings.ZOHO_QUOTA_PROBE_SECONDS = 1.0
+    provider = ZohoBooksProvider()
+    credentials = zoho.sandbox.credentials
+    zoho.sandbox.spend_quota(1000)
+    with provider.open_session(credentials, max_wait=0.5) as books, pytest.raises(RateLimited):
+        books.read_chart()
+    assert zoho.sandbox.stats()["quota_refused"] == 1
+    time.sleep(1.1)
+
+    def read() -> object:
+        try:
+            with provider.open_session(credentials, max_wait=0.5) as books:
+                return len(books.read_chart())
+        except RateLimited as waited:
+            return waited
+
+    # Still spent: of four workers asking at once, one probe reaches Zoho.
+    answers = all_at_once(4, read)
+    assert all(isinstance(answer, RateLimited) for answer in answers)
+    assert zoho.sandbox.stats()["quota_refused"] == 2
+    # Back: the probe's answer lets every worker go on.
+    zoho.sandbox.spend_quota(0)
+    time.sleep(1.1)
+    answers = all_at_once(4, read)
+    assert answers == [answers[0]] * 4 and isinstance(answers[0], int)
+    assert zoho.sandbox.stats()["quota_refused"] == 2
