@@ -270,6 +270,24 @@ class ZohoBooksClient(_ZohoAnswers):
 
     # --- hooks ------------------------------------------------------------------------------
 
+    def read_answer(self, response: httpx.Response) -> Any:
+        """Zoho's answer; any answer but a limit (or a failure on its side) tells the budget
+        Zoho is answering this organization again (after a spent daily quota: the probe)."""
+        try:
+            answer = super().read_answer(response)
+        except (ZohoBooksRateLimited, ZohoBooksUnavailable):
+            raise
+        except ZohoBooksError:
+            self._zoho_answered()
+            raise
+        self._zoho_answered()
+        return answer
+
+    def _zoho_answered(self) -> None:
+        answered = getattr(self.rate_limiter, "answered", None)
+        if answered is not None:
+            answered()
+
     def auth_headers(self) -> dict[str, str]:
         if self._access_token is None:
             self._access_token = self.token_source.access_token()

@@ -272,7 +272,7 @@ class ZohoBooksProvider(Provider):
         return ZohoBooksSession(open_zoho_client(credentials, options=options, max_wait=max_wait))
 
     def request_budget(
-        self, credentials: dict[str, str], options: Mapping[str, Any] | None = None
+        self, credentials: dict[str, str], *, options: Mapping[str, Any] | None = None
     ) -> RedisRateLimiter:
         return limiter_for_organization(
             organization_of(credentials), daily_quota=daily_quota_of(options)
