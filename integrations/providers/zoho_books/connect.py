@@ -23,10 +23,9 @@ import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from rest_framework import serializers
 
 from accounting.providers import AuthRefused
-from integrations.connect.base import Connected, ConnectionOption
+from integrations.connect.base import Connected
 from integrations.connect.oauth import AuthorizationRefused, OAuthFlow
 from integrations.provider_urls import is_public
 from integrations.providers.zoho_books.client import (
@@ -35,6 +34,7 @@ from integrations.providers.zoho_books.client import (
     base_url_for,
 )
 from integrations.providers.zoho_books.errors import ZohoBooksError, ZohoBooksRefreshRefused
+from integrations.providers.zoho_books.options import DAILY_QUOTA
 from sifi.exceptions import UpstreamError
 
 if TYPE_CHECKING:
@@ -53,33 +53,6 @@ OAUTH_SCOPES = (
     "ZohoBooks.settings.READ",
 )
 EXCHANGE_TIMEOUT_SECONDS = 20.0
-# Zoho's daily API quota by plan (providers-api.md §2.6): Free 1,000 … Premium and above 10,000;
-# Zoho's support raises it on request.
-DEFAULT_DAILY_QUOTA = 1000
-MIN_DAILY_QUOTA = 100
-MAX_DAILY_QUOTA = 1_000_000
-
-
-def _daily_quota_field(**kwargs: object) -> serializers.Field:
-    return serializers.IntegerField(
-        min_value=MIN_DAILY_QUOTA,
-        max_value=MAX_DAILY_QUOTA,
-        **kwargs,  # type: ignore[arg-type]
-    )
-
-
-DAILY_QUOTA = ConnectionOption(
-    name="daily_quota",
-    label=gettext_lazy("Zoho's daily API quota"),
-    help=gettext_lazy(
-        "Requests Zoho Books allows this organization a day, by plan: Free 1,000; Standard "
-        "2,000; Professional 5,000; Premium and above 10,000 (more if Zoho raised it). SiFi "
-        "stays within it."
-    ),
-    default=DEFAULT_DAILY_QUOTA,
-    kind="int",
-    api_field=_daily_quota_field,
-)
 
 
 def trusted_accounts_servers() -> list[str]:
