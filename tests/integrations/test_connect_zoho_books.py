@@ -17,9 +17,12 @@ from accounting.models import Account
 from integrations.connect.oauth import AuthorizationRefused
 from integrations.models import ConnectionStatus, Integration, OAuthState
 from integrations.providers.zoho_books.connect import trusted_accounts_server
+from integrations.providers.zoho_books.errors import ZohoBooksAuthError
+from integrations.providers.zoho_books.provider import token_source_for
 from integrations.services import mark_needs_attention
 from sifi.models import AuditEvent, Role
 from tests.factories import api_client_for, make_account, make_user
+from tests.fakes.zoho_books_sandbox import forget_zoho_state
 
 API = "/api/v1/integrations/zoho-books/"
 PAGE = "/settings/integrations/zoho-books/"
@@ -515,3 +518,20 @@ def test_a_callback_naming_no_accounts_server_exchanges_where_the_sign_in_starte
     assert us.called and not zoho.token.called
     location = Integration.objects.get(provider="zoho_books").location
     assert location["accounts_server"] == "https://accounts.zoho.com"
+
+
+def test_sessions_send_the_refresh_token_only_to_a_trusted_accounts_server(settings):
+    credentials = {"refresh_token": REFRESH_TOKEN, "api_domain": API_DOMAIN}
+    with pytest.raises(ZohoBooksAuthError, match="accounts server SiFi does not use"):
+        token_source_for({**credentials, "accounts_server": "https://accounts.evil.example"})
+    settings.ZOHO_ACCOUNTS_SERVERS = ["accounts.zoho.sa"]  # a host alone: HTTPS
+    source = token_source_for({**credentials, "accounts_server": ACCOUNTS_SA})
+    forget_zoho_state(settings.REDIS_URL)
+    with respx.mock() as router:
+        refresh = router.post(f"{ACCOUNTS_SA}/oauth/v2/token").mock(
+            return_value=httpx.Response(200, json={"access_token": ACCESS_TOKEN})
+        )
+        assert source.access_token() == ACCESS_TOKEN
+    assert parse_qs(refresh.calls.last.request.content.decode())["refresh_token"] == [REFRESH_TOKEN]
+    with pytest.raises(ZohoBooksAuthError):
+        token_source_for({**credentials, "accounts_server": "http://accounts.zoho.sa"})

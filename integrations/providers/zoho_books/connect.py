@@ -96,11 +96,17 @@ def _is_private_host(host: str) -> bool:
         return False
 
 
+def trusted_origin(value: str) -> str | None:
+    """The origin of `value` if it is one of the trusted accounts servers, else None."""
+    origin = _origin(value) if value else None
+    return origin if origin is not None and origin in trusted_accounts_servers() else None
+
+
 def trusted_accounts_server(value: str) -> str:
     """The accounts server the callback named, if we trust it (one of `ZOHO_ACCOUNTS_SERVERS`);
     `AuthorizationRefused` otherwise, before anything is called."""
-    origin = _origin(value) if value else None
-    if origin is None or origin not in trusted_accounts_servers():
+    origin = trusted_origin(value)
+    if origin is None:
         raise AuthorizationRefused(
             _(
                 "Zoho sent you back from an accounts server SiFi does not trust (%(server)s), "

@@ -33,6 +33,7 @@ from accounting.providers import (
     Provider,
 )
 from integrations.providers.zoho_books.client import ZohoBooksClient
+from integrations.providers.zoho_books.connect import trusted_origin
 from integrations.providers.zoho_books.errors import (
     ZohoBooksAuthError,
     ZohoBooksError,
@@ -80,18 +81,14 @@ def daily_quota_of(options: Mapping[str, Any] | None) -> int:
     return max(1, quota)
 
 
-def _same_server(url: str) -> str:
-    return url.strip().rstrip("/").lower()
-
-
 def token_source_for(
     credentials: Mapping[str, str], *, transport: httpx.BaseTransport | None = None
 ) -> CachedTokenSource:
     """The connection's access token, shared by every worker. Only an accounts server of
-    `ZOHO_ACCOUNTS_SERVERS` is ever sent the refresh token."""
-    server = credentials.get("accounts_server", "")
-    allowed = {_same_server(url) for url in settings.ZOHO_ACCOUNTS_SERVERS}
-    if not server or _same_server(server) not in allowed:
+    `ZOHO_ACCOUNTS_SERVERS` is ever sent the refresh token (the connect flow's rule: plain
+    HTTP only to a private address with ALLOW_PRIVATE_PROVIDER_URLS)."""
+    server = trusted_origin(credentials.get("accounts_server", ""))
+    if server is None:
         raise ZohoBooksAuthError(
             gettext(
                 "This Zoho Books connection names an accounts server SiFi does not use. "
