@@ -120,6 +120,47 @@ def option_value_field(option: ConnectionOption) -> OptionValueField:
     return field
 
 
+def has_own_company_list(flow: ConnectFlow) -> bool:
+    """Whether the provider's sign-in names its companies in words of its own (such as
+    "organizations"), which the API then lists beside `companies`."""
+    return isinstance(flow, OAuthFlow) and flow.companies_field != "companies"
+
+
+def _company_row_field(name: str, stored: str) -> serializers.CharField:
+    if name == stored:
+        return serializers.CharField(default="")
+    return serializers.CharField(source=stored, default="")
+
+
+_COMPANY_ROWS: dict[type[OAuthFlow], type[serializers.Serializer]] = {}
+
+
+def _company_row_serializer(flow_class: type[OAuthFlow]) -> type[serializers.Serializer]:
+    """One row class per flow (the schema names it once: `<Provider>CompanyOutput`)."""
+    if flow_class not in _COMPANY_ROWS:
+        prefix = "".join(part.capitalize() for part in flow_class.key.split("_"))
+        keys = flow_class.company_keys
+        _COMPANY_ROWS[flow_class] = type(
+            f"{prefix}CompanyOutputSerializer",
+            (serializers.Serializer,),
+            {"__module__": __name__, **{n: _company_row_field(n, k) for n, k in keys.items()}},
+        )
+    return _COMPANY_ROWS[flow_class]
+
+
+def company_list_field(flow: ConnectFlow) -> serializers.ListField:
+    """`companies` as the provider's flow names them (`companies_field`, `company_keys`: an
+    "organizations" list of {"organization_id", "name", "currency_code"}, SPEC §8)."""
+    assert isinstance(flow, OAuthFlow)
+    return serializers.ListField(
+        source="companies",
+        child=_company_row_serializer(type(flow))(),
+        read_only=True,
+        help_text="What the sign-in reaches, to choose one from when several "
+        f"(PATCH `{flow.company_field}`).",
+    )
+
+
 class ConnectionOutputSerializer(serializers.Serializer):
     """A connection as users see it, whichever the provider: never a secret, at most the key's
     last 4 characters. Where the books are (`instance_url`, `database`, `username`), the
@@ -169,13 +210,17 @@ class ConnectionOutputSerializer(serializers.Serializer):
     flow: ConnectFlow | None = None
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        """The shared fields, then the provider's own options (`ConnectFlow.options`)."""
+        """The shared fields, then the companies under the provider's own name (an OAuth
+        flow's `companies_field`) and the provider's own options (`ConnectFlow.options`)."""
         fields = super().get_fields()
-        for option in self._provider_options():
+        flow = self._provider_flow()
+        if isinstance(flow, OAuthFlow) and has_own_company_list(flow):
+            fields[flow.companies_field] = company_list_field(flow)
+        for option in flow.options if flow else ():
             fields[option.name] = option_value_field(option)
         return fields
 
-    def _provider_options(self) -> tuple[ConnectionOption, ...]:
+    def _provider_flow(self) -> ConnectFlow | None:
         flow = self.flow
         instance = self.instance
         if (
@@ -184,7 +229,7 @@ class ConnectionOutputSerializer(serializers.Serializer):
             and provider_for(instance.provider).connect_flow
         ):
             flow = flow_for(instance.provider)
-        return flow.options if flow else ()
+        return flow
 
     def get_state(self, integration: Integration) -> str:
         return connection_state(integration=integration)

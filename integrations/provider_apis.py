@@ -20,6 +20,7 @@ from integrations.apis import (
     ConsentApi,
     JobOutputSerializer,
     SyncApi,
+    has_own_company_list,
 )
 from integrations.connect.base import ConnectFlow
 from integrations.connect.oauth import OAuthFlow
@@ -94,7 +95,7 @@ def provider_views(flow: ConnectFlow) -> dict[str, type[APIView]]:
     provider's own serializers."""
     prefix = "".join(part.capitalize() for part in flow.key.split("_"))
     connection: type[ConnectionOutputSerializer] = ConnectionOutputSerializer
-    if flow.options:  # its own answer shape in the schema, with the provider's options
+    if flow.options or has_own_company_list(flow):  # its own answer shape in the schema
         connection = type(
             f"{prefix}ConnectionOutputSerializer",
             (ConnectionOutputSerializer,),

@@ -55,11 +55,14 @@ def connected_provider(*, organization: Organization) -> str | None:
 def provider_list(*, organization: Organization) -> list[dict]:
     """Every registered accounting system (settings.ACCOUNTING_PROVIDERS) with the
     organization's state; the UI shows them as cards. `blocked_by` names the other system the
-    organization keeps its books in (disconnect it first), if any."""
+    organization keeps its books in (disconnect it first), if any. A provider registered
+    without a connect flow yet cannot be connected: no card."""
     rows = []
     connected = connected_provider(organization=organization)
     for key in provider_keys():
         provider = provider_for(key)
+        if not provider.connect_flow:
+            continue
         integration = integration_for(organization=organization, provider=key)
         rows.append(
             {

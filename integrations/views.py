@@ -121,7 +121,12 @@ class ConnectionPage(RolePageMixin, View):
             "active_account_count": accounts.filter(active=True, is_heading=False).count(),
             "options": option_rows(flow, integration),
         }
-        return render(request, "settings/connection.html", context)
+        response = render(request, "settings/connection.html", context)
+        if isinstance(flow, OAuthFlow):
+            # "Sign in" / "Reconnect" post to us and are redirected to the provider's consent
+            # page: browsers check that redirect against this page's form-action too.
+            response._csp_update = {"form-action": [flow.authorize_origin()]}  # type: ignore[attr-defined]
+        return response
 
     def initial_form(self, integration: Integration) -> forms.Form:
         """The credentials form; where the books were as last connected (an address, a

@@ -244,10 +244,42 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 ACCOUNTING_PROVIDERS = {
     "qoyod": "integrations.providers.qoyod.provider.QoyodProvider",
     "odoo": "integrations.providers.odoo.provider.OdooProvider",
+    "zoho_books": "integrations.providers.zoho_books.provider.ZohoBooksProvider",
 }
 # Each provider's package (the one holding its Provider class) is an app of its own: it carries
 # its sandbox command, and may carry templates and messages. No models, so no migrations.
 INSTALLED_APPS += [dotted_path.rsplit(".", 2)[0] for dotted_path in ACCOUNTING_PROVIDERS.values()]
+# --- Zoho Books (SPEC §3a) ---------------------------------------------------------------------
+# SiFi's app in Zoho's API console (one client for every data centre it enabled).
+ZOHO_CLIENT_ID = env.str("ZOHO_CLIENT_ID", default="")
+ZOHO_CLIENT_SECRET = env.str("ZOHO_CLIENT_SECRET", default="")
+# Where authorization starts; Zoho sends the person on to their data centre's server.
+ZOHO_ACCOUNTS_URL = env.str("ZOHO_ACCOUNTS_URL", default="https://accounts.zoho.com")
+# The only accounts servers a code is exchanged at or a refresh token is sent to (plain HTTP
+# entries count only for a loopback or private address with ALLOW_PRIVATE_PROVIDER_URLS).
+ZOHO_ACCOUNTS_SERVERS = env.list(
+    "ZOHO_ACCOUNTS_SERVERS",
+    default=[
+        "https://accounts.zoho.com",
+        "https://accounts.zoho.eu",
+        "https://accounts.zoho.in",
+        "https://accounts.zoho.com.au",
+        "https://accounts.zoho.jp",
+        "https://accounts.zoho.sa",
+        "https://accounts.zoho.uk",
+        "https://accounts.zohocloud.ca",
+        "https://accounts.zoho.com.cn",
+    ],
+)
+# A daily quota spent (code 45): the organization's pushes wait, one probe this often.
+ZOHO_QUOTA_PROBE_SECONDS = env.float("ZOHO_QUOTA_PROBE_SECONDS", default=900.0)
+# Zoho's documented 100 requests a minute per organization (other values: benchmarks, tests).
+ZOHO_RATE_LIMIT_PER_MINUTE = env.int("ZOHO_RATE_LIMIT_PER_MINUTE", default=100)
+ZOHO_TIMEOUT_SECONDS = env.float("ZOHO_TIMEOUT_SECONDS", default=30.0)
+# First wait of the read-retry backoff (doubles per attempt, capped at 10 s).
+ZOHO_RETRY_BASE_SECONDS = env.float("ZOHO_RETRY_BASE_SECONDS", default=0.5)
+# Where the demo finds the Zoho Books sandbox (`manage.py zoho_books_sandbox`).
+ZOHO_SANDBOX_URL = env.str("ZOHO_SANDBOX_URL", default="http://127.0.0.1:8771")
 # How the ledger finds an organization's connection (the integrations app owns them).
 ACCOUNTING_CONNECTIONS = "integrations.connections.connection_for"
 # How long a person has to come back from an OAuth provider's consent page (SPEC §3a: 10 min).

@@ -5,7 +5,7 @@ single-use, bound to the user and organization that asked, valid `OAUTH_STATE_TT
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.conf import settings
@@ -38,6 +38,11 @@ class OAuthFlow(ConnectFlow):
     # The configuration field (API and page) that chooses among `Integration.companies`, and
     # the location key the chosen id is kept under.
     company_field: ClassVar[str] = "company_id"
+    # How the API lists the companies when the provider has a word of its own for them: the
+    # list's name and its rows' fields (API name → stored key: "id", "name", "currency"), as
+    # SPEC §8 names them. `companies` ([{"id", "name", "currency"}]) is always there too.
+    companies_field: ClassVar[str] = "companies"
+    company_keys: ClassVar[dict[str, str]] = {"id": "id", "name": "name", "currency": "currency"}
     choose_company_title: ClassVar["StrOrPromise"] = gettext_lazy("Choose the company")
 
     class NoCredentialsForm(forms.Form):
@@ -61,6 +66,12 @@ class OAuthFlow(ConnectFlow):
     def authorize_endpoint(self) -> str:
         raise NotImplementedError
 
+    def authorize_origin(self) -> str:
+        """The consent page's origin (`https://accounts.example.com`), which the settings page
+        lets its forms be redirected to (CSP form-action)."""
+        url = urlsplit(self.authorize_endpoint())
+        return f"{url.scheme}://{url.netloc}"
+
     def authorize_params(self, *, state: str) -> dict[str, str]:
         """The query of the consent page: response_type=code, our client, the scopes, the
         callback, and the `state`."""
@@ -74,6 +85,13 @@ class OAuthFlow(ConnectFlow):
         ([{"id", "name", "currency"}]); the only one is chosen for the person (when its
         currency is the organization's), among several the person chooses."""
         raise NotImplementedError
+
+    def unknown_company_message(self) -> str:
+        """What to say when the chosen company is not one the grant reaches."""
+        return str(
+            gettext_lazy("Choose one of the companies %(provider)s listed.")
+            % {"provider": self.name}
+        )
 
     def company_refusal(
         self, *, organization: "Organization", company: Mapping[str, str]

@@ -116,7 +116,9 @@ def finish_authorization(
     *, actor: Any, organization: Organization, provider: str, params: Mapping[str, str]
 ) -> ConnectResult:
     """The callback: check the state (single-use, same user and organization, not expired),
-    then let the flow exchange the code and store what it learned. Raises
+    then let the flow exchange the code and store what it learned. Reconnecting a connection
+    that needs attention replaces its secrets, clears the reason and keeps its configuration
+    (the chosen company, the accounts, Auto Sync). Raises
     `AuthorizationRefused` with a sentence (nothing stored) or `UpstreamError`."""
     flow = _oauth_flow(provider)
     _take_state(
@@ -128,11 +130,21 @@ def finish_authorization(
             % {"provider": provider_name(provider), "reason": params["error"]}
         )
     refuse_a_second_system(organization=organization, provider=provider)
-    connected = _with_the_only_company(
-        flow,
-        organization=organization,
-        connected=flow.exchange(organization=organization, params=params),
-    )
+    reconnecting = Integration.objects.filter(
+        organization=organization, provider=provider, status=ConnectionStatus.NEEDS_ATTENTION
+    ).first()
+    connected = flow.exchange(organization=organization, params=params)
+    chosen = reconnecting.location.get(flow.company_field) if reconnecting else None
+    if chosen and reconnecting is not None:
+        connected = _with_the_same_company(
+            flow,
+            organization=organization,
+            connected=connected,
+            company_id=str(chosen),
+            company_name=reconnecting.company_name,
+        )
+    else:
+        connected = _with_the_only_company(flow, organization=organization, connected=connected)
     integration = store_connection(
         actor=actor, organization=organization, provider=provider, connected=connected
     )
@@ -160,6 +172,39 @@ def _with_the_only_company(
     )
 
 
+def _with_the_same_company(
+    flow: OAuthFlow,
+    *,
+    organization: Organization,
+    connected: Connected,
+    company_id: str,
+    company_name: str,
+) -> Connected:
+    """Reconnecting a connection that needs attention keeps its books where they were: the
+    new grant must reach the chosen company (else it is revoked and nothing stored: the
+    configuration's accounts belong to that company's chart)."""
+    companies = connected.details.get("companies") or []
+    company = next((row for row in companies if str(row.get("id")) == company_id), None)
+    refusal = (
+        _(
+            "This %(provider)s sign-in does not reach %(company)s, where SiFi keeps this "
+            "organization's books. Sign in as a user of %(company)s, or disconnect "
+            "%(provider)s and connect it again to choose another company. Nothing was saved."
+        )
+        % {"provider": provider_name(flow.key), "company": company_name or company_id}
+        if company is None
+        else flow.company_refusal(organization=organization, company=company)
+    )
+    if refusal or company is None:
+        flow.revoke(secrets=connected.secrets, location=connected.location)
+        raise AuthorizationRefused(refusal or "")
+    return replace(
+        connected,
+        location={**connected.location, flow.company_field: company_id},
+        details={**connected.details, "company_name": str(company.get("name", ""))},
+    )
+
+
 @transaction.atomic
 def choose_company(
     *, actor: Any, organization: Organization, provider: str, company_id: str
@@ -179,14 +224,7 @@ def choose_company(
     )
     field = flow.company_field
     if company is None:
-        raise ValidationError(
-            {
-                field: [
-                    _("Choose one of the companies %(provider)s listed.")
-                    % {"provider": provider_name(provider)}
-                ]
-            }
-        )
+        raise ValidationError({field: [flow.unknown_company_message()]})
     refusal = flow.company_refusal(organization=organization, company=company)
     if refusal:
         raise ValidationError({field: [refusal]})

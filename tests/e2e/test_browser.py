@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from accounting.models import Budget, Transaction, TransactionStatus
 from integrations.models import Integration
+from integrations.services import mark_needs_attention
 from sifi.models import Role
 from tests.factories import PASSWORD, make_org, make_transaction, make_user
 
@@ -257,6 +258,54 @@ def test_admin_connects_odoo_then_accountant_syncs_drafts_to_it(
         )
     )
     assert {m["ref"] for m in moves} == refs
+
+
+def test_admin_connects_zoho_books_through_its_consent_page(
+    browser, live_server, zoho_books_sandbox, worker, company, settings, shots
+):
+    org, _users = company
+    settings.PUBLIC_BASE_URL = live_server.url  # where Zoho sends the browser back
+
+    admin = page_for(browser, live_server, Role.ADMIN)
+    admin.goto("/settings/integrations/")
+    admin.get_by_role("region", name="Zoho Books").get_by_role("link", name="Connect").click()
+    expect(admin.get_by_text("journals:write")).to_be_visible()
+    admin.get_by_role("button", name="Accept and continue").click()
+    admin.get_by_role("button", name="Sign in to Zoho Books").click()
+
+    # Zoho's consent page (the sandbox's accounts server), then back to our callback.
+    admin.wait_for_url(f"{zoho_books_sandbox.accounts_server}/oauth/v2/auth?**")
+    expect(admin.get_by_text("ZohoBooks.accountants.CREATE")).to_be_visible()
+    admin.get_by_role("button", name="Accept").click()
+    admin.wait_for_url(f"{live_server.url}/settings/integrations/zoho-books/")
+    expect(admin.get_by_text("Connected to Zoho Books.")).to_be_visible()
+
+    admin.get_by_role("button", name="Continue").click()  # Accounts (mandatory): the worker
+    expect(admin.get_by_role("heading", name="Configuration")).to_be_visible(timeout=30_000)
+    expect(admin.get_by_text("Zoho Demo Co.")).to_be_visible()
+    expect(admin.locator("#accounts-table")).to_contain_text("Al Rajhi Bank - SiFi Wallet")
+    admin.screenshot(path=shots / "zoho-books-configuration.png", full_page=True)
+    integration = Integration.objects.get(organization=org, provider="zoho_books")
+    assert integration.status == "connected"
+    assert integration.location["organization_id"] == zoho_books_sandbox.organization_id
+
+    # Zoho refuses the grant later: the page says so, and Reconnect signs in again.
+    zoho_books_sandbox.revoke(integration.secrets["refresh_token"])
+    mark_needs_attention(
+        integration_id=integration.pk,
+        reason="Zoho refused SiFi's saved authorization (invalid_code). Reconnect Zoho Books.",
+    )
+    admin.reload()
+    expect(admin.get_by_role("alert")).to_contain_text("Reconnect Zoho Books.")
+    admin.get_by_role("button", name="Reconnect Zoho Books").click()
+    admin.wait_for_url(f"{zoho_books_sandbox.accounts_server}/oauth/v2/auth?**")
+    admin.get_by_role("button", name="Accept").click()
+    admin.wait_for_url(f"{live_server.url}/settings/integrations/zoho-books/")
+    expect(admin.get_by_text("Connected to Zoho Books.")).to_be_visible()
+    expect(admin.get_by_text("Needs attention:")).to_have_count(0)
+    integration.refresh_from_db()
+    assert integration.status == "connected" and integration.attention_reason == ""
+    assert integration.location["organization_id"] == zoho_books_sandbox.organization_id
 
 
 def test_an_employee_does_not_see_accounting(browser, live_server, company):

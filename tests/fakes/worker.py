@@ -102,6 +102,13 @@ def worker_env(qoyod_sandbox: Any, settings: Any, **overrides: str) -> dict[str,
         "ODOO_RETRY_BASE_SECONDS": "0.05",
         "ODOO_TIMEOUT_SECONDS": str(settings.ODOO_TIMEOUT_SECONDS),
         "ODOO_RATE_LIMIT_PER_SECOND": "100000",
+        # The Zoho Books sandbox's OAuth client and accounts server (its fixture's settings).
+        "ZOHO_CLIENT_ID": settings.ZOHO_CLIENT_ID,
+        "ZOHO_CLIENT_SECRET": settings.ZOHO_CLIENT_SECRET,
+        "ZOHO_ACCOUNTS_SERVERS": ",".join(settings.ZOHO_ACCOUNTS_SERVERS),
+        "ZOHO_RETRY_BASE_SECONDS": "0.05",
+        "ZOHO_TIMEOUT_SECONDS": str(settings.ZOHO_TIMEOUT_SECONDS),
+        "ZOHO_RATE_LIMIT_PER_MINUTE": str(settings.ZOHO_RATE_LIMIT_PER_MINUTE),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DEBUG": "false",
         # DEBUG off needs real keys; the test process's, so both read the same ciphertexts.

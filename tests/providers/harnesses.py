@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal
 from accounting.models import Account
 from accounting.providers import ProviderSession, provider_for
 from integrations.models import ConnectionStatus, Integration
+from integrations.providers.zoho_books.sandbox import seed as zoho_seed
 from sifi.models import Organization
 from tests.factories import make_account, make_org
 
@@ -93,6 +94,8 @@ class SandboxHarness:
     refused_credentials_words: ClassVar[tuple[str, ...]]  # what a stopped run says
     fault_kinds: ClassVar[tuple[str, ...]]
     stored_then_lost: ClassVar[str]  # the fault kind that stores a create, then loses it
+    # The books give every account a code (Zoho's own system accounts have none: "").
+    every_account_has_a_code: ClassVar[bool] = True
 
     def __init__(self, sandbox: Any) -> None:
         self.sandbox = sandbox
@@ -402,4 +405,134 @@ class OdooHarness(SandboxHarness):
         )
 
 
-HARNESSES: dict[str, type[SandboxHarness]] = {"qoyod": QoyodHarness, "odoo": OdooHarness}
+class ZohoBooksHarness(SandboxHarness):
+    key = "zoho_books"
+    name = "Zoho Books"
+    expense_account = zoho_seed.MARKETING  # 5201 · Marketing Expenses in the demo organization
+    wallet_account = zoho_seed.WALLET  # 110101 · Al Rajhi Bank - SiFi Wallet
+    input_vat_account = zoho_seed.INPUT_VAT  # 1104 · Input VAT
+    chart: ClassVar[dict[str, tuple[str, str]]] = {
+        zoho_seed.WALLET: ("110101", "Wallet"),
+        zoho_seed.MARKETING: ("5201", "Marketing Expenses"),
+        zoho_seed.INPUT_VAT: ("1104", "Input VAT"),
+    }
+    draft_status = "draft"
+    # Inactive in the demo organization: Zoho refuses journals on it, naming it.
+    refused_account = RefusedAccount(
+        zoho_seed.INACTIVE, "5999", "Old Travel Expenses", ("inactive", "Old Travel Expenses")
+    )
+    refused_credentials_words = ("Zoho refused SiFi's saved authorization",)
+    fault_kinds = (
+        "500",
+        "502",
+        "drop",
+        "500_after_commit",
+        "502_after_commit",
+        "drop_after_commit",
+        "timeout_after_commit",
+        "429",
+    )
+    stored_then_lost = "502_after_commit"
+    every_account_has_a_code = False  # Accounts Receivable, Undeposited Funds, ...
+    # Zoho allows 100 requests a minute; the suites run at 20 a second on both sides (the
+    # sandbox and the product's budget), so that their hundreds of entries take seconds.
+    # tests/providers/zoho_books/ holds the tests at Zoho's own limits.
+    per_minute = 1200
+
+    def __init__(self, sandbox: Any) -> None:
+        super().__init__(sandbox)
+        sandbox.configure(rate_limit_per_minute=self.per_minute)
+
+    def session(self, *, valid: bool = True) -> ProviderSession:
+        credentials = dict(self.sandbox.credentials)
+        if not valid:
+            credentials["refresh_token"] = "1000.not-a-grant-of-this-zoho"
+        return provider_for(self.key).open_session(credentials)
+
+    def connection_fields(self) -> dict[str, Any]:
+        credentials = dict(self.sandbox.credentials)
+        return {
+            "secrets": {"refresh_token": credentials.pop("refresh_token")},
+            "location": credentials,
+        }
+
+    def product_settings(self) -> dict[str, Any]:
+        return {"ZOHO_RATE_LIMIT_PER_MINUTE": self.per_minute}
+
+    def entry_link(self, entry_id: str) -> str:
+        organization = self.sandbox.organization_id
+        return html.escape(
+            f"{self.sandbox.root}/_sandbox/journals/{entry_id}?organization_id={organization}"
+        )
+
+    def short_timeouts(self, settings: Any) -> None:
+        settings.ZOHO_TIMEOUT_SECONDS = 1
+        super().short_timeouts(settings)
+
+    def inject(self, kind: str, *, on: Call, count: int = 1) -> None:
+        path = "journals$" if on == "create" else "/attachment"
+        self.sandbox.inject({"kind": kind, "path": path, "method": "POST", "count": count})
+
+    def without_rate_limit(self) -> None:
+        self.sandbox.configure(rate_limit_per_minute=0, daily_quota=0)
+
+    def without_attachments(self) -> None:
+        """Zoho always takes files; a Zoho user whose role may not attach them (HTTP 403) is
+        the case where our journals must carry the receipts as links."""
+        self.sandbox.configure(attachments_forbidden=True)
+
+    def held_entries(self) -> list[HeldEntry]:
+        held = []
+        for journal in self.sandbox.journals():
+            lines = [
+                HeldLine(
+                    str(line["account_id"]),
+                    str(line["debit_or_credit"]),
+                    Decimal(str(line["amount"])).quantize(CENT),
+                    str(line.get("description") or ""),
+                )
+                for line in journal["line_items"]
+            ]
+            files = [
+                HeldFile(d["file_name"], d["file_type"], int(d["file_size"]))
+                for d in journal["documents"]
+            ]
+            held.append(
+                HeldEntry(
+                    id=str(journal["journal_id"]),
+                    reference=str(journal.get("reference_number") or ""),
+                    date=datetime.date.fromisoformat(journal["journal_date"]),
+                    status=str(journal["status"]),
+                    lines=tuple(lines),
+                    files=tuple(files),
+                    description=str(journal.get("notes") or ""),
+                )
+            )
+        return held
+
+    def delete_entry(self, entry_id: str) -> None:
+        self.sandbox.delete_journal(entry_id)
+
+    def change_amount(self, entry_id: str, amount: Decimal) -> None:
+        self.sandbox.change_journal(
+            entry_id,
+            line_items=[
+                {
+                    "account_id": self.expense_account,
+                    "debit_or_credit": "debit",
+                    "amount": str(amount),
+                },
+                {
+                    "account_id": self.wallet_account,
+                    "debit_or_credit": "credit",
+                    "amount": str(amount),
+                },
+            ],
+        )
+
+
+HARNESSES: dict[str, type[SandboxHarness]] = {
+    "qoyod": QoyodHarness,
+    "odoo": OdooHarness,
+    "zoho_books": ZohoBooksHarness,
+}

@@ -270,6 +270,24 @@ class ZohoBooksClient(_ZohoAnswers):
 
     # --- hooks ------------------------------------------------------------------------------
 
+    def read_answer(self, response: httpx.Response) -> Any:
+        """Zoho's answer; any answer but a limit (or a failure on its side) tells the budget
+        Zoho is answering this organization again (after a spent daily quota: the probe)."""
+        try:
+            answer = super().read_answer(response)
+        except (ZohoBooksRateLimited, ZohoBooksUnavailable):
+            raise
+        except ZohoBooksError:
+            self._zoho_answered()
+            raise
+        self._zoho_answered()
+        return answer
+
+    def _zoho_answered(self) -> None:
+        answered = getattr(self.rate_limiter, "answered", None)
+        if answered is not None:
+            answered()
+
     def auth_headers(self) -> dict[str, str]:
         if self._access_token is None:
             self._access_token = self.token_source.access_token()
@@ -394,5 +412,70 @@ class ZohoAccountsClient(_ZohoAnswers):
             api_domain=str(body.get("api_domain") or ""),
         )
 
+    def exchange_code(self, code: str, *, redirect_uri: str) -> "Grant":
+        """The tokens for the code Zoho sent to our callback (`POST /oauth/v2/token`,
+        grant_type=authorization_code). Never re-sent: a code works once. Zoho's refusal
+        (`invalid_code`: expired, used, or from another data centre; `invalid_client`) is a
+        `ZohoBooksRefreshRefused`; an answer without a refresh token a `ZohoBooksAuthError`."""
+        self._known_secrets.append(code)
+        body = self.request(
+            "POST",
+            "oauth/v2/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": self._client_id,
+                "client_secret": self._client_secret,
+                "redirect_uri": redirect_uri,
+            },
+        )
+        body = body if isinstance(body, dict) else {}
+        access_token = str(body.get("access_token") or "")
+        refresh_token = str(body.get("refresh_token") or "")
+        self._known_secrets.extend(token for token in (access_token, refresh_token) if token)
+        if not access_token or not refresh_token:
+            raise ZohoBooksAuthError(
+                _(
+                    "Zoho answered the sign-in without a refresh token, so SiFi could not keep "
+                    "access. Connect again and accept on Zoho's page."
+                ),
+                raw_body=redact_keys(body),
+            )
+        return Grant(
+            access_token=access_token,
+            refresh_token=refresh_token,
+            api_domain=str(body.get("api_domain") or ""),
+            expires_in=_as_int(body.get("expires_in")) or 3600,
+        )
+
+    def revoke_refresh_token(self, refresh_token: str) -> None:
+        """Revoke the grant (`POST /oauth/v2/token/revoke?token=`, as Zoho documents it; the
+        access tokens minted from it die with it). The token is in the URL because Zoho asks
+        for it there: the request is logged by its label only, and httpx's own log is off."""
+        self._known_secrets.append(refresh_token)
+        self.request(
+            "POST",
+            "oauth/v2/token/revoke",
+            params={"token": refresh_token},
+            label="POST /oauth/v2/token/revoke",
+        )
+
     def secrets(self) -> list[str]:
         return list(self._known_secrets)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What exchanging an authorization code gives: the refresh token to keep (encrypted), a
+    first access token, and the API domain of the organization's data centre."""
+
+    access_token: str
+    refresh_token: str
+    api_domain: str
+    expires_in: int
+
+
+def redact_keys(body: Mapping[str, Any]) -> str:
+    """An accounts-server answer for support, its tokens left out."""
+    kept = {key: value for key, value in body.items() if "token" not in key}
+    return str(kept)[:2000]

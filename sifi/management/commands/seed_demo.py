@@ -3,6 +3,7 @@
 import datetime
 import itertools
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from sifi.services import create_service_token, ensure_member
 
 DEMO_ORG = "Demo Trading Co."
 SECOND_ORG = "Second Org"
+ZOHO_ORG = "Zoho Demo Co."
 DEMO_SERVICE_TOKEN = "svc_demo-trading-ingestion-token-2025"
 
 DEMO_PEOPLE = [
@@ -63,10 +65,20 @@ class Command(BaseCommand):
             "point at a running sandbox), sync its chart and pick the source and VAT accounts.",
         )
         parser.add_argument(
+            "--connect-zoho",
+            action="store_true",
+            help="Also give Zoho Demo Co. a demo ledger and connect it to the Zoho Books sandbox "
+            "(ZOHO_SANDBOX_URL, default http://127.0.0.1:8771, must point at a running sandbox, "
+            "with ZOHO_ACCOUNTS_URL/ZOHO_ACCOUNTS_SERVERS and the sandbox's client): signs in "
+            "through its consent page as a person would, syncs the chart and picks the source "
+            "and VAT accounts.",
+        )
+        parser.add_argument(
             "--second-org-transactions",
             type=int,
             default=300,
-            help="How many demo transactions the second organization gets with --connect-odoo.",
+            help="How many demo transactions the second organization gets with --connect-odoo "
+            "(and Zoho Demo Co. with --connect-zoho).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -74,6 +86,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             demo, _ = Organization.objects.get_or_create(name=DEMO_ORG)
             second, _ = Organization.objects.get_or_create(name=SECOND_ORG)
+            zoho, _ = Organization.objects.get_or_create(name=ZOHO_ORG)
             for username, role, first, last in DEMO_PEOPLE:
                 ensure_member(
                     organization=demo,
@@ -91,6 +104,14 @@ class Command(BaseCommand):
                 first_name="Khalid",
                 last_name="Al-Dossari",
             )
+            ensure_member(
+                organization=zoho,
+                username="zoho_admin",
+                role=Role.ADMIN,
+                password=password,
+                first_name="Noura",
+                last_name="Al-Shehri",
+            )
             token = create_service_token(organization=demo, raw_token=DEMO_SERVICE_TOKEN)
 
         if options["connect_qoyod"]:
@@ -100,6 +121,9 @@ class Command(BaseCommand):
         if options["connect_odoo"]:
             self._seed_ledger(second, options["second_org_transactions"])
             self._connect_odoo(second)
+        if options["connect_zoho"]:
+            self._seed_ledger(zoho, options["second_org_transactions"])
+            self._connect_zoho(zoho)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo ledger: {options['transactions']} transactions.")
@@ -108,6 +132,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<12} {role.label:<16} password: {password}")
         self.stdout.write(f"Organization {SECOND_ORG!r}:")
         self.stdout.write(f"  {'other_admin':<12} {Role.ADMIN.label:<16} password: {password}")
+        self.stdout.write(f"Organization {ZOHO_ORG!r}:")
+        self.stdout.write(f"  {'zoho_admin':<12} {Role.ADMIN.label:<16} password: {password}")
         self.stdout.write(f"Ingestion service token ({DEMO_ORG}): {token}")
 
     def _seed_ledger(self, organization: Organization, count: int) -> int:
@@ -184,19 +210,63 @@ class Command(BaseCommand):
             "--port 8769` (and ALLOW_PRIVATE_PROVIDER_URLS=true when DEBUG is off)",
         )
 
+    def _connect_zoho(self, organization: Organization) -> None:
+        """Zoho Demo Co. keeps its books in the Zoho Books sandbox's demo organization (SPEC
+        §9), connected through the sandbox's consent page as a person would: Accept, then the
+        callback with the code."""
+        url = settings.ZOHO_SANDBOX_URL
+        self._connect_demo(
+            organization,
+            provider="zoho_books",
+            username="zoho_admin",
+            sign_in=lambda admin: self._accept_zoho_consent(organization, admin),
+            accounts=("110101", "1104"),
+            start_hint=f"the Zoho Books sandbox at {url}: start it with `manage.py "
+            "zoho_books_sandbox --port 8771`, with ZOHO_ACCOUNTS_URL and ZOHO_ACCOUNTS_SERVERS "
+            f"set to {url}, ZOHO_CLIENT_ID/ZOHO_CLIENT_SECRET to sifi-sandbox-client/"
+            "sifi-sandbox-secret and ALLOW_PRIVATE_PROVIDER_URLS=true",
+        )
+
+    def _accept_zoho_consent(self, organization: Organization, admin: Any) -> None:
+        """Start the sign-in, press Accept on the sandbox's consent page, and come back to the
+        callback with what it sends (the services the callback page calls)."""
+        from urllib.parse import parse_qsl, urlsplit
+
+        import httpx
+
+        from integrations.services import finish_authorization, start_authorization
+
+        authorize_url = start_authorization(
+            actor=admin, organization=organization, provider="zoho_books"
+        )
+        consent = urlsplit(authorize_url)
+        answer = httpx.post(
+            f"{consent.scheme}://{consent.netloc}{consent.path}",
+            data={**dict(parse_qsl(consent.query)), "decision": "accept"},
+            follow_redirects=False,
+            timeout=10.0,
+        )
+        if answer.status_code != 302:
+            raise CommandError(f"the consent page answered HTTP {answer.status_code}")
+        back = dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
+        finish_authorization(
+            actor=admin, organization=organization, provider="zoho_books", params=back
+        )
+
     def _connect_demo(
         self,
         organization: Organization,
         *,
         provider: str,
         username: str,
-        values: dict[str, str],
         accounts: tuple[str, str],
         start_hint: str,
+        values: dict[str, str] | None = None,
+        sign_in: Callable[[Any], None] | None = None,
     ) -> None:
         """Connect `organization` to a provider's sandbox as `username` (unless it is
-        connected), sync its chart, and pick the Source Account and Input VAT account by
-        code."""
+        connected) with credentials (`values`) or a sign-in (`sign_in`, OAuth), sync its
+        chart, and pick the Source Account and Input VAT account by code."""
         from accounting.models import Account
         from integrations.config_sync import run_config_sync
         from integrations.jobs import start_config_sync
@@ -211,7 +281,15 @@ class Command(BaseCommand):
         if integration is None or integration.status == "not_connected":
             record_consent(actor=admin, organization=organization, accept=True, provider=provider)
             try:
-                connect(actor=admin, organization=organization, provider=provider, values=values)
+                if sign_in is not None:
+                    sign_in(admin)
+                else:
+                    connect(
+                        actor=admin,
+                        organization=organization,
+                        provider=provider,
+                        values=values or {},
+                    )
             except Exception as exc:
                 raise CommandError(f"Could not connect to {start_hint}. ({exc})") from exc
         job = start_config_sync(
