@@ -52,6 +52,14 @@ class IntegrationBooks:
         return self.integration.input_vat_account
 
     @property
+    def input_vat(self) -> str | None:
+        option = self._provider.input_vat_option
+        if option:
+            return str(self.integration.options.get(option) or "") or None
+        account = self.integration.input_vat_account
+        return account.external_id if account is not None else None
+
+    @property
     def attachments_supported(self) -> bool | None:
         return self.integration.attachments_supported
 
@@ -82,6 +90,13 @@ class IntegrationBooks:
 
     def open_session(self, *, max_wait: float | None = None) -> ProviderSession:
         integration = self.integration
+        if integration.options:  # a provider with configuration options takes their values
+            return self._provider.open_session(  # type: ignore[call-arg]
+                self.credentials(),
+                journal=integration.journal_external_id,
+                max_wait=max_wait,
+                options=integration.options,
+            )
         return self._provider.open_session(
             self.credentials(), journal=integration.journal_external_id, max_wait=max_wait
         )

@@ -8,6 +8,7 @@ from tests.factories import api_client_for, make_org, make_user
 pytest_plugins = [
     "tests.fakes.sandbox",
     "tests.fakes.odoo_sandbox",
+    "tests.fakes.wafeq_sandbox",
     "tests.fakes.worker",
     "tests.fakes.staged_books",
 ]

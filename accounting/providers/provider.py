@@ -87,6 +87,12 @@ class Provider:
     # unknown outcome, asks the books before calling it again (the session is then a
     # `RedraftingSession`).
     draft_may_need_second_call: ClassVar[bool] = False
+    # Books whose payment side must be an account that takes payments (`receive_payments`):
+    # the Source Account picker offers only those, and the configuration refuses others.
+    source_account_must_take_payments: ClassVar[bool] = False
+    # Books that take VAT as a tax rate rather than a line on an Input VAT account name the
+    # configuration option that holds the tax rate's id ("": an Input VAT account).
+    input_vat_option: ClassVar[str] = ""
 
     def open_session(
         self,
@@ -100,7 +106,8 @@ class Provider:
         `journal` is the journal new entries go to, for books that keep journals (None: the
         provider's default). A request waits at most `max_wait` seconds for the company's
         request budget (None: as long as it takes); beyond it the session raises
-        `RateLimited` with the wait, sending nothing."""
+        `RateLimited` with the wait, sending nothing. A provider with configuration options
+        (`Integration.options`) also takes `options=`, their values by name."""
         raise NotImplementedError
 
     def request_budget(self, credentials: dict[str, str]) -> RequestBudget | None:
