@@ -70,7 +70,8 @@ class Integration(models.Model):
         "accounting.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     auto_sync = models.BooleanField(default=False)
-    # Provider-specific configuration values by name (`Provider` options: a switch, a tax rate).
+    # The provider's own configuration values, by name (its connect flow's `options`: a daily
+    # request quota, a switch); never a secret.
     options = models.JSONField(default=dict, blank=True)
     # Whether these books accept attachments through the API (None: not known yet).
     attachments_supported = models.BooleanField(null=True, blank=True)
