@@ -18,8 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounting.models import EXTERNAL_ID_LENGTH, Account
+from accounting.providers import provider_for
 from accounting.selectors import account_list
-from integrations.connect.base import ConnectFlow, flow_for
+from integrations.connect.base import ConnectFlow, ConnectionOption, flow_for
 from integrations.connect.oauth import OAuthFlow
 from integrations.jobs import start_config_sync
 from integrations.models import Integration, Job
@@ -98,6 +99,27 @@ class AvailableAttributeOutputSerializer(serializers.Serializer):
     mandatory = serializers.BooleanField()
 
 
+class OptionValueField(serializers.Field):
+    """A provider option's value in a connection's answer: what was set, else its default."""
+
+    def __init__(self, option: ConnectionOption) -> None:
+        self.option = option
+        super().__init__(source="*", read_only=True, help_text=str(option.help))
+
+    def to_representation(self, integration: Integration) -> object:
+        value = (integration.options or {}).get(self.option.name, self.option.default)
+        return None if value is None else self.option.field().to_representation(value)
+
+
+def option_value_field(option: ConnectionOption) -> OptionValueField:
+    """The field, described to the schema as the option's own type."""
+    described = extend_schema_field(option.field(read_only=True))(
+        type(f"{option.name.title().replace('_', '')}Value", (OptionValueField,), {})
+    )
+    field: OptionValueField = described(option)
+    return field
+
+
 class ConnectionOutputSerializer(serializers.Serializer):
     """A connection as users see it, whichever the provider: never a secret, at most the key's
     last 4 characters. Where the books are (`instance_url`, `database`, `username`), the
@@ -141,6 +163,28 @@ class ConnectionOutputSerializer(serializers.Serializer):
     last_sync_at = serializers.DateTimeField(allow_null=True)
     last_sync_status = serializers.CharField()
     last_sync_message = serializers.CharField()
+
+    # The provider whose connection this is, for the schema (the generated views set it);
+    # else it is the instance's.
+    flow: ConnectFlow | None = None
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """The shared fields, then the provider's own options (`ConnectFlow.options`)."""
+        fields = super().get_fields()
+        for option in self._provider_options():
+            fields[option.name] = option_value_field(option)
+        return fields
+
+    def _provider_options(self) -> tuple[ConnectionOption, ...]:
+        flow = self.flow
+        instance = self.instance
+        if (
+            flow is None
+            and isinstance(instance, Integration)
+            and provider_for(instance.provider).connect_flow
+        ):
+            flow = flow_for(instance.provider)
+        return flow.options if flow else ()
 
     def get_state(self, integration: Integration) -> str:
         return connection_state(integration=integration)
@@ -210,6 +254,13 @@ class ConnectionApi(APIView):
         ):
             if field in payload.validated_data:
                 changes[argument] = payload.validated_data[field]
+        options = {
+            option.name: payload.validated_data[option.name]
+            for option in self.flow.options
+            if option.name in payload.validated_data
+        }
+        if options:
+            changes["options"] = options
         if changes or not payload.validated_data:
             configure(
                 actor=request.user, organization=organization, provider=self.flow.key, **changes

@@ -16,6 +16,7 @@ from accounting.providers import (
     RequestBudget,
     provider_for,
 )
+from integrations.connect.base import option_values
 from integrations.models import ConnectionStatus, Integration
 from integrations.services import mark_needs_attention, write_back_secrets
 from sifi.models import Organization
@@ -55,7 +56,7 @@ class IntegrationBooks:
     def input_vat(self) -> str | None:
         option = self._provider.input_vat_option
         if option:
-            return str(self.integration.options.get(option) or "") or None
+            return str(option_values(self.integration).get(option) or "") or None
         account = self.integration.input_vat_account
         return account.external_id if account is not None else None
 
@@ -90,19 +91,17 @@ class IntegrationBooks:
 
     def open_session(self, *, max_wait: float | None = None) -> ProviderSession:
         integration = self.integration
-        if integration.options:  # a provider with configuration options takes their values
-            return self._provider.open_session(  # type: ignore[call-arg]
-                self.credentials(),
-                journal=integration.journal_external_id,
-                max_wait=max_wait,
-                options=integration.options,
-            )
         return self._provider.open_session(
-            self.credentials(), journal=integration.journal_external_id, max_wait=max_wait
+            self.credentials(),
+            journal=integration.journal_external_id,
+            max_wait=max_wait,
+            options=option_values(integration),
         )
 
     def request_budget(self) -> RequestBudget | None:
-        return self._provider.request_budget(self.credentials())
+        return self._provider.request_budget(
+            self.credentials(), options=option_values(self.integration)
+        )
 
 
 def connection_for(organization: Organization) -> IntegrationBooks | None:

@@ -68,7 +68,7 @@ def _endpoint(
 
 def _configure_input(flow: ConnectFlow, view_name: str) -> Any:
     """PATCH's input: the accounts and Auto Sync, the journal for books that keep journals,
-    the company for a sign-in that reaches several."""
+    the company for a sign-in that reaches several, the provider's options."""
     base: type[serializers.Serializer] = (
         ConnectionApi.JournalConfigureSerializer
         if flow.provider.keeps_journals
@@ -82,6 +82,9 @@ def _configure_input(flow: ConnectFlow, view_name: str) -> Any:
             "`companies`).",
         )
         base = type("ConfigureSerializer", (base,), {flow.company_field: company})
+    if flow.options:
+        options = {option.name: option.field(required=False) for option in flow.options}
+        base = type("ConfigureSerializer", (base,), options)
     return _nested(base, view_name, "ConfigureSerializer")
 
 
@@ -90,7 +93,13 @@ def provider_views(flow: ConnectFlow) -> dict[str, type[APIView]]:
     sign-in, the authorize URL), sync and accounts, each a subclass of the base view with the
     provider's own serializers."""
     prefix = "".join(part.capitalize() for part in flow.key.split("_"))
-    connection = ConnectionOutputSerializer
+    connection: type[ConnectionOutputSerializer] = ConnectionOutputSerializer
+    if flow.options:  # its own answer shape in the schema, with the provider's options
+        connection = type(
+            f"{prefix}ConnectionOutputSerializer",
+            (ConnectionOutputSerializer,),
+            {"__module__": __name__, "flow": flow},
+        )
 
     name = f"{prefix}ConnectionApi"
     configure = _configure_input(flow, name)

@@ -26,7 +26,7 @@ from accounting.selectors import (
     account_list,
     resolve_account_choice,
 )
-from integrations.connect.base import flow_for
+from integrations.connect.base import ConnectFlow, flow_for
 from integrations.connect.oauth import AuthorizationRefused, OAuthFlow
 from integrations.jobs import start_config_sync
 from integrations.models import Integration
@@ -119,6 +119,7 @@ class ConnectionPage(RolePageMixin, View):
             "can_configure": can_configure_integrations(request.user),
             "account_count": accounts.count(),
             "active_account_count": accounts.filter(active=True, is_heading=False).count(),
+            "options": option_rows(flow, integration),
         }
         return render(request, "settings/connection.html", context)
 
@@ -277,6 +278,32 @@ def _posted_id(request: HttpRequest, field: str, message: str) -> str | None:
     return raw or None
 
 
+def option_rows(flow: ConnectFlow, integration: Integration) -> list[dict[str, Any]]:
+    """The provider's options as the configuration page shows them: each with its value and,
+    for a choice, what it can be."""
+    values = flow.option_values(integration)
+    rows = []
+    for option in flow.options:
+        choices = option.choices(integration) if option.choices else []
+        value = values[option.name]
+        display = dict(choices).get(value, value) if choices else value
+        rows.append({"option": option, "value": value, "choices": choices, "display": display})
+    return rows
+
+
+def posted_options(flow: ConnectFlow, request: HttpRequest) -> dict[str, Any]:
+    """The options as the configuration form posts them (an unticked switch is absent: off);
+    the service validates them as the API's."""
+    posted: dict[str, Any] = {}
+    for option in flow.options:
+        raw = request.POST.get(option.name, "")
+        if option.kind == "bool":
+            posted[option.name] = raw == "on"
+        else:
+            posted[option.name] = raw.strip() or None
+    return posted
+
+
 class ConfigureAction(ConnectionAction):
     def act(self, request: HttpRequest, organization: Any) -> HttpResponse | None:
         chosen = {
@@ -297,6 +324,9 @@ class ConfigureAction(ConnectionAction):
             changes["journal_id"] = _posted_id(
                 request, "journal", _("Pick a journal from the list.")
             )
+        flow = flow_for(self.provider)
+        if flow.options:
+            changes["options"] = posted_options(flow, request)
         configure(actor=request.user, organization=organization, provider=self.provider, **changes)
         messages.success(request, _("Configuration saved."))
         return None

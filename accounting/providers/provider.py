@@ -4,7 +4,7 @@ credentials it opens a session with."""
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from accounting.providers.budgets import RequestBudget
 from accounting.providers.sessions import ProviderSession
@@ -100,19 +100,24 @@ class Provider:
         *,
         journal: str | None = None,
         max_wait: float | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> ProviderSession:
         """A session with the company's books. `credentials` are what the connection stores
         (an API key; for some providers also an address, a database, a login, a company);
         `journal` is the journal new entries go to, for books that keep journals (None: the
         provider's default). A request waits at most `max_wait` seconds for the company's
         request budget (None: as long as it takes); beyond it the session raises
-        `RateLimited` with the wait, sending nothing. A provider with configuration options
-        (`Integration.options`) also takes `options=`, their values by name."""
+        `RateLimited` with the wait, sending nothing. `options` are the connection's
+        provider-specific configuration values (its connect flow's `options`, defaults filled
+        in: a daily quota, a switch), by name."""
         raise NotImplementedError
 
-    def request_budget(self, credentials: dict[str, str]) -> RequestBudget | None:
+    def request_budget(
+        self, credentials: dict[str, str], *, options: Mapping[str, Any] | None = None
+    ) -> RequestBudget | None:
         """The company's request budget, shared with every session (None: no limit); one
-        window or several (`RequestBudget.windows`)."""
+        window or several (`RequestBudget.windows`), which may depend on `options` (a plan's
+        daily quota set on the configuration page)."""
         return None
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:

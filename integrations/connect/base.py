@@ -1,9 +1,10 @@
 """The connect flow's base and the two styles that ask a person for credentials: an API key,
 or an instance URL with credentials."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -40,6 +41,32 @@ class Connected:
         return secret[-4:]
 
 
+@dataclass(frozen=True)
+class ConnectionOption:
+    """A configuration value of one provider's connections beside the shared ones (Source
+    Account, Input VAT account, Auto Sync): a plan's daily request quota, a switch. Declared
+    by the provider's connect flow (`ConnectFlow.options`), stored in `Integration.options`,
+    shown on the configuration page, read and written top-level by the connection API
+    (`PATCH {"<name>": value}`) and given to the provider's sessions and request budget.
+
+    `api_field` builds the field that validates a value (its type, its bounds) for the API and
+    the page alike; `check` (optional) validates against what the connection holds (e.g. one
+    of the synced tax rates) and answers the value to store; `choices` (a "choice" option)
+    lists (value, label) pairs for the page's select."""
+
+    name: str
+    label: "StrOrPromise"
+    help: "StrOrPromise"
+    default: Any
+    kind: Literal["bool", "int", "choice"]
+    api_field: Callable[..., serializers.Field]
+    check: Callable[["Integration", Any], Any] | None = None
+    choices: Callable[["Integration"], list[tuple[str, str]]] | None = None
+
+    def field(self, **kwargs: Any) -> serializers.Field:
+        return self.api_field(help_text=str(self.help), **kwargs)
+
+
 class ConnectFlow:
     """One accounting system's connect wizard and API. Subclasses set the class attributes and
     implement `check`; the styles below implement the rest."""
@@ -59,6 +86,8 @@ class ConnectFlow:
     account_serializer: ClassVar[type[serializers.ModelSerializer] | None] = None
     # The location fields the form shows again when connecting anew (never a secret).
     location_fields: ClassVar[tuple[str, ...]] = ()
+    # Configuration values of this provider's connections beside the shared ones.
+    options: ClassVar[tuple[ConnectionOption, ...]] = ()
 
     @property
     def provider(self) -> Provider:
@@ -82,6 +111,16 @@ class ConnectFlow:
         acme · sifi@acme.sa"); empty for providers a person names nothing of."""
         values = (str(integration.location.get(name) or "") for name in self.location_fields)
         return " · ".join(value for value in values if value)
+
+    def option_values(self, integration: "Integration") -> dict[str, Any]:
+        """The connection's options by name: what was set, else the declared default."""
+        stored = integration.options or {}
+        return {option.name: stored.get(option.name, option.default) for option in self.options}
+
+    def options_serializer(self) -> type[serializers.Serializer]:
+        """A serializer of the options (each optional), which validates a change of them."""
+        fields = {option.name: option.field(required=False) for option in self.options}
+        return type("OptionsSerializer", (serializers.Serializer,), fields)
 
     def check(self, *, organization: "Organization", values: dict[str, str]) -> Connected:
         """Check the credentials with real calls. A refusal is a `ValidationError` on the field
@@ -193,3 +232,11 @@ def flows() -> list[ConnectFlow]:
     """Every registered provider's connect flow, in the registry's order (a provider without
     one, such as a test's stand-in for books, has no wizard)."""
     return [flow_for(key) for key in provider_keys() if provider_for(key).connect_flow]
+
+
+def option_values(integration: "Integration") -> dict[str, Any]:
+    """The connection's provider options, defaults filled in ({} for a provider without a
+    connect flow)."""
+    if not provider_for(integration.provider).connect_flow:
+        return {}
+    return flow_for(integration.provider).option_values(integration)

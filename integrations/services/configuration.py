@@ -1,6 +1,8 @@
 """Writes of a connection's configuration: the Source Account, the Input VAT account, Auto
-Sync and, for books that keep journals, the journal our entries go to."""
+Sync, for books that keep journals the journal our entries go to, and the provider's own
+options (its connect flow's `options`)."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -9,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounting.models import Account
 from accounting.providers import provider_for
+from integrations.connect.base import flow_for
 from integrations.models import ConnectionStatus, Integration
 from integrations.services.connection import (
     integration_for_update,
@@ -92,11 +95,13 @@ def configure(
     input_vat_account_id: int | None = _UNSET,
     auto_sync: bool = _UNSET,
     journal_id: str | None = _UNSET,
+    options: Mapping[str, Any] | None = None,
 ) -> Integration:
     """Set the Source Account, the Input VAT account, Auto Sync and/or (books with journals)
-    the journal entries go to. Both accounts must be active posting accounts of the
-    provider's synced chart, and not the same account; the journal one of its general
-    journals (None: back to the default one chosen when connecting)."""
+    the journal entries go to, and/or provider options. Both accounts must be active posting
+    accounts of the provider's synced chart, and not the same account; the journal one of its
+    general journals (None: back to the default one chosen when connecting); each option one
+    the provider's flow declares, checked by it (a 400 on the option's name)."""
     integration = integration_for_update(organization=organization, provider=provider)
     if integration.status == ConnectionStatus.NOT_CONNECTED:
         raise Conflict(
@@ -144,6 +149,8 @@ def configure(
         )
     if auto_sync is not _UNSET:
         integration.auto_sync = bool(auto_sync)
+    if options:
+        integration.options = {**integration.options, **_checked_options(integration, options)}
     integration.save()
     record_audit(
         organization=organization,
@@ -155,3 +162,30 @@ def configure(
         after=snapshot(integration),
     )
     return integration
+
+
+def _checked_options(integration: Integration, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options to store: each declared by the provider's flow and valid (its API field's
+    validation, then the flow's own check against what the connection holds)."""
+    declared = {option.name: option for option in flow_for(integration.provider).options}
+    unknown = sorted(set(options) - set(declared))
+    if unknown:
+        raise ValidationError(
+            {
+                name: [
+                    _("%(provider)s has no option “%(name)s”.")
+                    % {"provider": provider_name(integration.provider), "name": name}
+                ]
+                for name in unknown
+            }
+        )
+    serializer = flow_for(integration.provider).options_serializer()(data=dict(options))
+    if not serializer.is_valid():
+        raise ValidationError(
+            {name: [str(each) for each in errors] for name, errors in serializer.errors.items()}
+        )
+    checked: dict[str, Any] = {}
+    for name, value in serializer.validated_data.items():
+        check = declared[name].check
+        checked[name] = check(integration, value) if check else value
+    return checked

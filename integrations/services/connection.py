@@ -91,6 +91,8 @@ def snapshot(integration: Integration) -> dict[str, Any]:
         facts["company"] = integration.company_name
     if integration.journal_external_id is not None:
         facts["journal"] = integration.journal_external_id
+    if integration.options:
+        facts["options"] = dict(integration.options)
     return facts
 
 

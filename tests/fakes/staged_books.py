@@ -23,9 +23,10 @@ Registered through a settings override (the `staged_books` fixture).
 
 import datetime
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -254,10 +255,13 @@ class StagedBooksProvider(Provider):
         *,
         journal: str | None = None,
         max_wait: float | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> StagedSession:
         return StagedSession(self._budget(credentials, max_wait=max_wait))
 
-    def request_budget(self, credentials: dict[str, str]) -> RedisRateLimiter:
+    def request_budget(
+        self, credentials: dict[str, str], *, options: Mapping[str, Any] | None = None
+    ) -> RedisRateLimiter:
         return self._budget(credentials)
 
     def _budget(

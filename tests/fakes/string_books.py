@@ -8,7 +8,7 @@ the routes again, as `tests/integrations/test_connect_flows.py` does) and opens 
 books by its API key (`StringBooks.for_key`); people connect with that key."""
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, ClassVar
@@ -138,6 +138,7 @@ class StringBooksProvider(Provider):
         *,
         journal: str | None = None,
         max_wait: float | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> StringBooksSession:
         return StringBooksSession(StringBooks.for_key(credentials["api_key"]))
 

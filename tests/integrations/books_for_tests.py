@@ -1,16 +1,17 @@
-"""Two accounting systems that exist only in the tests, each one package's worth of classes
+"""Three accounting systems that exist only in the tests, each one package's worth of classes
 and one registry line away from the product (the `registered_test_books` fixture): Paper Books
-(an API key) and Cloud Books (an OAuth sign-in reaching two companies). They prove the
-wizard's pages, the API and the services come from the registry, not from a provider's
-name."""
+(an API key), Cloud Books (an OAuth sign-in reaching two companies) and Ruled Books (an API key
+and options of its own: a daily quota, a switch, a tax code). They prove the wizard's pages,
+the API and the services come from the registry, not from a provider's name."""
 
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from rest_framework import serializers
 
 from accounting.providers import Provider
-from integrations.connect.base import ApiKeyFlow, Connected
+from integrations.connect.base import ApiKeyFlow, Connected, ConnectionOption
 from integrations.connect.oauth import AuthorizationRefused, OAuthFlow
 
 GOOD_KEY = "paper-books-key-1234"
@@ -22,7 +23,11 @@ REVOKED: list[dict[str, str]] = []
 TEST_PROVIDERS = {
     "paper_books": "tests.integrations.books_for_tests.PaperBooks",
     "cloud_books": "tests.integrations.books_for_tests.CloudBooks",
+    "ruled_books": "tests.integrations.books_for_tests.RuledBooks",
 }
+# What Ruled Books' sessions and budgets were given as options.
+OPTIONS_SEEN: list[dict[str, Any]] = []
+TAX_CODES = [("vat15", "VAT 15 %"), ("zero", "Zero rated")]
 
 
 class PaperBooks(Provider):
@@ -85,3 +90,57 @@ class CloudBooksConnect(OAuthFlow):
 
     def revoke(self, *, secrets: dict[str, str], location: dict[str, str]) -> None:
         REVOKED.append(dict(secrets))
+
+
+class RuledBooks(Provider):
+    key = "ruled_books"
+    name = "Ruled Books"
+    connect_flow = "tests.integrations.books_for_tests.RuledBooksConnect"
+
+    def request_budget(
+        self, credentials: dict[str, str], *, options: Mapping[str, Any] | None = None
+    ) -> None:
+        OPTIONS_SEEN.append(dict(options or {}))
+        return None
+
+
+def _known_tax_code(integration: Any, value: str | None) -> str | None:
+    if value is not None and value not in dict(TAX_CODES):
+        raise ValidationError({"tax_code": ["Pick one of Ruled Books' tax codes."]})
+    return value
+
+
+class RuledBooksConnect(ApiKeyFlow):
+    key = "ruled_books"
+    scopes = {"entries:write": "Write journal entries"}
+    options = (
+        ConnectionOption(
+            name="daily_quota",
+            label="Daily request quota",
+            help="Requests Ruled Books allows a day on your plan.",
+            default=1000,
+            kind="int",
+            api_field=lambda **kw: serializers.IntegerField(min_value=100, max_value=10_000, **kw),
+        ),
+        ConnectionOption(
+            name="post_refunds",
+            label="Post refunds",
+            help="Refunds are posted at once.",
+            default=False,
+            kind="bool",
+            api_field=serializers.BooleanField,
+        ),
+        ConnectionOption(
+            name="tax_code",
+            label="Input VAT tax code",
+            help="The tax code VAT is booked with.",
+            default=None,
+            kind="choice",
+            api_field=lambda **kw: serializers.CharField(allow_null=True, max_length=64, **kw),
+            check=_known_tax_code,
+            choices=lambda integration: TAX_CODES,
+        ),
+    )
+
+    def check_key(self, *, organization: Any, api_key: str) -> Connected:
+        return Connected(secrets={"api_key": api_key}, location={}, accounts_found=0)

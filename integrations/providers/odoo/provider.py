@@ -10,7 +10,7 @@ no translation here: every Odoo error already is one of the neutral errors (`err
 
 import base64
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -348,6 +348,7 @@ class OdooProvider(Provider):
         *,
         journal: str | None = None,
         max_wait: float | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> OdooSession:
         company = credentials.get("company_id")
         return OdooSession(
@@ -356,5 +357,7 @@ class OdooProvider(Provider):
             journal_id=odoo_id(journal) if journal else None,
         )
 
-    def request_budget(self, credentials: dict[str, str]) -> RedisRateLimiter:
+    def request_budget(
+        self, credentials: dict[str, str], *, options: Mapping[str, Any] | None = None
+    ) -> RedisRateLimiter:
         return limiter_for_instance(credentials["url"])

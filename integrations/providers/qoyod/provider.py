@@ -7,8 +7,9 @@ every Qoyod error already is one of the neutral errors (`errors.py`).
 """
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -115,11 +116,14 @@ class QoyodProvider(Provider):
         *,
         journal: str | None = None,
         max_wait: float | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> QoyodSession:
         """Qoyod keeps no journals: `journal` is ignored."""
         return QoyodSession(open_qoyod_client(api_key=credentials["api_key"], max_wait=max_wait))
 
-    def request_budget(self, credentials: dict[str, str]) -> RedisRateLimiter:
+    def request_budget(
+        self, credentials: dict[str, str], *, options: Mapping[str, Any] | None = None
+    ) -> RedisRateLimiter:
         return limiter_for_api_key(credentials["api_key"])
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
