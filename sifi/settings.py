@@ -320,8 +320,6 @@ WAFEQ_RATE_LIMIT_PER_MINUTE = env.int("WAFEQ_RATE_LIMIT_PER_MINUTE", default=60)
 WAFEQ_TIMEOUT_SECONDS = env.float("WAFEQ_TIMEOUT_SECONDS", default=30.0)
 # First wait of the retry backoff (doubles per attempt, capped at 10 s).
 WAFEQ_RETRY_BASE_SECONDS = env.float("WAFEQ_RETRY_BASE_SECONDS", default=0.5)
-# Where `seed_demo --connect-wafeq` finds the Wafeq sandbox (`manage.py wafeq_sandbox`).
-WAFEQ_SANDBOX_URL = env.str("WAFEQ_SANDBOX_URL", default="http://127.0.0.1:8773/v1")
 
 # A URL a person types (Odoo's instance URL) is called only over HTTPS and never at a private,
 # loopback or link-local address, unless this is on; it also allows plain HTTP to such addresses

@@ -171,3 +171,27 @@ def test_the_limit_is_sixty_a_minute_per_key_by_default(settings):
     settings.WAFEQ_RATE_LIMIT_PER_MINUTE = 60
     budget = WafeqProvider().request_budget({"api_key": DEMO_KEY})
     assert (budget.limit, round(budget.period_seconds)) == (60, 60)
+
+
+def test_reconciliation_compares_expenses_and_manual_journals_found_by_external_id(
+    wafeq, django_capture_on_commit_callbacks
+):
+    from accounting.models import ReconciliationStatus
+    from accounting.services.reconciliation import run_reconciliation
+    from accounting.services.runs import start_reconciliation
+
+    org, expense = wafeq.connect(vat=True)
+    [spend] = verified(org, expense, 1, amount=Decimal("115.00"), vat_amount=Decimal("15.00"))
+    [refund] = verified(org, expense, 1, type="card_refund", direction="credit")
+    [changed] = verified(org, expense, 1)
+    assert sync(org, django_capture_on_commit_callbacks).status == SyncRunStatus.SUCCEEDED
+    held = wafeq.held_by_reference()
+    wafeq.change_amount(held[changed.reference][0].id, Decimal("99.00"))
+    dates = sorted(t.transaction_date for t in (spend, refund, changed))
+    with django_capture_on_commit_callbacks():
+        reconciliation = start_reconciliation(
+            organization=org, actor=None, date_from=dates[0], date_to=dates[-1]
+        )
+    done = run_reconciliation(reconciliation_id=reconciliation.pk)
+    assert done is not None and done.status == ReconciliationStatus.SUCCEEDED, done.error
+    assert (done.checked, done.matched, done.missing, done.mismatched) == (3, 2, 0, 1)

@@ -16,6 +16,7 @@ from sifi.services import create_service_token, ensure_member
 
 DEMO_ORG = "Demo Trading Co."
 SECOND_ORG = "Second Org"
+WAFEQ_ORG = "Wafeq Demo Co."
 DEMO_SERVICE_TOKEN = "svc_demo-trading-ingestion-token-2025"
 
 DEMO_PEOPLE = [
@@ -63,6 +64,13 @@ class Command(BaseCommand):
             "point at a running sandbox), sync its chart and pick the source and VAT accounts.",
         )
         parser.add_argument(
+            "--connect-wafeq",
+            action="store_true",
+            help="Also give Wafeq Demo Co. a demo ledger and connect it to the Wafeq sandbox "
+            "(WAFEQ_BASE_URL must point at a running sandbox's /v1), sync its chart and tax "
+            "rates and pick the source account and the input VAT tax rate.",
+        )
+        parser.add_argument(
             "--second-org-transactions",
             type=int,
             default=300,
@@ -91,6 +99,15 @@ class Command(BaseCommand):
                 first_name="Khalid",
                 last_name="Al-Dossari",
             )
+            wafeq_org, _ = Organization.objects.get_or_create(name=WAFEQ_ORG)
+            ensure_member(
+                organization=wafeq_org,
+                username="wafeq_admin",
+                role=Role.ADMIN,
+                password=password,
+                first_name="Noura",
+                last_name="Al-Harbi",
+            )
             token = create_service_token(organization=demo, raw_token=DEMO_SERVICE_TOKEN)
 
         if options["connect_qoyod"]:
@@ -100,6 +117,9 @@ class Command(BaseCommand):
         if options["connect_odoo"]:
             self._seed_ledger(second, options["second_org_transactions"])
             self._connect_odoo(second)
+        if options["connect_wafeq"]:
+            self._seed_ledger(wafeq_org, options["second_org_transactions"])
+            self._connect_wafeq(wafeq_org)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo ledger: {options['transactions']} transactions.")
@@ -108,6 +128,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<12} {role.label:<16} password: {password}")
         self.stdout.write(f"Organization {SECOND_ORG!r}:")
         self.stdout.write(f"  {'other_admin':<12} {Role.ADMIN.label:<16} password: {password}")
+        self.stdout.write(f"Organization {WAFEQ_ORG!r}:")
+        self.stdout.write(f"  {'wafeq_admin':<12} {Role.ADMIN.label:<16} password: {password}")
         self.stdout.write(f"Ingestion service token ({DEMO_ORG}): {token}")
 
     def _seed_ledger(self, organization: Organization, count: int) -> int:
@@ -184,6 +206,23 @@ class Command(BaseCommand):
             "--port 8769` (and ALLOW_PRIVATE_PROVIDER_URLS=true when DEBUG is off)",
         )
 
+    def _connect_wafeq(self, organization: Organization) -> None:
+        """Wafeq Demo Co. keeps its books in the Wafeq sandbox's demo organization (SPEC §9):
+        VAT as its 15 % input tax rate; refunds stay off manual journals (the default)."""
+        from integrations.providers.wafeq.sandbox.seed import DEMO_KEY, INPUT_VAT_RATE
+
+        self._connect_demo(
+            organization,
+            provider="wafeq",
+            username="wafeq_admin",
+            values={"api_key": DEMO_KEY},
+            accounts=("1101", None),
+            options={"input_vat_tax_rate": INPUT_VAT_RATE},
+            start_hint=f"the Wafeq sandbox at {settings.WAFEQ_BASE_URL}: start it with "
+            "`manage.py wafeq_sandbox --port 8773` (and ALLOW_PRIVATE_PROVIDER_URLS=true when "
+            "DEBUG is off)",
+        )
+
     def _connect_demo(
         self,
         organization: Organization,
@@ -191,8 +230,9 @@ class Command(BaseCommand):
         provider: str,
         username: str,
         values: dict[str, str],
-        accounts: tuple[str, str],
+        accounts: tuple[str, str | None],
         start_hint: str,
+        options: dict[str, Any] | None = None,
     ) -> None:
         """Connect `organization` to a provider's sandbox as `username` (unless it is
         connected), sync its chart, and pick the Source Account and Input VAT account by
@@ -224,15 +264,18 @@ class Command(BaseCommand):
                 break
             time.sleep(0.5)
         chart = Account.objects.filter(organization=organization, provider=provider)
-        wallet, input_vat = chart.get(code=accounts[0]), chart.get(code=accounts[1])
+        wallet = chart.get(code=accounts[0])
+        input_vat = chart.get(code=accounts[1]) if accounts[1] else None
         configure(
             actor=admin,
             organization=organization,
             provider=provider,
             source_account_id=wallet.pk,
-            input_vat_account_id=input_vat.pk,
+            input_vat_account_id=input_vat.pk if input_vat else None,
+            options=options,
         )
+        vat = input_vat or (options or {}).get("input_vat_tax_rate")
         self.stdout.write(
             f"{organization.name} connected to {provider}'s sandbox; source account: {wallet}; "
-            f"input VAT: {input_vat}."
+            f"input VAT: {vat}."
         )
