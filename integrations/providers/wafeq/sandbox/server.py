@@ -263,6 +263,8 @@ class Handler(SandboxHandler):
             "mime_type": part.get_content_type(),
             "original_filename": part.get_filename() or "file",
         }
+        with self.state.lock:
+            self.state.stats[api_key]["files_uploaded"] += 1
         record = self.state.store.insert(api_key, "file", body, key=key)
         url = f"https://cdn.wafeq.sandbox/attachments/{record['id']}"
         return self.state.store.update(api_key, "file", record["id"], {"file": url}) or record
@@ -382,6 +384,8 @@ class Handler(SandboxHandler):
         self._check_open(str(expense["date"]))
         if expense["status"] != "POSTED":
             raise Refused(400, {"detail": "Only a posted expense can be marked as draft."})
+        with self.state.lock:
+            self.state.stats[api_key]["marked_as_draft"] += 1
         return store.update(api_key, "expense", expense_id, {"status": "DRAFT"}) or expense
 
     # --- checks ------------------------------------------------------------------------------
