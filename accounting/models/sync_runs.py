@@ -49,6 +49,8 @@ class SyncRun(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # The company's request budget is spent: its pushes resume then (None: not waiting).
     waiting_until = models.DateTimeField(null=True, blank=True)
+    # Which window of the budget it waits for ("minute", "day"; "" for a budget of one).
+    waiting_window = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-created_at", "-id"]

@@ -70,11 +70,13 @@ class RunStopped(Exception):
 
 
 class Deferred(Exception):
-    """The company's request budget is spent for `seconds`: the turn comes back then."""
+    """The company's request budget is spent for `seconds`: the turn comes back then.
+    `window` names the budget's window that is spent ("day": a daily quota), when known."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, window: str = "") -> None:
         super().__init__(f"deferred {seconds:.2f} s")
         self.seconds = seconds
+        self.window = window
 
 
 @contextmanager
@@ -145,7 +147,7 @@ def push_transaction(
         # Nothing was sent, or the books refused to process it: not an attempt. The turn
         # comes back when the company's window opens; the worker serves another company.
         SyncRunItem.objects.filter(pk=item.pk).update(attempts=attempt - 1)
-        raise Deferred(max(exc.retry_after, 0.05)) from None
+        raise Deferred(max(exc.retry_after, 0.05), window=exc.window or "") from None
     except Unavailable as exc:
         if attempt < MAX_ATTEMPTS:
             raise Deferred(min(10.0, settings.SYNC_RETRY_BASE_SECONDS * 2**attempt)) from None

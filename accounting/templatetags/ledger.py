@@ -34,3 +34,11 @@ def entry_url(entry_id: str | None, provider: Any) -> str:
 def lookup(labels: dict[str, str], key: str) -> str:
     """`labels[key]`, for words looked up once per page instead of once per row."""
     return labels.get(key, key)
+
+
+@register.simple_tag
+def run_waiting_reason(run: Any, books_name: Any) -> str:
+    """Why the sync run waits ("" when it pushes): `accounting.services.run_lifecycle`."""
+    from accounting.services.run_lifecycle import waiting_reason
+
+    return waiting_reason(run, books_name=books_name) if run is not None else ""

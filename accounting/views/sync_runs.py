@@ -5,15 +5,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import TemplateView
 
 from accounting.models import SyncRunItemOutcome
 from accounting.presenters import failure_in_words
 from accounting.providers import connection_for, provider_names
 from accounting.selectors import sync_run_get, sync_run_items, sync_runs_with_counts
+from accounting.services.estimate import sync_estimate
 from accounting.services.run_lifecycle import run_counts
 from accounting.services.runs import retry_failed, retry_failed_transactions, start_sync_run
 from accounting.views.actions import ActionView, posted_id
@@ -29,6 +31,17 @@ class SyncAction(ActionView):
             _("Sync run #%(id)s started with %(total)s transactions.")
             % {"id": run.pk, "total": run.total},
         )
+
+
+class SyncEstimateView(RolePageMixin, View):
+    """What syncing the verified transactions now will cost, asked for when someone presses
+    the sync button: a long run (a daily quota: days) is confirmed with the estimate."""
+
+    page_permission = AccountingPermission
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        estimate = sync_estimate(current_organization(request))
+        return JsonResponse({"question": estimate.question, "requests": estimate.requests})
 
 
 class SyncRunProgress(RolePageMixin, TemplateView):

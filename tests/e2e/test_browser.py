@@ -475,3 +475,49 @@ def test_a_failed_run_says_why_the_account_is_fixed_by_keyboard_and_the_retry_sy
     arabic.goto(f"/accounting/transactions/{txns[0].pk}/")
     expect(arabic.get_by_test_id("history")).to_contain_text("أُرسلت إلى قيود كقيد مسودة رقم")
     assert "{" not in arabic.get_by_test_id("history").inner_text()
+
+
+def test_a_long_run_is_confirmed_with_its_estimate_and_refusing_starts_nothing(
+    browser, live_server, company, settings
+):
+    from unittest import mock
+
+    from accounting.models import Account, SyncRun
+
+    settings.SYNC_CONFIRM_ABOVE_SECONDS = 0  # every run is "long": the question is asked
+    org, _users = company
+    wallet = Account.objects.create(
+        organization=org, provider="qoyod", external_id="1003", code="110101", name_en="Wallet"
+    )
+    marketing = Account.objects.create(
+        organization=org, provider="qoyod", external_id="1038", code="5201", name_en="Ads"
+    )
+    Integration.objects.create(
+        provider="qoyod",
+        organization=org,
+        status="connected",
+        secrets={"api_key": "estimate-key-0001"},
+        source_account=wallet,
+    )
+    Transaction.objects.filter(organization=org).update(status="verified", account=marketing)
+
+    page = page_for(browser, live_server, Role.ACCOUNTANT)
+    page.goto("/accounting/?tab=verified")
+    questions: list[str] = []
+
+    def refuse(dialog):
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", refuse)
+    page.get_by_test_id("sync-button").click()
+    page.wait_for_timeout(500)
+    assert questions and questions[0].startswith("About 8 requests: Qoyod allows ")
+    assert questions[0].endswith("Sync 8 verified transactions?")
+    assert not SyncRun.objects.filter(organization=org).exists()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    with mock.patch("accounting.tasks.dispatch_sync_run.delay"):
+        page.get_by_test_id("sync-button").click()
+        expect(page.get_by_test_id("run-progress")).to_be_visible()
+    assert SyncRun.objects.filter(organization=org).count() == 1
