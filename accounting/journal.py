@@ -41,6 +41,10 @@ class JournalEntryDraft:
     description: str
     currency: str
     lines: tuple[JournalLine, ...]
+    # Which way the money went: "debit" (out of the wallet: the assigned account is debited)
+    # or "credit" (a refund, money received: it is credited). Books with a different object
+    # for each way (an expense, a journal) choose by it.
+    direction: Literal["debit", "credit"] = DEBIT
 
     def __post_init__(self) -> None:
         if not self.debit_lines or not self.credit_lines:
@@ -97,6 +101,7 @@ def journal_entry_for(
     source_account: Account,
     input_vat_account: Account | None = None,
     receipt_links: Sequence[str] = (),
+    input_vat: str | None = None,
 ) -> JournalEntryDraft:
     """Balanced lines, sides by direction (SPEC §4, §5).
 
@@ -105,17 +110,23 @@ def journal_entry_for(
     Source Account A. A credit transaction (refund, transfer in, cash in) mirrors it. Without
     VAT, or without an Input VAT account (not VAT-registered: booked gross): the assigned
     account against the Source Account, A each. Receipt links ride on the assigned line.
+
+    `input_vat` names the VAT line by the provider's id instead of an account of ours: an
+    account's external id, or, for books that take VAT as a tax rate, the tax rate's id
+    (`BooksConnection.input_vat`); it wins over `input_vat_account`.
     """
     assert txn.account is not None
     links = " ".join(receipt_links)
     memo = f"Receipts: {links}"[:250] if links else ""
     debit = txn.direction == Direction.DEBIT
     assigned_side, source_side = (DEBIT, CREDIT) if debit else (CREDIT, DEBIT)
-    vat = txn.vat_amount if input_vat_account is not None and txn.vat_amount else Decimal("0.00")
+    if input_vat is None and input_vat_account is not None:
+        input_vat = input_vat_account.external_id
+    vat = txn.vat_amount if input_vat and txn.vat_amount else Decimal("0.00")
     lines = [JournalLine(txn.account.external_id, assigned_side, txn.amount - vat, memo)]
     if vat:
-        assert input_vat_account is not None
-        lines.append(JournalLine(input_vat_account.external_id, assigned_side, vat))
+        assert input_vat
+        lines.append(JournalLine(input_vat, assigned_side, vat))
     lines.append(JournalLine(source_account.external_id, source_side, txn.amount))
     return JournalEntryDraft(
         reference=txn.reference,
@@ -123,6 +134,7 @@ def journal_entry_for(
         description=describe(txn),
         currency=txn.currency,
         lines=tuple(sorted(lines, key=lambda line: line.side != DEBIT)),
+        direction=DEBIT if debit else CREDIT,
     )
 
 

@@ -38,6 +38,13 @@ def books_provider(organization: Organization) -> str | None:
     return books.provider.key if books else None
 
 
+def _source_must_take_payments(organization: Organization) -> bool:
+    """Whether the organization's books take only accounts that take payments as the Source
+    Account (`Provider.source_account_must_take_payments`)."""
+    books = connection_for(organization)
+    return books is not None and books.provider.source_account_must_take_payments
+
+
 def _chart(organization: Organization, provider: str | None) -> QuerySet[Account]:
     accounts = Account.objects.filter(organization=organization)
     return accounts.filter(provider=provider) if provider else accounts
@@ -101,6 +108,8 @@ def account_search(
     query, in the order the `purpose` wants (SEARCH_ORDER); at most `limit`. An empty query
     gives the first ones (what a picker shows before anything is typed)."""
     accounts = posting_accounts(organization=organization).exclude(pk__in=exclude)
+    if purpose == "source" and _source_must_take_payments(organization):
+        accounts = accounts.filter(receive_payments=True)
     query = query.strip()
     if query:
         accounts = accounts.filter(

@@ -6,6 +6,8 @@ provider with its own nested serializers, so that the schema names each once
 (`<Provider>ConnectInput`), and `integrations.urls` routes them from the registry.
 """
 
+from typing import ClassVar
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import (
     extend_schema,
@@ -23,8 +25,14 @@ from accounting.selectors import account_list
 from integrations.connect.base import ConnectFlow, ConnectionOption, flow_for
 from integrations.connect.oauth import OAuthFlow
 from integrations.jobs import start_config_sync
-from integrations.models import Integration, Job
-from integrations.selectors import connection_state, integration_for, job_get, provider_list
+from integrations.models import Integration, Job, TaxRate
+from integrations.selectors import (
+    connection_state,
+    integration_for,
+    job_get,
+    provider_list,
+    tax_rate_list,
+)
 from integrations.services import (
     MANDATORY_ATTRIBUTES,
     choose_company,
@@ -433,6 +441,30 @@ class AccountListApi(generics.ListAPIView):
             search=query.validated_data.get("search", ""),
             active=query.validated_data["active"],
         )
+
+
+class TaxRateOutputSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="external_id", read_only=True, help_text="The provider's id.")
+    rate = serializers.DecimalField(
+        max_digits=7, decimal_places=2, read_only=True, help_text="A percentage (15.00)."
+    )
+
+    class Meta:
+        model = TaxRate
+        fields: ClassVar = ["id", "name", "rate"]
+
+
+class TaxRateListApi(APIView):
+    """The provider's tax rates, as synced with the chart (active ones), for books that take
+    VAT as a tax rate: the configuration's input VAT tax rate is one of these ids."""
+
+    permission_classes = [IntegrationsPermission]
+    flow: ConnectFlow
+
+    @extend_schema(responses=TaxRateOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        rows = tax_rate_list(organization=current_organization(request), provider=self.flow.key)
+        return Response(TaxRateOutputSerializer(rows, many=True).data)
 
 
 class JobDetailApi(APIView):

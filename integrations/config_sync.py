@@ -8,6 +8,7 @@ account gone upstream puts the connection in "needs attention".
 
 import logging
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Protocol
 
 from django.conf import settings
@@ -20,12 +21,21 @@ from accounting.providers import AuthRefused, BooksJournal, ProviderError
 from accounting.services.chart import ChartSyncSummary, sync_chart
 from accounting.services.turns import has_pending
 from integrations.connections import IntegrationBooks, connection_for
-from integrations.models import Integration, Job, JobStatus, Vendor
+from integrations.models import Integration, Job, JobStatus, TaxRate, Vendor
 from integrations.services import STALE_JOB_AFTER, mark_needs_attention
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000
+
+
+class BooksTaxRate(Protocol):
+    """A tax rate as a provider's session reads it (`read_tax_rates`, for books that take VAT
+    as a tax rate): the provider's id, a name, a percentage."""
+
+    id: str
+    name: str
+    rate: Decimal
 
 
 class BooksVendor(Protocol):
@@ -108,6 +118,8 @@ def run_config_sync(*, job_id: int) -> Job | None:
             vendors = read_vendors() if read_vendors and "vendors" in attributes else []
             read_journals = getattr(session, "read_journals", None)
             journals = read_journals() if read_journals else None
+            read_tax_rates = getattr(session, "read_tax_rates", None)
+            tax_rates = read_tax_rates() if read_tax_rates else None
     except AuthRefused as exc:
         mark_needs_attention(integration_id=integration.pk, reason=exc.message)
         _finish(job, integration=integration, ok=False, message=exc.message)
@@ -128,6 +140,8 @@ def run_config_sync(*, job_id: int) -> Job | None:
         _after_accounts_removed(integration=integration, summary=summary)
         if journals is not None:
             remember_journals(integration=integration, journals=journals)
+        if tax_rates is not None:
+            sync_tax_rates(integration=integration, tax_rates=tax_rates)
         if vendors:
             sync_vendors(
                 organization_id=integration.organization_id,
@@ -192,6 +206,42 @@ def remember_journals(*, integration: Integration, journals: Sequence[BooksJourn
             integration_id=integration.pk,
             reason=f"The journal {integration.journal_name or chosen} is no longer a general "
             f"journal in {name}. Pick another journal in the {name} configuration.",
+        )
+
+
+def sync_tax_rates(*, integration: Integration, tax_rates: Sequence[BooksTaxRate]) -> None:
+    """Upsert the provider's tax rates in bulk; those gone upstream become inactive. The
+    input VAT tax rate chosen (the provider's `input_vat_option`) gone upstream puts the
+    connection in "needs attention"."""
+    rows = [
+        TaxRate(
+            organization_id=integration.organization_id,
+            provider=integration.provider,
+            external_id=str(rate.id),
+            name=rate.name,
+            rate=rate.rate,
+            active=True,
+        )
+        for rate in tax_rates
+    ]
+    TaxRate.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["organization", "provider", "external_id"],
+        update_fields=["name", "rate", "active", "updated_at"],
+    )
+    known = {row.external_id for row in rows}
+    TaxRate.objects.filter(
+        organization_id=integration.organization_id, provider=integration.provider
+    ).exclude(external_id__in=known).update(active=False)
+    books = IntegrationBooks(integration)
+    chosen = books.input_vat
+    if books.provider.input_vat_option and chosen and chosen not in known:
+        name = books.provider.name
+        mark_needs_attention(
+            integration_id=integration.pk,
+            reason=f"The input VAT tax rate {chosen} is no longer in {name}. Pick another tax "
+            f"rate in the {name} configuration.",
         )
 
 

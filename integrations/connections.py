@@ -53,6 +53,14 @@ class IntegrationBooks:
         return self.integration.input_vat_account
 
     @property
+    def input_vat(self) -> str | None:
+        option = self._provider.input_vat_option
+        if option:
+            return str(option_values(self.integration).get(option) or "") or None
+        account = self.integration.input_vat_account
+        return account.external_id if account is not None else None
+
+    @property
     def attachments_supported(self) -> bool | None:
         return self.integration.attachments_supported
 

@@ -141,6 +141,34 @@ class Vendor(models.Model):
         return self.name
 
 
+class TaxRate(models.Model):
+    """A tax rate mirrored from books that take VAT as a tax rate (synced with the chart when
+    the session offers `read_tax_rates`), upserted by the provider's id; `rate` is a
+    percentage (15.00)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="tax_rates"
+    )
+    provider = models.CharField(max_length=32)
+    external_id = models.CharField(max_length=EXTERNAL_ID_LENGTH)
+    name = models.CharField(max_length=255)
+    rate = models.DecimalField(max_digits=7, decimal_places=2)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "external_id"],
+                name="tax_rate_unique_external_id_per_provider",
+            ),
+        ]
+        ordering: ClassVar = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.rate:.2f} %)"
+
+
 class JobStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")

@@ -20,6 +20,8 @@ from integrations.apis import (
     ConsentApi,
     JobOutputSerializer,
     SyncApi,
+    TaxRateListApi,
+    TaxRateOutputSerializer,
     has_own_company_list,
 )
 from integrations.connect.base import ConnectFlow
@@ -166,10 +168,19 @@ def provider_views(flow: ConnectFlow) -> dict[str, type[APIView]]:
         __doc__=f"{flow.name}'s synced chart of accounts: `?search=` (code, English or Arabic "
         "name), `?active=`.",
     )
-    return {
+    views = {
         "connection": connection_api,
         "consent": consent_api,
         "connect": connect_api,
         "sync": sync_api,
         "accounts": accounts_api,
     }
+    if flow.provider.input_vat_option:  # books that take VAT as a tax rate list theirs
+        name = f"{prefix}TaxRateListApi"
+        views["tax_rates"] = _endpoint(
+            TaxRateListApi,
+            name,
+            flow,
+            {"get": {"responses": TaxRateOutputSerializer(many=True)}},
+        )
+    return views

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounting.providers import provider_for, provider_keys
-from integrations.models import ConnectionStatus, Integration, Job, JobStatus
+from integrations.models import ConnectionStatus, Integration, Job, JobStatus, TaxRate
 from sifi.models import Organization
 
 CONFIG_SYNC_JOB = "config_sync"
@@ -111,3 +111,8 @@ def wizard_step(
     if not has_accounts:
         return "attributes"
     return "configuration"
+
+
+def tax_rate_list(*, organization: Organization, provider: str) -> QuerySet[TaxRate]:
+    """The provider's active tax rates for the organization, by name."""
+    return TaxRate.objects.filter(organization=organization, provider=provider, active=True)

@@ -99,6 +99,8 @@ class ConnectionPage(RolePageMixin, View):
             "flow": flow,
             "location_label": flow.location_label(integration),
             "keeps_journals": provider_for(provider).keeps_journals,
+            # VAT as a tax rate (an option) instead of an Input VAT account.
+            "vat_as_tax_rate": bool(provider_for(provider).input_vat_option),
             "integration": integration,
             "state": connection_state(integration=integration),
             "step": wizard_step(

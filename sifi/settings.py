@@ -245,6 +245,7 @@ ACCOUNTING_PROVIDERS = {
     "qoyod": "integrations.providers.qoyod.provider.QoyodProvider",
     "odoo": "integrations.providers.odoo.provider.OdooProvider",
     "zoho_books": "integrations.providers.zoho_books.provider.ZohoBooksProvider",
+    "wafeq": "integrations.providers.wafeq.provider.WafeqProvider",
 }
 # Each provider's package (the one holding its Provider class) is an app of its own: it carries
 # its sandbox command, and may carry templates and messages. No models, so no migrations.
@@ -341,6 +342,19 @@ ODOO_TIMEOUT_SECONDS = env.float("ODOO_TIMEOUT_SECONDS", default=30.0)
 ODOO_RETRY_BASE_SECONDS = env.float("ODOO_RETRY_BASE_SECONDS", default=0.5)
 # Where `seed_demo --connect-odoo` finds the Odoo sandbox (`manage.py odoo_sandbox`).
 ODOO_SANDBOX_URL = env.str("ODOO_SANDBOX_URL", default="http://127.0.0.1:8769")
+
+# --- Wafeq -----------------------------------------------------------------------------------
+# Wafeq's REST API (SPEC §3b); with ALLOW_PRIVATE_PROVIDER_URLS, plain HTTP on 127.0.0.1 (the
+# sandbox, `manage.py wafeq_sandbox`).
+WAFEQ_BASE_URL = env.str("WAFEQ_BASE_URL", default="https://api.wafeq.com/v1")
+# Where a person opens an expense or a manual journal in Wafeq's web app: "{kind}" is
+# "expenses" or "manual-journals", "{id}" the id; empty: entries are shown by id only.
+WAFEQ_ENTRY_URL = env.str("WAFEQ_ENTRY_URL", default="https://app.wafeq.com/c/{kind}/{id}")
+# Wafeq publishes no limit: ours is per API key (one organization), shared by every worker.
+WAFEQ_RATE_LIMIT_PER_MINUTE = env.int("WAFEQ_RATE_LIMIT_PER_MINUTE", default=60)
+WAFEQ_TIMEOUT_SECONDS = env.float("WAFEQ_TIMEOUT_SECONDS", default=30.0)
+# First wait of the retry backoff (doubles per attempt, capped at 10 s).
+WAFEQ_RETRY_BASE_SECONDS = env.float("WAFEQ_RETRY_BASE_SECONDS", default=0.5)
 
 # A URL a person types (Odoo's instance URL) is called only over HTTPS and never at a private,
 # loopback or link-local address, unless this is on; it also allows plain HTTP to such addresses

@@ -9,6 +9,7 @@ pytest_plugins = [
     "tests.fakes.sandbox",
     "tests.fakes.odoo_sandbox",
     "tests.fakes.zoho_books_sandbox",
+    "tests.fakes.wafeq_sandbox",
     "tests.fakes.worker",
     "tests.fakes.staged_books",
 ]

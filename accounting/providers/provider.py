@@ -87,6 +87,12 @@ class Provider:
     # unknown outcome, asks the books before calling it again (the session is then a
     # `RedraftingSession`).
     draft_may_need_second_call: ClassVar[bool] = False
+    # Books whose payment side must be an account that takes payments (`receive_payments`):
+    # the Source Account picker offers only those, and the configuration refuses others.
+    source_account_must_take_payments: ClassVar[bool] = False
+    # Books that take VAT as a tax rate rather than a line on an Input VAT account name the
+    # configuration option that holds the tax rate's id ("": an Input VAT account).
+    input_vat_option: ClassVar[str] = ""
 
     def open_session(
         self,

@@ -47,6 +47,13 @@ class BooksConnection(Protocol):
         ...
 
     @property
+    def input_vat(self) -> str | None:
+        """What the VAT line names in these books: the Input VAT account's external id, or,
+        for books that take VAT as a tax rate (`Provider.input_vat_option`), the tax rate's
+        id; None: booked gross."""
+        ...
+
+    @property
     def attachments_supported(self) -> bool | None:
         """Whether the books take files through the API (None: not known yet)."""
         ...

@@ -135,7 +135,7 @@ def push_transaction(
     try:
         entry = None  # what the books said of the entry during this attempt, if anything
         if txn.journal_entry_id is None:
-            entry = _create_entry_once(txn, source, session, books.input_vat_account, books=books)
+            entry = _create_entry_once(txn, source, session, books.input_vat, books=books)
         if provider.draft_may_need_second_call:
             make_draft_once(txn, redrafting(session), entry)
         _attach_documents(txn, books, session)
@@ -184,7 +184,7 @@ def _create_entry_once(
     txn: Transaction,
     source: Account,
     session: ProviderSession,
-    input_vat: Account | None = None,
+    input_vat: str | None = None,
     *,
     books: BooksConnection | None = None,
 ) -> EntryRef:
@@ -192,9 +192,7 @@ def _create_entry_once(
     its id is stored before this returns. `books` brings its provider's capabilities (None:
     the plain path: no files before the create, no key)."""
     links = [link_for(document) for document in txn.documents.all()]
-    draft = journal_entry_for(
-        txn, source_account=source, input_vat_account=input_vat, receipt_links=links
-    )
+    draft = journal_entry_for(txn, source_account=source, input_vat=input_vat, receipt_links=links)
     if txn.push_started_at is not None:
         # An earlier attempt may have reached the books: look before creating.
         found = session.find_entry(reference=txn.reference, date=txn.transaction_date)

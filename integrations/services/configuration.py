@@ -66,6 +66,25 @@ def _posting_account(
     return account
 
 
+def _paying_account(account: Account, *, provider: str) -> Account:
+    """The Source Account of books whose payment side must take payments
+    (`Provider.source_account_must_take_payments`) is one they mark so, or a 400."""
+    if provider_for(provider).source_account_must_take_payments and not account.receive_payments:
+        raise ValidationError(
+            {
+                "source_account": [
+                    _(
+                        "%(provider)s pays expenses only from accounts that take payments, and "
+                        "%(account)s does not: pick a bank, cash or card account (one enabled "
+                        "for payments in %(provider)s)."
+                    )
+                    % {"provider": provider_name(provider), "account": account}
+                ]
+            }
+        )
+    return account
+
+
 def _journal(integration: Integration, journal_id: str | None) -> dict[str, Any]:
     name = provider_name(integration.provider)
     if not provider_for(integration.provider).keeps_journals:
@@ -114,10 +133,13 @@ def configure(
         integration.source_account = (
             None
             if source_account_id is None
-            else _posting_account(
-                organization=organization,
-                account_id=source_account_id,
-                field="source_account",
+            else _paying_account(
+                _posting_account(
+                    organization=organization,
+                    account_id=source_account_id,
+                    field="source_account",
+                    provider=provider,
+                ),
                 provider=provider,
             )
         )

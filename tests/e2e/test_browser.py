@@ -308,6 +308,55 @@ def test_admin_connects_zoho_books_through_its_consent_page(
     assert integration.location["organization_id"] == zoho_books_sandbox.organization_id
 
 
+def test_admin_connects_wafeq_through_the_wizard_and_configures_it(
+    browser, live_server, wafeq_sandbox, worker, company, shots
+):
+    """Consent (saying plainly that manual journals are posted at once), the API key, the
+    chart and tax rates synced by the worker, then the configuration: a Source Account that
+    takes payments, the input VAT tax rate, the manual journals switch with its sentence."""
+    org, _users = company
+    admin = page_for(browser, live_server, Role.ADMIN)
+    admin.goto("/settings/integrations/")
+    wafeq_card = admin.get_by_role("region", name="Wafeq")
+    expect(wafeq_card).to_contain_text("draft expenses with receipts out")
+    wafeq_card.get_by_role("link", name="Connect").click()
+    expect(admin.get_by_text("manual_journals:write")).to_be_visible()
+    expect(admin.get_by_text("Wafeq posts manual journals at once")).to_be_visible()
+    admin.get_by_role("button", name="Accept and continue").click()
+
+    admin.fill("#id_api_key", "not-the-wafeq-key")
+    admin.get_by_role("button", name="Check and connect").click()
+    expect(admin.get_by_role("alert")).to_contain_text("Wafeq refused this API key")
+    admin.fill("#id_api_key", wafeq_sandbox.api_key)
+    admin.get_by_role("button", name="Check and connect").click()
+    admin.get_by_role("button", name="Continue").click()
+    expect(admin.get_by_role("heading", name="Configuration")).to_be_visible(timeout=30_000)
+
+    # The picker offers only accounts that take payments: an expense account is not one.
+    admin.get_by_test_id("source-account").fill("5101")
+    admin.wait_for_timeout(500)
+    expect(admin.locator("#source_account-list [role=option]")).to_have_count(0)
+    admin.get_by_test_id("source-account").fill("1101")
+    expect(admin.locator("#source_account-list [role=option]").first).to_contain_text("1101")
+    admin.get_by_test_id("source-account").press("Enter")
+    expect(admin.get_by_test_id("source-account")).to_have_value(re.compile("^1101 · "))
+    expect(admin.get_by_test_id("input-vat-account")).to_have_count(0)  # a tax rate instead
+    admin.get_by_test_id("option-input_vat_tax_rate").select_option(
+        label="VAT 15% (purchases) (15.00 %)"
+    )
+    switch = admin.get_by_test_id("option-post_credits_as_manual_journals")
+    expect(switch).to_contain_text("Post refunds and money received as manual journals")
+    expect(admin.get_by_text("a manual journal that Wafeq posts at once")).to_be_visible()
+    expect(switch.locator("input")).not_to_be_checked()  # off by default
+    admin.get_by_role("button", name="Save").click()
+    expect(admin.get_by_text("Configuration saved.")).to_be_visible()
+    integration = Integration.objects.get(organization=org, provider="wafeq")
+    assert integration.source_account.code == "1101"
+    assert integration.options["input_vat_tax_rate"] == "tax_InputVat15"
+    assert integration.options["post_credits_as_manual_journals"] is False
+    admin.screenshot(path=shots / "wafeq-configuration.png", full_page=True)
+
+
 def test_an_employee_does_not_see_accounting(browser, live_server, company):
     page = page_for(browser, live_server, Role.EMPLOYEE)
     expect(page.locator("nav.sidebar")).to_be_visible()

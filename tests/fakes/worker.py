@@ -109,6 +109,10 @@ def worker_env(qoyod_sandbox: Any, settings: Any, **overrides: str) -> dict[str,
         "ZOHO_RETRY_BASE_SECONDS": "0.05",
         "ZOHO_TIMEOUT_SECONDS": str(settings.ZOHO_TIMEOUT_SECONDS),
         "ZOHO_RATE_LIMIT_PER_MINUTE": str(settings.ZOHO_RATE_LIMIT_PER_MINUTE),
+        "WAFEQ_BASE_URL": settings.WAFEQ_BASE_URL,  # the Wafeq sandbox, when a test has one
+        "WAFEQ_RETRY_BASE_SECONDS": "0.05",
+        "WAFEQ_TIMEOUT_SECONDS": str(settings.WAFEQ_TIMEOUT_SECONDS),
+        "WAFEQ_RATE_LIMIT_PER_MINUTE": str(settings.WAFEQ_RATE_LIMIT_PER_MINUTE),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DEBUG": "false",
         # DEBUG off needs real keys; the test process's, so both read the same ciphertexts.

@@ -96,6 +96,11 @@ class SandboxHarness:
     stored_then_lost: ClassVar[str]  # the fault kind that stores a create, then loses it
     # The books give every account a code (Zoho's own system accounts have none: "").
     every_account_has_a_code: ClassVar[bool] = True
+    # The books keep several lines on one side of an entry (Wafeq's expense: one account a side).
+    splits_a_side: ClassVar[bool] = True
+    # A create the engine sends with an idempotency key is answered again by the books when
+    # resent after a lost answer (Wafeq replays it): found so, not adopted by the lookup.
+    replays_keyed_creates: ClassVar[bool] = False
 
     def __init__(self, sandbox: Any) -> None:
         self.sandbox = sandbox
@@ -140,6 +145,10 @@ class SandboxHarness:
 
     def connection_fields(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    def synced_status(self, direction: str) -> str:
+        """The status a synced entry of a transaction of `direction` has in the books."""
+        return self.draft_status
 
     def refused(self, org: Organization) -> Account:
         """The ledger's row of the account the books refuse."""
@@ -531,8 +540,153 @@ class ZohoBooksHarness(SandboxHarness):
         )
 
 
+class WafeqHarness(SandboxHarness):
+    key = "wafeq"
+    name = "Wafeq"
+    expense_account = "acc_5101"  # 5101 · Marketing Expenses in the sandbox's demo chart
+    wallet_account = "acc_1101"  # 1101 · Al Rajhi Bank - SiFi Wallet (payment-enabled)
+    input_vat_account = "tax_InputVat15"  # Wafeq takes VAT as a tax rate: its id names the line
+    chart: ClassVar[dict[str, tuple[str, str]]] = {
+        "acc_1101": ("1101", "Wallet"),
+        "acc_5101": ("5101", "Marketing Expenses"),
+    }
+    unknown_entry = "exp_S9999999"
+    draft_status = "DRAFT"
+    # A heading in the demo chart: Wafeq refuses postings on it, naming it.
+    refused_account = RefusedAccount(
+        "acc_5000", "5000", "Operating Expenses", ("5000", "not a posting account")
+    )
+    refused_credentials_words = ("Wafeq refused this API key",)
+    fault_kinds = (
+        "500",
+        "502",
+        "drop",
+        "500_after_commit",
+        "502_after_commit",
+        "drop_after_commit",
+        "timeout_after_commit",
+        "429",
+    )
+    stored_then_lost = "502_after_commit"
+    splits_a_side = False
+    replays_keyed_creates = True
+
+    def session(self, *, valid: bool = True) -> ProviderSession:
+        key = self.sandbox.api_key if valid else "not-a-key-0000"
+        return provider_for(self.key).open_session({"api_key": key})
+
+    def connect(
+        self, org: Organization | None = None, *, vat: bool = False
+    ) -> tuple[Organization, Account]:
+        """Refunds allowed as manual journals; VAT as the sandbox's 15 % input tax rate."""
+        org = org or make_org()
+        accounts = {
+            external_id: make_account(
+                org, provider=self.key, external_id=external_id, code=code, name_en=name
+            )
+            for external_id, (code, name) in self.chart.items()
+        }
+        options: dict[str, Any] = {"post_credits_as_manual_journals": True}
+        if vat:
+            options["input_vat_tax_rate"] = self.input_vat_account
+        Integration.objects.create(
+            organization=org,
+            provider=self.key,
+            status=ConnectionStatus.CONNECTED,
+            source_account=accounts[self.wallet_account],
+            secrets={"api_key": self.sandbox.api_key},
+            options=options,
+        )
+        return org, accounts[self.expense_account]
+
+    def connection_fields(self) -> dict[str, Any]:
+        return {"secrets": {"api_key": self.sandbox.api_key}}
+
+    def synced_status(self, direction: str) -> str:
+        return "POSTED" if direction == "credit" else self.draft_status  # a manual journal
+
+    def product_settings(self) -> dict[str, Any]:
+        return {"WAFEQ_ENTRY_URL": f"{self.sandbox.root}/_sandbox/{{kind}}/{{id}}"}
+
+    def entry_link(self, entry_id: str) -> str:
+        kind = "manual-journals" if entry_id.startswith("jou_") else "expenses"
+        return html.escape(f"{self.sandbox.root}/_sandbox/{kind}/{entry_id}")
+
+    def short_timeouts(self, settings: Any) -> None:
+        settings.WAFEQ_TIMEOUT_SECONDS = 1
+        super().short_timeouts(settings)
+
+    def inject(self, kind: str, *, on: Call, count: int = 1) -> None:
+        path = "^expenses/$" if on == "create" else "^files/$"
+        self.sandbox.inject({"kind": kind, "path": path, "method": "POST", "count": count})
+
+    def without_attachments(self) -> None:
+        self.sandbox.configure(files_unsupported=True)
+
+    def held_entries(self) -> list[HeldEntry]:
+        held = []
+        books = self.sandbox.entries()
+        files = {row["id"]: row for row in books["files"]}
+
+        def held_files(ids: list[str]) -> tuple[HeldFile, ...]:
+            return tuple(
+                HeldFile(
+                    files[i]["original_filename"], files[i]["mime_type"], files[i]["file_size"]
+                )
+                for i in ids
+            )
+
+        for expense in books["expenses"]:
+            amount = Decimal(expense["amount"])
+            tax = Decimal(expense.get("tax_amount") or "0")
+            lines = [HeldLine(expense["account"], "debit", amount - tax, expense["description"])]
+            if tax:
+                lines.append(HeldLine(expense["tax_rate"], "debit", tax))
+            lines.append(HeldLine(expense["paid_through_account"], "credit", amount))
+            held.append(
+                HeldEntry(
+                    id=expense["id"],
+                    reference=expense["external_id"],
+                    date=datetime.date.fromisoformat(expense["date"]),
+                    status=expense["status"],
+                    lines=tuple(lines),
+                    files=held_files(expense["attachments"]),
+                    description=expense["description"],
+                )
+            )
+        for manual in books["manual_journals"]:
+            lines = [
+                HeldLine(
+                    line["account"],
+                    "debit" if Decimal(line["amount"]) > 0 else "credit",
+                    abs(Decimal(line["amount"])),
+                    line["description"],
+                )
+                for line in manual["line_items"]
+            ]
+            held.append(
+                HeldEntry(
+                    id=manual["id"],
+                    reference=manual["external_id"],
+                    date=datetime.date.fromisoformat(manual["date"]),
+                    status="POSTED",
+                    lines=tuple(lines),
+                    files=held_files(manual["attachments"]),
+                    description=manual["notes"],
+                )
+            )
+        return held
+
+    def delete_entry(self, entry_id: str) -> None:
+        self.sandbox.delete_entry(entry_id)
+
+    def change_amount(self, entry_id: str, amount: Decimal) -> None:
+        self.sandbox.change_entry(entry_id, amount=f"{amount:.2f}", tax_amount="0.00")
+
+
 HARNESSES: dict[str, type[SandboxHarness]] = {
     "qoyod": QoyodHarness,
     "odoo": OdooHarness,
     "zoho_books": ZohoBooksHarness,
+    "wafeq": WafeqHarness,
 }

@@ -31,14 +31,17 @@ DAY = datetime.date(2025, 3, 10)
 
 
 def draft(harness, reference="SIFI-TXN-1", amount="115.00", account=None, date=DAY):
+    """An expense; its debit in two lines where the books keep several lines a side."""
+    debits = (
+        (Decimal("100.00"), Decimal(amount) - 100) if harness.splits_a_side else (Decimal(amount),)
+    )
     return JournalEntryDraft(
         reference=reference,
         date=date,
         description="Card expense · Jarir Bookstore · Sara Al-Otaibi",
         currency="SAR",
         lines=(
-            JournalLine(account or harness.expense_account, DEBIT, Decimal("100.00")),
-            JournalLine(account or harness.expense_account, DEBIT, Decimal(amount) - 100),
+            *(JournalLine(account or harness.expense_account, DEBIT, part) for part in debits),
             JournalLine(harness.wallet_account, CREDIT, Decimal(amount)),
         ),
     )

@@ -79,9 +79,9 @@ def test_each_verified_transaction_becomes_exactly_one_balanced_draft_with_its_r
         assert (txn.status, txn.journal_entry_id, txn.journal_entry_status) == (
             "synced",
             entry.id,
-            harness.draft_status,
+            harness.synced_status(txn.direction),
         )
-        assert entry.status == harness.draft_status
+        assert entry.status == harness.synced_status(txn.direction)
         assert entry.date == txn.transaction_date and txn.merchant in entry.description
         assert entry.totals() == (txn.amount, txn.amount)
         assert lines_of(entry) == gross_lines(harness, txn)
@@ -98,7 +98,7 @@ def test_vat_goes_on_its_own_line_when_an_input_vat_account_is_set(
     harness, django_capture_on_commit_callbacks
 ):
     org, expense = harness.connect(vat=True)
-    expenses = verified(org, expense, 5, vat_amount=Decimal("15.00"))
+    expenses = verified(org, expense, 5, amount=Decimal("115.00"), vat_amount=Decimal("15.00"))
     refund = verified(org, expense, 1, type="card_refund", direction="credit")[0]
     with django_capture_on_commit_callbacks():
         run = start_sync_run(organization=org, actor=None)
@@ -109,15 +109,16 @@ def test_vat_goes_on_its_own_line_when_an_input_vat_account_is_set(
     for txn in Transaction.objects.filter(organization=org):
         [entry] = held[txn.reference]
         assert (txn.status, txn.journal_entry_id) == ("synced", entry.id)
-        assert txn.journal_entry_status == entry.status == harness.draft_status
+        assert txn.journal_entry_status == entry.status == harness.synced_status(txn.direction)
         assert entry.totals() == (txn.amount, txn.amount)
-    # A debit of 125.50 with 15.00 VAT: 110.50 to the expense, 15.00 to Input VAT, 125.50 credit.
+    # A debit of 115.00 with 15.00 VAT (15 %, as books that compute it from a tax rate agree):
+    # 100.00 to the expense, 15.00 to Input VAT, 115.00 credit.
     for txn in expenses:
         [entry] = held[txn.reference]
         assert lines_of(entry) == {
-            (harness.expense_account, "debit", Decimal("110.50")),
+            (harness.expense_account, "debit", Decimal("100.00")),
             (harness.input_vat_account, "debit", Decimal("15.00")),
-            (harness.wallet_account, "credit", Decimal("125.50")),
+            (harness.wallet_account, "credit", Decimal("115.00")),
         }
     [refunded] = held[refund.reference]
     assert lines_of(refunded) == {
@@ -205,7 +206,8 @@ def test_faults_still_end_with_exactly_one_entry_per_transaction(
     assert all(len(found) == 1 for found in held.values())
     for txn in Transaction.objects.filter(organization=org):
         assert txn.status == "synced" and txn.journal_entry_id == held[txn.reference][0].id
-    lost_after_commit = fault.endswith("_after_commit")
+    # Books that replay a keyed create answer the resent one: nothing is left to adopt.
+    lost_after_commit = fault.endswith("_after_commit") and not harness.replays_keyed_creates
     assert sorted(adoptions(org)) == [False] * 4 + [lost_after_commit] * 2
     assert harness.faults_left() == []  # every fault was met
 

@@ -179,3 +179,32 @@ def test_seed_demo_connects_second_org_to_the_odoo_sandbox(odoo_sandbox, setting
         "114001",
     )
     assert Transaction.objects.filter(organization=second).count() == 40
+
+
+@pytest.mark.django_db
+def test_seed_demo_connects_wafeq_demo_co_to_the_wafeq_sandbox(wafeq_sandbox):
+    from accounting.models import Transaction
+    from integrations.models import Integration, TaxRate
+    from sifi.models import User
+
+    for _ in range(2):  # running it again changes nothing
+        call_command(
+            "seed_demo",
+            "--transactions",
+            "20",
+            "--connect-wafeq",
+            "--second-org-transactions",
+            "30",
+        )
+    wafeq_org = Organization.objects.get(name="Wafeq Demo Co.")
+    assert User.objects.get(username="wafeq_admin").organization == wafeq_org
+    integration = Integration.objects.get(organization=wafeq_org)
+    assert (integration.provider, integration.status, integration.company_name) == (
+        "wafeq",
+        "connected",
+        "Wafeq Demo Co.",
+    )
+    assert integration.source_account.code == "1101"
+    assert integration.options["input_vat_tax_rate"] == "tax_InputVat15"
+    assert TaxRate.objects.filter(organization=wafeq_org, active=True).count() == 4
+    assert Transaction.objects.filter(organization=wafeq_org).count() == 30

@@ -1,6 +1,6 @@
 """Wafeq as a provider package (SPEC §3b, providers-api.md §3): the HTTP client, its typed
 errors (mapped onto the ledger's neutral ones), the payload mapping (draft expenses for
-spending, signed manual journals for credits), the idempotency keys and the rate limit.
-
-Not registered yet: no provider class, connect flow or sandbox (docs/wafeq-client.md).
+spending, signed manual journals for credits), the idempotency keys, the rate limit, the
+provider and its session, the connect flow with its options, and the sandbox
+(docs/wafeq-client.md).
 """

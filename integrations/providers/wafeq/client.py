@@ -251,6 +251,35 @@ class WafeqClient(ApiClient):
         answer = self._write("manual-journals/", body, idempotency_key)
         return WafeqManualJournal.from_wire(answer.body, replayed=answer.replayed)
 
+    def add_expense_attachments(self, expense_id: str, file_ids: list[str]) -> WafeqExpense:
+        """Give an expense more files after its create: Wafeq's PATCH replaces the whole
+        `attachments` list, so the expense is read first and the list sent merged (safe to
+        resend: the same list again)."""
+        current = self.get_expense(expense_id)
+        if current is None:
+            raise WafeqNotFound(_("Wafeq has no expense %(id)s.") % {"id": expense_id})
+        merged = [*current.attachments, *(i for i in file_ids if i not in current.attachments)]
+        answer = self._call(
+            "PATCH", f"expenses/{expense_id}/", json={"attachments": merged}, idempotent=True
+        )
+        return WafeqExpense.from_wire(answer.body)
+
+    def add_manual_journal_attachments(
+        self, journal_id: str, file_ids: list[str]
+    ) -> WafeqManualJournal:
+        """The same for a manual journal (read, then the merged list)."""
+        current = self.get_manual_journal(journal_id)
+        if current is None:
+            raise WafeqNotFound(_("Wafeq has no manual journal %(id)s.") % {"id": journal_id})
+        merged = [*current.attachments, *(i for i in file_ids if i not in current.attachments)]
+        answer = self._call(
+            "PATCH",
+            f"manual-journals/{journal_id}/",
+            json={"attachments": merged},
+            idempotent=True,
+        )
+        return WafeqManualJournal.from_wire(answer.body)
+
     # --- the hooks ----------------------------------------------------------------------------
 
     def auth_headers(self) -> dict[str, str]:

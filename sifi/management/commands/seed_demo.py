@@ -18,6 +18,7 @@ from sifi.services import create_service_token, ensure_member
 DEMO_ORG = "Demo Trading Co."
 SECOND_ORG = "Second Org"
 ZOHO_ORG = "Zoho Demo Co."
+WAFEQ_ORG = "Wafeq Demo Co."
 DEMO_SERVICE_TOKEN = "svc_demo-trading-ingestion-token-2025"
 
 DEMO_PEOPLE = [
@@ -74,11 +75,18 @@ class Command(BaseCommand):
             "and VAT accounts.",
         )
         parser.add_argument(
+            "--connect-wafeq",
+            action="store_true",
+            help="Also give Wafeq Demo Co. a demo ledger and connect it to the Wafeq sandbox "
+            "(WAFEQ_BASE_URL must point at a running sandbox's /v1), sync its chart and tax "
+            "rates and pick the source account and the input VAT tax rate.",
+        )
+        parser.add_argument(
             "--second-org-transactions",
             type=int,
             default=300,
             help="How many demo transactions the second organization gets with --connect-odoo "
-            "(and Zoho Demo Co. with --connect-zoho).",
+            "(and Zoho Demo Co. with --connect-zoho, Wafeq Demo Co. with --connect-wafeq).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -112,6 +120,15 @@ class Command(BaseCommand):
                 first_name="Noura",
                 last_name="Al-Shehri",
             )
+            wafeq_org, _ = Organization.objects.get_or_create(name=WAFEQ_ORG)
+            ensure_member(
+                organization=wafeq_org,
+                username="wafeq_admin",
+                role=Role.ADMIN,
+                password=password,
+                first_name="Faisal",
+                last_name="Al-Harbi",
+            )
             token = create_service_token(organization=demo, raw_token=DEMO_SERVICE_TOKEN)
 
         if options["connect_qoyod"]:
@@ -124,6 +141,9 @@ class Command(BaseCommand):
         if options["connect_zoho"]:
             self._seed_ledger(zoho, options["second_org_transactions"])
             self._connect_zoho(zoho)
+        if options["connect_wafeq"]:
+            self._seed_ledger(wafeq_org, options["second_org_transactions"])
+            self._connect_wafeq(wafeq_org)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo ledger: {options['transactions']} transactions.")
@@ -134,6 +154,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  {'other_admin':<12} {Role.ADMIN.label:<16} password: {password}")
         self.stdout.write(f"Organization {ZOHO_ORG!r}:")
         self.stdout.write(f"  {'zoho_admin':<12} {Role.ADMIN.label:<16} password: {password}")
+        self.stdout.write(f"Organization {WAFEQ_ORG!r}:")
+        self.stdout.write(f"  {'wafeq_admin':<12} {Role.ADMIN.label:<16} password: {password}")
         self.stdout.write(f"Ingestion service token ({DEMO_ORG}): {token}")
 
     def _seed_ledger(self, organization: Organization, count: int) -> int:
@@ -253,20 +275,39 @@ class Command(BaseCommand):
             actor=admin, organization=organization, provider="zoho_books", params=back
         )
 
+    def _connect_wafeq(self, organization: Organization) -> None:
+        """Wafeq Demo Co. keeps its books in the Wafeq sandbox's demo organization (SPEC §9):
+        VAT as its 15 % input tax rate; refunds stay off manual journals (the default)."""
+        from integrations.providers.wafeq.sandbox.seed import DEMO_KEY, INPUT_VAT_RATE
+
+        self._connect_demo(
+            organization,
+            provider="wafeq",
+            username="wafeq_admin",
+            values={"api_key": DEMO_KEY},
+            accounts=("1101", None),
+            options={"input_vat_tax_rate": INPUT_VAT_RATE},
+            start_hint=f"the Wafeq sandbox at {settings.WAFEQ_BASE_URL}: start it with "
+            "`manage.py wafeq_sandbox --port 8773` (and ALLOW_PRIVATE_PROVIDER_URLS=true when "
+            "DEBUG is off)",
+        )
+
     def _connect_demo(
         self,
         organization: Organization,
         *,
         provider: str,
         username: str,
-        accounts: tuple[str, str],
+        accounts: tuple[str, str | None],
         start_hint: str,
         values: dict[str, str] | None = None,
         sign_in: Callable[[Any], None] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> None:
         """Connect `organization` to a provider's sandbox as `username` (unless it is
         connected) with credentials (`values`) or a sign-in (`sign_in`, OAuth), sync its
-        chart, and pick the Source Account and Input VAT account by code."""
+        chart, and pick the Source Account and Input VAT account by code (and the provider's
+        `options`, e.g. an input VAT tax rate)."""
         from accounting.models import Account
         from integrations.config_sync import run_config_sync
         from integrations.jobs import start_config_sync
@@ -302,15 +343,18 @@ class Command(BaseCommand):
                 break
             time.sleep(0.5)
         chart = Account.objects.filter(organization=organization, provider=provider)
-        wallet, input_vat = chart.get(code=accounts[0]), chart.get(code=accounts[1])
+        wallet = chart.get(code=accounts[0])
+        input_vat = chart.get(code=accounts[1]) if accounts[1] else None
         configure(
             actor=admin,
             organization=organization,
             provider=provider,
             source_account_id=wallet.pk,
-            input_vat_account_id=input_vat.pk,
+            input_vat_account_id=input_vat.pk if input_vat else None,
+            options=options,
         )
+        vat = input_vat or (options or {}).get("input_vat_tax_rate")
         self.stdout.write(
             f"{organization.name} connected to {provider}'s sandbox; source account: {wallet}; "
-            f"input VAT: {input_vat}."
+            f"input VAT: {vat}."
         )
