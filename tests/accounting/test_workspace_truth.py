@@ -399,3 +399,23 @@ def test_an_object_that_is_not_there_is_a_json_404_too(accountant_api, settings)
     settings.DEBUG = True
     response = accountant_api.get("/api/v1/accounting/sync-runs/999999/")
     assert response.status_code == 404 and response.json() == {"detail": "No such sync run."}
+
+
+@pytest.mark.parametrize(
+    ("supported", "words"),
+    [(True, "attached in Qoyod"), (False, "linked from the entry in Qoyod")],
+)
+def test_the_receipts_section_says_attached_as_the_audit_line_does(
+    accountant_browser, org_a, source_a, marketing_a, supported, words
+):
+    """Books that take files got each receipt, even when they answered no id for it (the
+    audit line says "attached"); books that take none have the links only."""
+    Integration.objects.filter(organization=org_a).update(attachments_supported=supported)
+    txn = with_receipt(
+        make_transaction(
+            org_a, status=TransactionStatus.SYNCED, account=marketing_a, journal_entry_id="433"
+        )
+    )
+    txn.documents.update(attached_at=timezone.now(), external_attachment_id=None)
+    page = accountant_browser.get(f"/accounting/transactions/{txn.pk}/").content.decode()
+    assert f"receipt.pdf</a> (15\xa0bytes) — {words}" in page

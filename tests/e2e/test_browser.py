@@ -640,3 +640,22 @@ def test_enter_in_an_account_picker_with_no_match_says_so_without_an_error(
     expect(picker).to_have_value("no such account")
     assert errors == []
     assert "/accounting/?tab=expenses" in page.url
+
+    # One transaction matching: the confirmation says so in the singular.
+    page.goto("/accounting/?tab=expenses&search=TX-MKT-0")
+    expect(page.get_by_test_id("txn-row")).to_have_count(1)
+    picker = page.get_by_test_id("bulk-account")
+    picker.fill("5201")
+    expect(page.locator("#bulk-account-list [role=option]").first).to_contain_text("5201")
+    picker.press("Enter")
+    questions: list[str] = []
+
+    def refuse(dialog):
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", refuse)
+    page.get_by_test_id("bulk-filter").click()
+    expect(page.get_by_test_id("txn-row")).to_have_count(1)
+    page.wait_for_timeout(300)
+    assert questions == ["Assign this account to the one transaction matching the filter?"]
