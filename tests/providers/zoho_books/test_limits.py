@@ -7,9 +7,10 @@ twice. The daily quota is the connection's `daily_quota` option."""
 import time
 
 import pytest
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from accounting.models import SyncRunStatus, Transaction, TransactionStatus
+from accounting.models import SyncRun, SyncRunStatus, Transaction, TransactionStatus
 from accounting.providers import RateLimited
 from accounting.services.runs import start_sync_run
 from accounting.services.turns import pending_batches, push_batch
@@ -18,8 +19,9 @@ from integrations.models import Integration
 from integrations.providers.zoho_books.options import DAILY_QUOTA
 from integrations.providers.zoho_books.provider import ZohoBooksProvider, daily_quota_of
 from integrations.providers.zoho_books.sandbox import seed
+from sifi.models import Role
 from tests.accounting.sync_runs import drain, verified
-from tests.factories import make_org
+from tests.factories import api_client_for, make_org, make_user
 from tests.providers.harnesses import ZohoBooksHarness
 from tests.providers.zoho_books.test_tokens import all_at_once
 
@@ -82,6 +84,13 @@ def test_past_100_requests_a_minute_the_run_waits_the_minute_and_fails_nothing(
     run.refresh_from_db()
     assert run.status in (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING)
     assert run.waiting_seconds > 55
+    answer = api_client_for(make_user(org, Role.ACCOUNTANT)).get(
+        f"/api/v1/accounting/sync-runs/{run.pk}/"
+    )
+    assert answer.json()["waiting_seconds"] > 55
+    assert answer.json()["waiting_reason"].startswith(
+        "The request limit of Zoho Books is reached; SiFi goes on at "
+    )
     assert len(zoho.held_entries()) == 3
 
 
@@ -106,6 +115,16 @@ def test_the_daily_quota_spent_defers_that_organization_probing_and_others_go_on
     assert statuses(org) == {"syncing": 4}  # nothing failed, nothing sent
     budget = {w.name: w.wait_seconds for w in connection_for(org).request_budget().windows()}
     assert budget["day"] > 1.0 and budget["minute"] == 0  # the day window waits
+    reason = (
+        api_client_for(make_user(org, Role.ACCOUNTANT))
+        .get(f"/api/v1/accounting/sync-runs/{run.pk}/")
+        .json()["waiting_reason"]
+    )
+    again = timezone.localtime(SyncRun.objects.get(pk=run.pk).waiting_until).strftime("%H:%M")
+    assert reason == (
+        "The daily API limit of Zoho Books for this organization is used up; SiFi tries again "
+        f"at {again}."
+    )
     # Another organization's run goes on meanwhile.
     assert drain(other_run).status == SyncRunStatus.SUCCEEDED
     assert statuses(other) == {"synced": 3}
@@ -184,3 +203,9 @@ def test_once_the_quota_is_spent_one_request_at_a_time_probes_zoho(zoho, setting
     answers = all_at_once(4, read)
     assert answers == [answers[0]] * 4 and isinstance(answers[0], int)
     assert zoho.sandbox.stats()["quota_refused"] == 2
+
+
+def test_a_connection_without_the_option_has_zoho_daily_quota(settings):
+    settings.ZOHO_DAILY_QUOTA = 2000
+    assert daily_quota_of({}) == 2000
+    assert daily_quota_of({"daily_quota": 5000}) == 5000
