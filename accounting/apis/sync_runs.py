@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from accounting.models import SyncRun, SyncRunItem, SyncRunItemOutcome
 from accounting.selectors import sync_run_get, sync_run_list
-from accounting.services.run_lifecycle import run_counts, waiting_reason
+from accounting.services.run_lifecycle import run_counts
 from accounting.services.runs import retry_failed, start_sync_run
 from accounting.services.verification import MAX_BULK_IDS
 from sifi.permissions import AccountingPermission
@@ -28,9 +28,6 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
         help_text="Seconds until the accounting system's request limit lets this run push "
         "again (0: not waiting).",
     )
-    waiting_reason = serializers.SerializerMethodField(
-        help_text="Why the run waits and when SiFi tries again (empty: not waiting)."
-    )
 
     class Meta:
         model = SyncRun
@@ -44,7 +41,6 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
             "released",
             "error",
             "waiting_seconds",
-            "waiting_reason",
             "retry_of",
             "started_by",
             "created_at",
@@ -56,9 +52,6 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
         if getattr(self, "_counted_run", None) != run.pk:
             self._counted_run, self._run_counts = run.pk, run_counts(run)
         return self._run_counts
-
-    def get_waiting_reason(self, run: SyncRun) -> str:
-        return waiting_reason(run)
 
     def get_succeeded(self, run: SyncRun) -> int:
         return self._counts(run)["succeeded"]

@@ -24,7 +24,7 @@ from accounting.models import (
     Transaction,
     TransactionStatus,
 )
-from accounting.providers import BooksConnection, binding_window, connection_for, provider_names
+from accounting.providers import BooksConnection, connection_for, provider_names
 from sifi.exceptions import Conflict
 from sifi.models import Organization
 from sifi.services import record_audit
@@ -160,32 +160,3 @@ def stalled_runs() -> list[int]:
         .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
         .values_list("pk", flat=True)
     )
-
-
-# A wait on a window this long or longer is a daily quota spent, not a busy minute.
-QUOTA_WINDOW_SECONDS = 3600.0
-
-
-def waiting_reason(run: SyncRun) -> str:
-    """Why an active run is waiting, as a sentence, and when SiFi tries again ("" when it is
-    not waiting): the books' daily quota spent, or their request limit reached, read from the
-    organization's request budget (the window that holds it back)."""
-    seconds = run.waiting_seconds
-    if not seconds or run.waiting_until is None:
-        return ""
-    books = connection_for(run.organization)
-    if books is None:
-        return ""
-    budget = books.request_budget()
-    window = binding_window(budget.windows()) if budget is not None else None
-    names = {"provider": books.provider.name}
-    again = timezone.localtime(run.waiting_until).strftime("%H:%M")
-    if window is not None and window.period_seconds >= QUOTA_WINDOW_SECONDS:
-        return _(
-            "The daily API limit of %(provider)s for this organization is used up; SiFi "
-            "tries again at %(time)s."
-        ) % {**names, "time": again}
-    return _("The request limit of %(provider)s is reached; SiFi goes on at %(time)s.") % {
-        **names,
-        "time": again,
-    }
