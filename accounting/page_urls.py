@@ -18,6 +18,7 @@ urlpatterns = [
         name="accounting-accept-suggestions",
     ),
     path("sync/", sync_runs.SyncAction.as_view(), name="accounting-sync"),
+    path("sync/estimate/", sync_runs.SyncEstimateView.as_view(), name="accounting-sync-estimate"),
     path("runs/", sync_runs.SyncRunsPage.as_view(), name="accounting-runs"),
     path("runs/<int:run_id>/", sync_runs.SyncRunPage.as_view(), name="accounting-run"),
     path(

@@ -49,6 +49,11 @@ urlpatterns = [
     ),
     path("accounting/sync-runs/", sync_runs.SyncRunListApi.as_view(), name="sync-run-list"),
     path(
+        "accounting/sync-runs/estimate/",
+        sync_runs.SyncEstimateApi.as_view(),
+        name="sync-run-estimate",
+    ),
+    path(
         "accounting/sync-runs/<int:run_id>/",
         sync_runs.SyncRunDetailApi.as_view(),
         name="sync-run-detail",

@@ -219,11 +219,13 @@ class RedisRateLimiter:
         timeout = self.max_wait if timeout is None else timeout
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            wait = self.try_acquire()
+            longest_ms, states = self._run(take=True)
+            wait = longest_ms / 1000
             if wait <= 0:
                 return
             if deadline is not None and time.monotonic() + wait > deadline:
-                raise RateLimited(self._refusal(wait), retry_after=wait)
+                spent = binding_window(states).name or None
+                raise RateLimited(self._refusal(wait), retry_after=wait, window=spent)
             time.sleep(wait)
 
     def _refusal(self, wait: float) -> str:

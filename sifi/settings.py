@@ -316,6 +316,9 @@ SYNC_READS_MAX_WAIT_SECONDS = env.float("SYNC_READS_MAX_WAIT_SECONDS", default=1
 # ask the budget again (Redis only, no request to the books): a countdown stays well inside
 # the broker's visibility timeout, and people still see the whole wait.
 SYNC_LONGEST_COUNTDOWN_SECONDS = env.float("SYNC_LONGEST_COUNTDOWN_SECONDS", default=900.0)
+# The sync button asks for confirmation, with the estimate, before a run the organization's
+# request limit makes at least this long (a daily quota: days).
+SYNC_CONFIRM_ABOVE_SECONDS = env.float("SYNC_CONFIRM_ABOVE_SECONDS", default=3600.0)
 
 # --- Qoyod -----------------------------------------------------------------------------------
 QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")

@@ -10,9 +10,10 @@ from rest_framework.views import APIView
 
 from accounting.models import SyncRun, SyncRunItem, SyncRunItemOutcome
 from accounting.selectors import sync_run_get, sync_run_list
-from accounting.services.run_lifecycle import run_counts
+from accounting.services.estimate import sync_estimate
+from accounting.services.run_lifecycle import run_counts, waiting_reason
 from accounting.services.runs import retry_failed, start_sync_run
-from accounting.services.verification import MAX_BULK_IDS
+from accounting.services.verification import MAX_BULK_IDS, books_name
 from sifi.permissions import AccountingPermission
 from sifi.tenancy import current_organization
 
@@ -28,11 +29,22 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
         help_text="Seconds until the accounting system's request limit lets this run push "
         "again (0: not waiting).",
     )
+    waiting_reason = serializers.SerializerMethodField(
+        help_text="Why the run waits, as a sentence (a daily quota spent says when SiFi tries "
+        "again); empty while it pushes."
+    )
+
+    number = serializers.IntegerField(
+        read_only=True,
+        help_text="The organization's own count of its runs (its first is 1), as the pages "
+        "say it ('Sync run #1'); addresses take the id.",
+    )
 
     class Meta:
         model = SyncRun
         fields = [
             "id",
+            "number",
             "status",
             "total",
             "succeeded",
@@ -41,6 +53,7 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
             "released",
             "error",
             "waiting_seconds",
+            "waiting_reason",
             "retry_of",
             "started_by",
             "created_at",
@@ -52,6 +65,11 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
         if getattr(self, "_counted_run", None) != run.pk:
             self._counted_run, self._run_counts = run.pk, run_counts(run)
         return self._run_counts
+
+    def get_waiting_reason(self, run: SyncRun) -> str:
+        if not run.waiting_seconds:
+            return ""
+        return waiting_reason(run, books_name=books_name(run.organization))
 
     def get_succeeded(self, run: SyncRun) -> int:
         return self._counts(run)["succeeded"]
@@ -111,6 +129,27 @@ class SyncRunListApi(generics.ListAPIView):
             ids=data.validated_data.get("ids"),
         )
         return Response(SyncRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SyncEstimateApi(APIView):
+    """What syncing every verified transaction now will cost: the requests, the limit that
+    makes the run longest, how long at least, and the question the sync button asks before a
+    long run ("" for a short one)."""
+
+    permission_classes = [AccountingPermission]
+
+    class OutputSerializer(serializers.Serializer):
+        transactions = serializers.IntegerField()
+        requests = serializers.IntegerField()
+        limit = serializers.IntegerField(allow_null=True)
+        period_seconds = serializers.FloatField(allow_null=True)
+        seconds = serializers.FloatField()
+        question = serializers.CharField()
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        estimate = sync_estimate(current_organization(request))
+        return Response(self.OutputSerializer(estimate).data)
 
 
 class SyncRunDetailApi(APIView):

@@ -106,6 +106,15 @@ class Provider:
         in: a daily quota, a switch), by name."""
         raise NotImplementedError
 
+    def estimated_requests(self, *, entries: int, files: int) -> int:
+        """Requests pushing `entries` entries that carry `files` files in all takes, at most:
+        one create each, one call per file (attached after, or uploaded before), and the
+        second call of a draft where the books may need it."""
+        requests = entries + files
+        if self.draft_may_need_second_call:
+            requests += entries
+        return requests
+
     def request_budget(
         self, credentials: dict[str, str], *, options: Mapping[str, Any] | None = None
     ) -> RequestBudget | None:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounting.models import (
@@ -160,3 +161,24 @@ def stalled_runs() -> list[int]:
         .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
         .values_list("pk", flat=True)
     )
+
+
+def waiting_reason(run: SyncRun, *, books_name: object) -> str:
+    """Why the run is not pushing now, as a sentence a person reads ("" when it pushes): a
+    daily quota spent says when SiFi asks the books again, in local time; a shorter limit
+    when its next slot opens."""
+    seconds = run.waiting_seconds
+    if not seconds or run.waiting_until is None:
+        return ""
+    if run.waiting_window == "day":
+        at = timezone.localtime(run.waiting_until)
+        same_day = at.date() == timezone.localdate()
+        when = date_format(at, "H:i" if same_day else "j M, H:i")
+        return _(
+            "%(provider)s's daily API limit for this organization is used up; SiFi tries "
+            "again at %(time)s."
+        ) % {"provider": books_name, "time": when}
+    return _("Waiting for %(provider)s's limit (next slot in %(seconds)s s)") % {
+        "provider": books_name,
+        "seconds": seconds,
+    }

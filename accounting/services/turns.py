@@ -27,6 +27,7 @@ from accounting.providers import (
     BooksConnection,
     ProviderSession,
     RequestBudget,
+    binding_window,
     connection_for,
 )
 from accounting.services import scheduler
@@ -130,8 +131,10 @@ def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
                 break
             seen.update(transaction_id for _run, transaction_id in batch)
             wait = budget.wait_seconds() if budget is not None else 0.0
-            outcomes: list[bool | Deferred | RunStopped] = [Deferred(wait)]
-            if wait <= pace:
+            outcomes: list[bool | Deferred | RunStopped]
+            if wait > pace:
+                outcomes = [Deferred(wait, window=_spent_window(budget))]
+            else:
                 for run_id, _transaction in batch:
                     if run_id not in runs:
                         runs[run_id] = mark_running(run_id)  # if its dispatch is yet to come
@@ -144,10 +147,11 @@ def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
             if any(isinstance(outcome, RunStopped) for outcome in outcomes):
                 scheduler.release(organization_id, stripe, lease)
                 return TurnEnd()
-            deferrals = [outcome.seconds for outcome in outcomes if isinstance(outcome, Deferred)]
+            deferrals = [outcome for outcome in outcomes if isinstance(outcome, Deferred)]
             if deferrals:
-                seconds = min(deferrals)
-                _mark_waiting(organization_id, seconds)
+                first = min(deferrals, key=lambda deferral: deferral.seconds)
+                seconds = first.seconds
+                _mark_waiting(organization_id, seconds, window=first.window)
                 # A long wait (a daily quota spent) is not one countdown: the turn comes back
                 # now and then to ask the budget again (Redis, no request to the books), well
                 # inside the broker's visibility timeout; people see the whole wait.
@@ -241,13 +245,25 @@ def _finish_runs(runs: dict[int, SyncRun]) -> None:
         finish_run_if_done(run_id=run_id)
 
 
-def _mark_waiting(organization_id: int, seconds: float | None) -> None:
-    """Show on the company's active runs when its budget opens again (None: it is pushing)."""
+def _spent_window(budget: RequestBudget | None) -> str:
+    """The name of the budget's window that holds the company back ("" if none is named)."""
+    return binding_window(budget.windows()).name if budget is not None else ""
+
+
+# A wait shorter than this is pacing, not waiting: the run goes on before anyone reads it
+# (a limit of 300 a minute spaces requests 0.2 s apart), so the runs do not say they wait.
+NOTICEABLE_WAIT_SECONDS = 2.0
+
+
+def _mark_waiting(organization_id: int, seconds: float | None, *, window: str = "") -> None:
+    """Show on the company's active runs when its budget opens again, and which window it
+    waits for (None, or a wait too short to notice: it is pushing)."""
     active = SyncRun.objects.filter(organization_id=organization_id, status__in=ACTIVE_RUN_STATUSES)
-    if seconds is None:
-        active.filter(waiting_until__isnull=False).update(waiting_until=None)
+    if seconds is None or seconds < NOTICEABLE_WAIT_SECONDS:
+        active.filter(waiting_until__isnull=False).update(waiting_until=None, waiting_window="")
     else:
-        active.update(waiting_until=timezone.now() + timedelta(seconds=seconds))
+        until = timezone.now() + timedelta(seconds=seconds)
+        active.update(waiting_until=until, waiting_window=window)
 
 
 # --- in this process, for one run: the tests and the benchmarks' sequential baseline ------
@@ -283,7 +299,7 @@ def push_batch(*, run_id: int, transaction_ids: list[int]) -> float | None:
             try:
                 push_locked(run, books, transaction_id, sessions.get())
             except Deferred as deferred:
-                _mark_waiting(run.organization_id, deferred.seconds)
+                _mark_waiting(run.organization_id, deferred.seconds, window=deferred.window)
                 return deferred.seconds
             except RunStopped:
                 return None

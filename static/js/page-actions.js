@@ -3,6 +3,8 @@
 //   <select data-submit-on-change>           submits its form when changed (language switch)
 //   <button data-confirm="Sure?">            asks before submitting (also on <form>)
 //   <button data-confirm-count="url" data-confirm-template="… %s …">  asks with an exact count
+//          (and data-confirm-template-one="…" for a count of one)
+//   <button data-confirm-estimate="url">       asks the server's question first, if it has one
 //   <input type="checkbox" data-select-all="ids">  checks or unchecks every input[name=ids]
 (function () {
   document.addEventListener("change", function (event) {
@@ -28,6 +30,10 @@
         confirmWithCount(event, form, button);
         return;
       }
+      if (button && button.dataset.confirmEstimate) {
+        confirmWithEstimate(event, form, button);
+        return;
+      }
       var asking = button && button.dataset.confirm ? button : form;
       var question = asking.dataset && asking.dataset.confirm;
       if (question && !window.confirm(question)) event.preventDefault();
@@ -50,7 +56,32 @@
       .catch(function () { return { count: "?" }; })
       .then(function (body) {
         var count = typeof body.count === "number" ? body.count.toLocaleString("en") : body.count;
-        if (window.confirm(button.dataset.confirmTemplate.replace("%s", count))) {
+        // One transaction is asked in the singular (data-confirm-template-one), never "all 1 …s".
+        var template = body.count === 1 && button.dataset.confirmTemplateOne
+          ? button.dataset.confirmTemplateOne
+          : button.dataset.confirmTemplate;
+        if (window.confirm(template.replace("%s", count))) {
+          button.dataset.confirmed = "1";
+          form.requestSubmit(button);
+        }
+      });
+  }
+
+  // <button data-confirm-estimate="/estimate/url">: the server says what the action will cost
+  // (a long sync run: its requests against the limit); it is asked only when there is a
+  // question, else the form goes at once. An unreachable estimate never blocks the action.
+  function confirmWithEstimate(event, form, button) {
+    if (button.dataset.confirmed) {
+      delete button.dataset.confirmed;
+      return;
+    }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    fetch(button.dataset.confirmEstimate, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : {}; })
+      .catch(function () { return {}; })
+      .then(function (body) {
+        if (!body.question || window.confirm(body.question)) {
           button.dataset.confirmed = "1";
           form.requestSubmit(button);
         }

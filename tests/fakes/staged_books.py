@@ -114,7 +114,9 @@ def _before_the_call(kind: str, budget: RedisRateLimiter) -> None:
         raise Rejected("Your books up to 2025-01-31 are closed.", status_code=400)
     if kind == "quota_spent":
         budget.penalize(QUOTA_PROBE_SECONDS, window="day")
-        raise RateLimited("The daily API limit is used up.", retry_after=QUOTA_PROBE_SECONDS)
+        raise RateLimited(
+            "The daily API limit is used up.", retry_after=QUOTA_PROBE_SECONDS, window="day"
+        )
 
 
 def _after_the_call(kind: str) -> None:
