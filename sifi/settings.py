@@ -274,6 +274,8 @@ ZOHO_ACCOUNTS_SERVERS = env.list(
 )
 # A daily quota spent (code 45): the organization's pushes wait, one probe this often.
 ZOHO_QUOTA_PROBE_SECONDS = env.float("ZOHO_QUOTA_PROBE_SECONDS", default=900.0)
+# The daily quota of a connection whose `daily_quota` option is not set (Zoho's Free plan).
+ZOHO_DAILY_QUOTA = env.int("ZOHO_DAILY_QUOTA", default=1000)
 # Zoho's documented 100 requests a minute per organization (other values: benchmarks, tests).
 ZOHO_RATE_LIMIT_PER_MINUTE = env.int("ZOHO_RATE_LIMIT_PER_MINUTE", default=100)
 ZOHO_TIMEOUT_SECONDS = env.float("ZOHO_TIMEOUT_SECONDS", default=30.0)

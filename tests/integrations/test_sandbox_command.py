@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 
 from integrations.providers.odoo.sandbox.seed import DEMO_DATABASE
 from integrations.providers.qoyod.sandbox.seed import DEMO_KEY
+from integrations.providers.zoho_books.sandbox import seed as zoho_seed
 from tests.fakes.sandbox_process import ROOT, free_port
 
 pytestmark = pytest.mark.slow
@@ -34,6 +35,25 @@ def serves_odoo(url: str) -> None:
     assert httpx.get(f"{url}/_sandbox/moves", params={"database": DEMO_DATABASE}).json() == {
         "moves": []
     }
+
+
+def serves_zoho_books(url: str) -> None:
+    assert httpx.get(f"{url}/books/v3/organizations", timeout=5).status_code == 401
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": zoho_seed.DEMO_REFRESH_TOKEN,
+        "client_id": zoho_seed.CLIENT_ID,
+        "client_secret": zoho_seed.CLIENT_SECRET,
+    }
+    access = httpx.post(f"{url}/oauth/v2/token", data=form, timeout=5).json()["access_token"]
+    answer = httpx.get(
+        f"{url}/books/v3/organizations",
+        headers={"Authorization": f"Zoho-oauthtoken {access}"},
+        timeout=5,
+    ).json()
+    assert [o["organization_id"] for o in answer["organizations"]] == [
+        zoho_seed.DEMO_ORGANIZATION_ID
+    ]
 
 
 @pytest.fixture
@@ -75,6 +95,8 @@ def started(tmp_path: Path) -> Iterator[Callable[..., str]]:
         (("sandbox", "odoo"), serves_odoo),
         (("qoyod_sandbox",), serves_qoyod),
         (("odoo_sandbox",), serves_odoo),
+        (("sandbox", "zoho_books"), serves_zoho_books),
+        (("zoho_books_sandbox",), serves_zoho_books),
     ],
 )
 def test_the_sandbox_command_starts_the_sandbox_of_the_provider_it_is_given(

@@ -47,10 +47,7 @@ from integrations.providers.zoho_books.payloads import (
     held_entry_from,
     zoho_journal,
 )
-from integrations.providers.zoho_books.ratelimit import (
-    DEFAULT_DAILY_QUOTA,
-    limiter_for_organization,
-)
+from integrations.providers.zoho_books.ratelimit import limiter_for_organization
 from integrations.providers.zoho_books.tokens import CachedTokenSource
 from integrations.ratelimit import RedisRateLimiter
 
@@ -73,11 +70,13 @@ def organization_of(credentials: Mapping[str, str]) -> str:
 
 
 def daily_quota_of(options: Mapping[str, Any] | None) -> int:
-    """The organization's daily API quota (its Zoho plan's), from the connection's options."""
+    """The organization's daily API quota (its Zoho plan's), from the connection's options;
+    ZOHO_DAILY_QUOTA for a connection that has none (no connect flow declared it yet)."""
+    default = int(settings.ZOHO_DAILY_QUOTA)
     try:
-        quota = int((options or {}).get("daily_quota") or DEFAULT_DAILY_QUOTA)
+        quota = int((options or {}).get("daily_quota") or default)
     except (TypeError, ValueError):
-        return DEFAULT_DAILY_QUOTA
+        return default
     return max(1, quota)
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 from rest_framework.exceptions import ValidationError
 
-from accounting.models import SyncRunStatus, Transaction, TransactionStatus
+from accounting.models import SyncRun, SyncRunStatus, Transaction, TransactionStatus
 from accounting.providers import RateLimited
 from accounting.services.runs import start_sync_run
 from accounting.services.turns import pending_batches, push_batch
@@ -18,8 +18,9 @@ from integrations.models import Integration
 from integrations.providers.zoho_books.options import DAILY_QUOTA
 from integrations.providers.zoho_books.provider import ZohoBooksProvider, daily_quota_of
 from integrations.providers.zoho_books.sandbox import seed
+from sifi.models import Role
 from tests.accounting.sync_runs import drain, verified
-from tests.factories import make_org
+from tests.factories import api_client_for, make_org, make_user
 from tests.providers.harnesses import ZohoBooksHarness
 from tests.providers.zoho_books.test_tokens import all_at_once
 
@@ -82,13 +83,18 @@ def test_past_100_requests_a_minute_the_run_waits_the_minute_and_fails_nothing(
     run.refresh_from_db()
     assert run.status in (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING)
     assert run.waiting_seconds > 55
+    answer = api_client_for(make_user(org, Role.ACCOUNTANT)).get(
+        f"/api/v1/accounting/sync-runs/{run.pk}/"
+    )
+    assert answer.json()["waiting_seconds"] > 55
+    assert answer.json()["waiting_reason"].startswith("Waiting for Zoho Books's limit")
     assert len(zoho.held_entries()) == 3
 
 
 def test_the_daily_quota_spent_defers_that_organization_probing_and_others_go_on(
     zoho, settings, django_capture_on_commit_callbacks
 ):
-    settings.ZOHO_QUOTA_PROBE_SECONDS = 1.5  # 900 in production
+    settings.ZOHO_QUOTA_PROBE_SECONDS = 3.0  # 900 in production
     org, expense = zoho.connect()
     verified(org, expense, 4)
     zoho.sandbox.add_organization(OTHER_ORGANIZATION, name="Other Zoho Co.")
@@ -102,10 +108,19 @@ def test_the_daily_quota_spent_defers_that_organization_probing_and_others_go_on
     zoho.sandbox.spend_quota(1000)
 
     wait = push_once(run)
-    assert wait is not None and 1.0 <= wait <= 1.5
+    assert wait is not None and 2.5 <= wait <= 3.0
     assert statuses(org) == {"syncing": 4}  # nothing failed, nothing sent
     budget = {w.name: w.wait_seconds for w in connection_for(org).request_budget().windows()}
-    assert budget["day"] > 1.0 and budget["minute"] == 0  # the day window waits
+    assert budget["day"] > 2.0 and budget["minute"] == 0  # the day window waits
+    reason = (
+        api_client_for(make_user(org, Role.ACCOUNTANT))
+        .get(f"/api/v1/accounting/sync-runs/{run.pk}/")
+        .json()["waiting_reason"]
+    )
+    assert reason.startswith(
+        "Zoho Books's daily API limit for this organization is used up; SiFi tries again at "
+    )
+    assert SyncRun.objects.get(pk=run.pk).waiting_window == "day"
     # Another organization's run goes on meanwhile.
     assert drain(other_run).status == SyncRunStatus.SUCCEEDED
     assert statuses(other) == {"synced": 3}
@@ -113,13 +128,13 @@ def test_the_daily_quota_spent_defers_that_organization_probing_and_others_go_on
     # Until the probe is due, nothing is asked of Zoho; then one probe, refused again.
     assert push_once(run) is not None
     assert zoho.sandbox.stats()["quota_refused"] == 1
-    time.sleep(1.6)
+    time.sleep(3.1)
     assert push_once(run) is not None
     assert zoho.sandbox.stats()["quota_refused"] == 2
 
     # The quota comes back (Zoho's new day): the run resumes and ends, each entry once.
     zoho.sandbox.spend_quota(0)
-    time.sleep(1.6)
+    time.sleep(3.1)
     assert drain(run).status == SyncRunStatus.SUCCEEDED
     held = zoho.held_by_reference()
     references = Transaction.objects.filter(organization=org).values_list("reference", flat=True)
@@ -184,3 +199,9 @@ def test_once_the_quota_is_spent_one_request_at_a_time_probes_zoho(zoho, setting
     answers = all_at_once(4, read)
     assert answers == [answers[0]] * 4 and isinstance(answers[0], int)
     assert zoho.sandbox.stats()["quota_refused"] == 2
+
+
+def test_a_connection_without_the_option_has_zoho_daily_quota(settings):
+    settings.ZOHO_DAILY_QUOTA = 2000
+    assert daily_quota_of({}) == 2000
+    assert daily_quota_of({"daily_quota": 5000}) == 5000
