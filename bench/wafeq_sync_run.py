@@ -2,7 +2,7 @@
 """Wafeq sync-run benchmark (issue 24): verified card expenses, one receipt each, pushed to the
 Wafeq sandbox by real Celery workers within Wafeq's per-key request limit.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sifi_bench_wafeq REDIS_URL=redis://127.0.0.1:6379/8 \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sifi_bench_wafeq REDIS_URL=redis://127.0.0.1:6379/<yours> \\
         .venv/bin/python bench/wafeq_sync_run.py
     BENCH_TRANSACTIONS=2000 BENCH_LIMIT_PER_MINUTE=600 .venv/bin/python bench/wafeq_sync_run.py
     BENCH_TRANSACTIONS=150 BENCH_LIMIT_PER_MINUTE=60 .venv/bin/python bench/wafeq_sync_run.py
@@ -13,7 +13,8 @@ BENCH_POSTED_EVERY-th (2) new expense POSTED. Our limit is BENCH_LIMIT_PER_MINUT
 default of ours) per API key; the sandbox enforces the same limit (429 past it) and answers
 after BENCH_LATENCY_MS (100). Prints the wall time against the floor (the requests the
 expenses need / the limit), the requests by kind, what Wafeq's answers required
-(mark-as-draft calls), duplicates (must be 0) and the workers' memory.
+(mark-as-draft calls), duplicates (must be 0) and the workers' memory. REDIS_URL must name a
+Redis database no one else uses: the benchmark flushes it (its broker) before the run.
 """
 
 import os
@@ -157,7 +158,8 @@ def main() -> None:
             )
             print(
                 f"  requests      {served:,} served: {uploads:,} uploads, {creates:,} creates, "
-                f"{marks:,} mark-as-draft, {served - uploads - creates - marks:,} others (lookups, replays, refused); "
+                f"{marks:,} mark-as-draft, {served - uploads - creates - marks:,} others "
+                f"({stats.get('looked_up', 0)} lookups by external_id, {stats.get('replayed', 0)} creates replayed); "
                 f"{stats.get('rate_limited', 0)} refused with 429"
             )
             print(

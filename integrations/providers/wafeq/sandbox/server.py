@@ -180,6 +180,9 @@ class Handler(SandboxHandler):
         if match := re.fullmatch(r"(expenses|manual-journals)/", path):
             kind = KINDS[match.group(1)]
             if method == "GET":
+                if "external_id" in query:
+                    with self.state.lock:
+                        self.state.stats[api_key]["looked_up"] += 1
                 rows = [r for r in store.records(api_key, kind) if _listed(r, query)]
                 return 200, self._page(rows, query, path), {}
             if method == "POST":
