@@ -53,8 +53,8 @@ JOURNAL_PREFIX = "jou_"
 def credits_off_message() -> str:
     return _(
         "This is a refund or money received: Wafeq's API has no draft for it, only a manual "
-        "journal that Wafeq posts at once. Turn on \u201cPost refunds and money received as "
-        "manual journals\u201d on the Wafeq configuration page, then retry."
+        "journal that Wafeq posts at once. Turn on “Post refunds and money received as "
+        "manual journals” on the Wafeq configuration page, then retry."
     )
 
 
