@@ -6,7 +6,8 @@ the second finds what the first created instead of failing on the unique referen
 corrected transaction that is still editable is updated (and audited); one already taken by
 a sync run or synced is never changed silently: the correction is stored as "changed after
 sync" with the difference. Receipt files are written only once the rows are committed: a
-refused batch leaves no file behind.
+refused batch leaves no file behind; then what was created or corrected is queued to have its
+receipts read for VAT evidence (`vat_evidence`).
 """
 
 import datetime
@@ -33,6 +34,7 @@ from accounting.models import (
     document_upload_to,
 )
 from accounting.services.suggestions import apply_rules
+from accounting.services.vat_evidence import queue_reading
 from sifi.models import Organization
 from sifi.services import record_audit
 
@@ -282,6 +284,9 @@ def ingest_transactions(
     changed = [row["id"] for row in result.results if row["outcome"] in ("created", "updated")]
     if changed:
         apply_rules(organization=organization, ids=changed)
+        # Their receipts are read for a tax invoice's QR code after the commit, in the
+        # background (the files are written first: those callbacks were queued before).
+        queue_reading(changed)
     return result
 
 
