@@ -23,6 +23,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounting import tasks
 from accounting.models import (
     EDITABLE_STATUSES,
     Budget,
@@ -34,7 +35,7 @@ from accounting.models import (
     document_upload_to,
 )
 from accounting.services.suggestions import apply_rules
-from accounting.services.vat_evidence import queue_reading
+from accounting.services.vat_evidence import READ_CHUNK
 from sifi.models import Organization
 from sifi.services import record_audit
 
@@ -286,8 +287,17 @@ def ingest_transactions(
         apply_rules(organization=organization, ids=changed)
         # Their receipts are read for a tax invoice's QR code after the commit, in the
         # background (the files are written first: those callbacks were queued before).
-        queue_reading(changed)
+        queue_vat_reading(changed)
     return result
+
+
+def queue_vat_reading(transaction_ids: list[int]) -> None:
+    """Queue the reading of these transactions' receipts for VAT evidence once the current
+    database transaction commits (rows and files are there by then), in chunks, so several
+    workers share a large batch."""
+    for start in range(0, len(transaction_ids), READ_CHUNK):
+        chunk = transaction_ids[start : start + READ_CHUNK]
+        transaction.on_commit(partial(tasks.read_vat_evidence.delay, chunk))
 
 
 def _apply_correction(

@@ -1,18 +1,15 @@
 """VAT evidence: each transaction's receipts are read for a ZATCA QR code, in the background,
 and what they say is kept on the transaction (`vat_evidence`, `vat_invoice`).
 
-Ingestion only queues the reading (`queue_reading`, once its rows are committed), so its
-answer never waits for a decoder. Reading again is harmless: the outcome depends only on the
-transaction's figures and its receipts, and a correction or a late receipt queues it again.
+Ingestion only queues the reading (`ingestion.queue_vat_reading`, once its rows are
+committed, in chunks of `READ_CHUNK`), so its answer never waits for a decoder. Reading again
+is harmless: the outcome depends only on the transaction's figures and its receipts, and a
+correction or a late receipt queues it again.
 """
 
 import logging
 from collections.abc import Iterable, Sequence
-from functools import partial
 
-from django.db import transaction
-
-from accounting import tasks
 from accounting.models import Document, Transaction, VatEvidence
 from accounting.vat_invoice import SAUDI_CURRENCY, VatInvoice, evidence_for, read_invoice
 
@@ -69,13 +66,3 @@ def read_vat_evidence(*, transaction_ids: Iterable[int]) -> dict[str, int]:
         ).update(vat_evidence=evidence, vat_invoice=invoice.as_json() if invoice else None)
         outcome[evidence] = outcome.get(evidence, 0) + 1
     return outcome
-
-
-def queue_reading(transaction_ids: Sequence[int]) -> None:
-    """Queue the reading of these transactions' receipts once the current database
-    transaction commits (their rows and files are there by then), in chunks."""
-    if not transaction_ids:
-        return
-    for start in range(0, len(transaction_ids), READ_CHUNK):
-        chunk = list(transaction_ids[start : start + READ_CHUNK])
-        transaction.on_commit(partial(tasks.read_vat_evidence.delay, chunk))
