@@ -8,7 +8,7 @@ correction or a late receipt queues it again.
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from accounting.models import Document, Transaction, VatEvidence
 from accounting.vat_invoice import SAUDI_CURRENCY, VatInvoice, evidence_for, read_invoice
@@ -66,3 +66,20 @@ def read_vat_evidence(*, transaction_ids: Iterable[int]) -> dict[str, int]:
         ).update(vat_evidence=evidence, vat_invoice=invoice.as_json() if invoice else None)
         outcome[evidence] = outcome.get(evidence, 0) + 1
     return outcome
+
+
+def pending_chunks(*, organization_id: int | None = None) -> Iterator[list[int]]:
+    """Ids of the transactions whose receipts were never read (those ingested before VAT
+    evidence existed, or whose reading was lost), in chunks of READ_CHUNK, by id."""
+    pending = Transaction.objects.filter(vat_evidence=VatEvidence.PENDING)
+    if organization_id is not None:
+        pending = pending.filter(organization_id=organization_id)
+    last = 0
+    while True:
+        chunk = list(
+            pending.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:READ_CHUNK]
+        )
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1]

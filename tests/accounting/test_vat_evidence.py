@@ -221,3 +221,23 @@ def test_a_large_batch_is_read_in_chunks(platform, org_a, django_capture_on_comm
     assert response.status_code == 200, response.json()
     chunks = [cb.args[0] for cb in callbacks if getattr(cb, "args", None)]
     assert sorted(len(chunk) for chunk in chunks) == [1, READ_CHUNK]
+
+
+def test_transactions_never_read_are_read_by_the_command(org_a, org_b):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    mine = make_transaction(org_a, amount=Decimal("230.00"), vat_amount=Decimal("30.00"))
+    attach(mine, receipt_image(zatca_payload("230.00", "30.00")), "image/png")
+    already = make_transaction(org_a, vat_evidence=VatEvidence.MISMATCH)
+    other = make_transaction(org_b)
+    out = StringIO()
+    call_command("read_vat_evidence", "--org", org_a.name, "--here", stdout=out)
+    assert "1 transactions read" in out.getvalue()
+    evidence = dict(Transaction.objects.values_list("pk", "vat_evidence"))
+    assert evidence == {
+        mine.pk: VatEvidence.BACKED,
+        already.pk: VatEvidence.MISMATCH,  # read before: left alone
+        other.pk: VatEvidence.PENDING,  # another organization
+    }

@@ -258,3 +258,62 @@ def test_a_sync_under_backed_only_books_what_the_receipts_back(
     assert not any(line.account == vat_line for line in unbacked_entry.lines)
     assert "booked gross" in unbacked_entry.description
     assert "booked gross" not in backed_entry.description
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def accountant_browser(client, users_a):
+    client.force_login(users_a[Role.ACCOUNTANT])
+    return client
+
+
+def test_the_list_has_a_vat_evidence_column_and_filter(accountant_browser, org_a):
+    make_transaction(org_a, merchant="Backed Shop", vat_evidence=VatEvidence.BACKED)
+    make_transaction(org_a, merchant="Bare Shop", vat_evidence=VatEvidence.NO_INVOICE)
+    page = accountant_browser.get("/accounting/?tab=expenses").content.decode()
+    assert '<span class="badge vat-backed">Backed by a tax invoice</span>' in page
+    assert '<option value="no_invoice" >No tax invoice</option>' in page
+    filtered = accountant_browser.get("/accounting/?tab=expenses&vat_evidence=no_invoice")
+    assert "Bare Shop" in filtered.content.decode()
+    assert "Backed Shop" not in filtered.content.decode()
+
+
+def test_the_verified_tab_counts_evidence_and_says_what_will_be_booked_gross(
+    accountant_browser, org_a, users_a
+):
+    account = Account.objects.create(
+        organization=org_a, provider="qoyod", external_id="5201", code="5201", name_en="Toner"
+    )
+    for evidence, vat in (("backed", "15.00"), ("mismatch", "15.00"), ("no_invoice", None)):
+        make_transaction(
+            org_a,
+            status=TransactionStatus.VERIFIED,
+            account=account,
+            vat_evidence=evidence,
+            vat_amount=Decimal(vat) if vat else None,
+        )
+    page = accountant_browser.get("/accounting/?tab=verified").content.decode()
+    assert "Backed by a tax invoice 1 · Differs from the tax invoice 1 · No tax invoice 1" in page
+    assert "booked gross" not in page  # as reported: every VAT is reclaimed
+    change_accounting_settings(
+        organization=org_a, actor=users_a[Role.ADMIN], vat_reclaim=VatReclaim.BACKED_ONLY
+    )
+    page = accountant_browser.get("/accounting/?tab=verified").content.decode()
+    # The one without VAT has nothing to book gross.
+    assert "the VAT of 1 transaction will be booked gross" in page
+
+
+def test_the_transaction_page_shows_what_the_tax_invoice_says(accountant_browser, org_a):
+    txn = make_transaction(
+        org_a,
+        vat_evidence=VatEvidence.MISMATCH,
+        vat_invoice={**INVOICE, "vat_number": "123", "vat_number_valid": False},
+    )
+    page = accountant_browser.get(f"/accounting/transactions/{txn.pk}/").content.decode()
+    assert "Differs from the tax invoice" in page
+    assert (
+        "The receipt's tax invoice: Jarir Bookstore, VAT number 123, 2025-03-31T22:30:00Z, "
+        "total 230.00, VAT 20.00 — not a valid VAT number"
+    ) in page
