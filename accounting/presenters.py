@@ -6,12 +6,12 @@ event into a sentence ("Assigned to 5201 · Marketing Expenses by Sara Al-Otaibi
 changes into "field: before → after" lines with field labels.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounting.models import TransactionType
 from sifi.models import AuditEvent
@@ -137,12 +137,34 @@ def _entry_drafted(event: AuditEvent, provider: str) -> AuditLine:
 
 
 def _synced(event: AuditEvent, provider: str) -> AuditLine:
-    entry = (event.after or {}).get("journal_entry_id")
-    return AuditLine(
-        event.created_at,
-        _("Synced: %(provider)s entry %(entry)s, receipts attached")
-        % {"provider": provider, "entry": entry},
-    )
+    """Synced, and what became of the receipts: recorded since the event says so (an older
+    one claims nothing about them)."""
+    after = event.after or {}
+    values = {"provider": provider, "entry": after.get("journal_entry_id")}
+    receipts, attached = after.get("receipts"), after.get("receipts_attached", 0)
+    if receipts is None:
+        sentence = _("Synced: %(provider)s entry %(entry)s")
+    elif not receipts:
+        sentence = _("Synced: %(provider)s entry %(entry)s, no receipts")
+    elif attached == receipts:
+        sentence = ngettext(
+            "Synced: %(provider)s entry %(entry)s, %(n)s receipt attached",
+            "Synced: %(provider)s entry %(entry)s, %(n)s receipts attached",
+            receipts,
+        )
+    elif not attached:
+        sentence = ngettext(
+            "Synced: %(provider)s entry %(entry)s, %(n)s receipt sent as a link",
+            "Synced: %(provider)s entry %(entry)s, %(n)s receipts sent as links",
+            receipts,
+        )
+    else:
+        sentence = _(
+            "Synced: %(provider)s entry %(entry)s, receipts: %(attached)s attached, "
+            "%(links)s sent as links"
+        )
+    values.update(n=receipts, attached=attached, links=(receipts or 0) - attached)
+    return AuditLine(event.created_at, sentence % values)
 
 
 def _failed(event: AuditEvent, provider: str) -> AuditLine:
@@ -211,6 +233,24 @@ def failure_in_words(code: str, message: str, provider: str) -> str:
     if kind == "unavailable":
         return _("Failed: %(message)s") % {"message": message}
     return _("Failed: %(message)s Retry; if it fails again, tell us.") % {"message": message}
+
+
+def retry_hint(codes: Iterable[str], provider: str) -> str:
+    """What to do before retrying a run's failures, fitting why they failed (`codes`: their
+    "<provider key>_<kind>" codes): a refused entry needs a fix first; books that could not
+    be reached need only time."""
+    kinds = {code.rsplit("_", 1)[-1] for code in codes if code}
+    if "validation" in kinds:
+        return _(
+            "Fix what the reasons below say first (for example assign another account), then "
+            "retry; the rest is already in your books."
+        )
+    if kinds == {"unavailable"}:
+        return _(
+            "%(provider)s could not be reached: retry later, once it answers again; the rest "
+            "is already in your books."
+        ) % {"provider": provider}
+    return _("Retry; if they fail again, tell us. The rest is already in your books.")
 
 
 def conditions_in_words(conditions: dict[str, Any], names: dict[str, dict[int, str]]) -> list[str]:

@@ -264,7 +264,9 @@ def transaction_audit(*, transaction: Transaction) -> QuerySet[AuditEvent]:
 
 
 def sync_run_list(*, organization: Organization) -> QuerySet[SyncRun]:
-    return SyncRun.objects.filter(organization=organization).select_related("started_by")
+    return SyncRun.objects.filter(organization=organization).select_related(
+        "started_by", "retry_of"
+    )
 
 
 def sync_runs_with_counts(*, organization: Organization) -> QuerySet[SyncRun]:
@@ -286,6 +288,12 @@ def sync_run_items(
     if after:
         items = items.filter(pk__gt=after)
     return list(items[:size])
+
+
+def sync_run_failure_codes(*, run: SyncRun) -> list[str]:
+    """Why the run's failures failed: each distinct error code once."""
+    failed = run.items.filter(outcome=SyncRunItemOutcome.FAILED)
+    return list(failed.order_by().values_list("error_code", flat=True).distinct())
 
 
 def sync_run_get(*, organization: Organization, run_id: int) -> SyncRun:

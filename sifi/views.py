@@ -7,10 +7,11 @@ a friendly page elsewhere; never a traceback, a setting or a submitted value.
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 
 from sifi.permissions import (
@@ -72,6 +73,13 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         _("Page not found"),
         _("There is no page at this address. Check the link, or start again from the menu."),
     )
+
+
+@csrf_exempt  # it changes nothing: an unknown address is a 404 whatever the method
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """An address under /api/ that no endpoint has: the API's 404 (JSON), with DEBUG on too
+    (Django's own 404 page is HTML there)."""
+    return page_not_found(request, Http404())
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

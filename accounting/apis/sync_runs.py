@@ -34,10 +34,17 @@ class SyncRunOutputSerializer(serializers.ModelSerializer):
         "again); empty while it pushes."
     )
 
+    number = serializers.IntegerField(
+        read_only=True,
+        help_text="The organization's own count of its runs (its first is 1), as the pages "
+        "say it ('Sync run #1'); addresses take the id.",
+    )
+
     class Meta:
         model = SyncRun
         fields = [
             "id",
+            "number",
             "status",
             "total",
             "succeeded",

@@ -1,10 +1,10 @@
 """Sync runs: a set of verified transactions pushed together, and each one's result in it."""
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +31,9 @@ class SyncRun(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="sync_runs"
     )
+    # "Sync run #3" on the pages: the organization's own count (its first run is #1); the
+    # API and the addresses keep the id. Given on the first save (`save`).
+    number = models.PositiveIntegerField(editable=False)
     status = models.CharField(
         max_length=20, choices=SyncRunStatus.choices, default=SyncRunStatus.QUEUED
     )
@@ -53,10 +56,30 @@ class SyncRun(models.Model):
     waiting_window = models.CharField(max_length=16, blank=True)
 
     class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="sync_run_number_per_organization"
+            ),
+        ]
         ordering: ClassVar = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"Sync run #{self.pk} ({self.status})"
+        return f"Sync run #{self.number} ({self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new run takes the organization's next number. Two runs started at once are
+        numbered one after the other: the organization's row is locked until the run's
+        transaction commits, so the second reads the first's number."""
+        if self.number is not None:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            Organization.objects.select_for_update().filter(pk=self.organization_id).first()
+            last = SyncRun.objects.filter(organization_id=self.organization_id).aggregate(
+                last=models.Max("number")
+            )["last"]
+            self.number = (last or 0) + 1
+            super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

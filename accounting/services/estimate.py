@@ -82,10 +82,14 @@ def sync_estimate(organization: Organization) -> SyncEstimate:
     window, seconds = _longest(windows, requests)
     question = ""
     if window is not None and seconds >= settings.SYNC_CONFIRM_ABOVE_SECONDS:
-        question = _(
+        question = ngettext(
             "About %(requests)s requests: %(provider)s allows %(limit)s, so this run takes "
             "%(duration)s. Nothing is sent twice while it waits. Sync %(transactions)s "
-            "verified transactions?"
+            "verified transaction?",
+            "About %(requests)s requests: %(provider)s allows %(limit)s, so this run takes "
+            "%(duration)s. Nothing is sent twice while it waits. Sync %(transactions)s "
+            "verified transactions?",
+            transactions,
         ) % {
             "requests": f"{requests:,}",
             "provider": books.provider.name,

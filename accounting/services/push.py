@@ -25,7 +25,9 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounting.journal import JournalEntryDraft, journal_entry_for, lines_snapshot
 from accounting.models import (
@@ -155,15 +157,28 @@ def push_transaction(
         _fail(
             txn,
             item,
-            message=f"{provider.name} could not be reached after {MAX_ATTEMPTS} attempts "
-            f"({exc.message}). Retry the failed transactions later.",
+            message=_(
+                "%(provider)s could not be reached after %(attempts)s attempts: %(reason)s "
+                "Retry the failed transactions later."
+            )
+            % {
+                "provider": provider.name,
+                "attempts": MAX_ATTEMPTS,
+                "reason": _sentence(exc.message),
+            },
             code=f"{provider.key}_unavailable",
         )
         return
     except ProviderError as exc:
         _fail(txn, item, message=exc.message, code=f"{provider.key}_error")
         return
-    _succeed(txn, item)
+    _succeed(txn, item, _receipts_sent(txn, books))
+
+
+def _sentence(text: str) -> str:
+    """A provider's message as a sentence of ours: ends with a full stop, never two."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def _create_entry_once(
@@ -271,7 +286,7 @@ def _attach_documents(txn: Transaction, books: BooksConnection, session: Provide
 
 
 @transaction.atomic
-def _succeed(txn: Transaction, item: SyncRunItem) -> None:
+def _succeed(txn: Transaction, item: SyncRunItem, receipts: dict[str, int]) -> None:
     now = timezone.now()
     Transaction.objects.filter(pk=txn.pk).update(
         status=TransactionStatus.SYNCED,
@@ -290,8 +305,26 @@ def _succeed(txn: Transaction, item: SyncRunItem) -> None:
         target_type="transaction",
         target_id=txn.pk,
         before={"status": TransactionStatus.SYNCING},
-        after={"status": TransactionStatus.SYNCED, "journal_entry_id": txn.journal_entry_id},
+        after={
+            "status": TransactionStatus.SYNCED,
+            "journal_entry_id": txn.journal_entry_id,
+            **receipts,
+        },
     )
+
+
+def _receipts_sent(txn: Transaction, books: BooksConnection) -> dict[str, int]:
+    """What the entry got of the transaction's receipts, for its audit line: how many there
+    are and how many went as files. Books that take files got each one (some answer no id
+    for it); books that take none have the links every entry carries, and only a document
+    uploaded before that was known (with the books' id) went as a file."""
+    counts = Document.objects.filter(transaction=txn).aggregate(
+        receipts=Count("pk"),
+        with_id=Count("pk", filter=Q(external_attachment_id__isnull=False)),
+    )
+    receipts = int(counts["receipts"])
+    attached = int(counts["with_id"]) if books.attachments_supported is False else receipts
+    return {"receipts": receipts, "receipts_attached": attached}
 
 
 @transaction.atomic

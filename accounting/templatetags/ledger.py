@@ -4,6 +4,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 register = template.Library()
 
@@ -42,3 +45,18 @@ def run_waiting_reason(run: Any, books_name: Any) -> str:
     from accounting.services.run_lifecycle import waiting_reason
 
     return waiting_reason(run, books_name=books_name) if run is not None else ""
+
+
+@register.filter
+def run_took(run: Any) -> str:
+    """How long a finished run took, in the unit that fits: seconds under a minute ("2
+    seconds", never "0 minutes"), else minutes and hours ("3 minutes", "1 hour, 5 minutes");
+    "" while it has not finished."""
+    if run.started_at is None or run.finished_at is None:
+        return ""
+    seconds = int((run.finished_at - run.started_at).total_seconds())
+    if seconds < 1:
+        return _("less than a second")
+    if seconds < 60:
+        return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
+    return timesince(run.started_at, run.finished_at)

@@ -5,16 +5,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
-from accounting.models import SyncRunItemOutcome
-from accounting.presenters import failure_in_words
+from accounting.models import SyncRun, SyncRunItemOutcome
+from accounting.presenters import failure_in_words, retry_hint
 from accounting.providers import connection_for, provider_names
-from accounting.selectors import sync_run_get, sync_run_items, sync_runs_with_counts
+from accounting.selectors import (
+    sync_run_failure_codes,
+    sync_run_get,
+    sync_run_items,
+    sync_runs_with_counts,
+)
 from accounting.services.estimate import sync_estimate
 from accounting.services.run_lifecycle import run_counts
 from accounting.services.runs import retry_failed, retry_failed_transactions, start_sync_run
@@ -23,14 +29,18 @@ from sifi.permissions import AccountingPermission, RolePageMixin
 from sifi.tenancy import current_organization
 
 
+def _started(run: SyncRun) -> str:
+    return ngettext(
+        "Sync run #%(number)s started with %(total)s transaction.",
+        "Sync run #%(number)s started with %(total)s transactions.",
+        run.total,
+    ) % {"number": run.number, "total": run.total}
+
+
 class SyncAction(ActionView):
     def act(self, request: HttpRequest) -> None:
         run = start_sync_run(organization=current_organization(request), actor=request.user)
-        messages.success(
-            request,
-            _("Sync run #%(id)s started with %(total)s transactions.")
-            % {"id": run.pk, "total": run.total},
-        )
+        messages.success(request, _started(run))
 
 
 class SyncEstimateView(RolePageMixin, View):
@@ -45,8 +55,17 @@ class SyncEstimateView(RolePageMixin, View):
 
 
 class SyncRunProgress(RolePageMixin, TemplateView):
+    """The progress of a run, polled by htmx while it runs. The poll that finds it over
+    reloads the page: its tabs, counts and rows were drawn while the run was still going."""
+
     page_permission = AccountingPermission
     template_name = "accounting/_run_progress.html"
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        response = super().render_to_response(context, **kwargs)
+        if not context["latest_run"].is_active:
+            response["HX-Refresh"] = "true"
+        return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         organization = current_organization(self.request)
@@ -110,6 +129,7 @@ class SyncRunPage(RolePageMixin, TemplateView):
             outcomes=SyncRunItemOutcome.choices,
             older=items[-1].pk if len(items) == 100 else None,
             books_name=name,
+            retry_hint=retry_hint(sync_run_failure_codes(run=run), name),
             provider=books,  # its entry_url: where the entry opens in the books
         )
         return context
@@ -124,11 +144,7 @@ class RetryRunFailedAction(ActionView):
             run_id=sync_run_get(organization=organization, run_id=posted_id(request, "run")).pk,
         )
         self.next_url = reverse("accounting-run", args=[run.pk])
-        messages.success(
-            request,
-            _("Sync run #%(id)s started with %(total)s transactions.")
-            % {"id": run.pk, "total": run.total},
-        )
+        messages.success(request, _started(run))
 
 
 class RetryFailedAction(ActionView):
@@ -144,8 +160,4 @@ class RetryFailedAction(ActionView):
             organization=current_organization(request), actor=request.user, ids=ids
         )
         self.next_url = reverse("accounting-run", args=[run.pk])
-        messages.success(
-            request,
-            _("Sync run #%(id)s started with %(total)s transactions.")
-            % {"id": run.pk, "total": run.total},
-        )
+        messages.success(request, _started(run))

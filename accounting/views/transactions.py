@@ -56,6 +56,24 @@ def _badge(count: int) -> str:
     return f"{COUNT_CAP:,}+" if count > COUNT_CAP else f"{count:,}"
 
 
+def _filter_errors(filterset: TransactionFilter) -> list[tuple[str, list[str]]]:
+    """The filters' errors under the labels the form shows ("Max: The maximum amount is below
+    the minimum."), never the parameter's name."""
+    labels = {
+        "tab": _("Tab"),
+        "date_from": _("From"),
+        "date_to": _("To"),
+        "budget": _("Budget"),
+        "employee": _("Employee"),
+        "amount_min": _("Min"),
+        "amount_max": _("Max"),
+        "search": _("Search"),
+    }
+    return [
+        (str(labels.get(name, name)), list(errors)) for name, errors in filterset.errors.items()
+    ]
+
+
 class AccountingPage(RolePageMixin, TemplateView):
     page_permission = AccountingPermission
     template_name = "accounting/index.html"
@@ -87,6 +105,7 @@ class AccountingPage(RolePageMixin, TemplateView):
         source = books.source_account if books else None
         context.update(self._vat_before_sync(organization, tab, rows))
         context.update(
+            filter_errors=_filter_errors(filterset),
             tab=tab,
             tabs=[(value, label, _badge(counts.get(value, 0))) for value, label in Tab.choices],
             filterset=filterset,
@@ -125,6 +144,7 @@ class AccountingPage(RolePageMixin, TemplateView):
                 "assign": _("Assign"),
                 "unverify": _("Unverify"),
                 "suggested": _("Suggested:"),
+                "no_match": _("No account matches what you typed."),
                 # "<provider> entry #" + the number, as accounting/_entry.html writes it.
                 "entry": _("%(provider)s entry #%(number)s")
                 % {"provider": books.provider.name if books else provider_names(), "number": ""},

@@ -34,6 +34,7 @@
     }
 
     function choose(option) {
+      input.removeAttribute("aria-invalid");
       value.value = option.dataset.id;
       input.value = option.dataset.text;
       close();
@@ -42,6 +43,7 @@
 
     function show(accounts) {
       list.textContent = "";
+      active = -1; // the earlier matches are gone: nothing is highlighted until these are
       accounts.forEach(function (account, i) {
         var option = document.createElement("li");
         option.id = list.id + "-" + i;
@@ -64,7 +66,9 @@
       });
       if (!accounts.length) {
         var none = document.createElement("li");
-        none.className = "muted";
+        none.className = "muted picker-empty";
+        none.setAttribute("role", "presentation");
+        none.setAttribute("data-picker-empty", "");
         none.textContent = list.dataset.empty || "—";
         list.appendChild(none);
       }
@@ -84,6 +88,8 @@
 
     input.addEventListener("input", function () {
       value.value = ""; // typed, not chosen: the server reads the code unless one is chosen
+      active = -1; // the matches shown are for what was typed before: Enter takes none of them
+      input.removeAttribute("aria-activedescendant");
       clearTimeout(timer);
       timer = setTimeout(search, DELAY_MS);
     });
@@ -93,9 +99,13 @@
         event.preventDefault();
         if (list.hidden) { search(); return; }
         highlight(active + (event.key === "ArrowDown" ? 1 : -1));
-      } else if (event.key === "Enter" && !list.hidden && active >= 0) {
+      } else if (event.key === "Enter" && !list.hidden && options()[active]) {
         event.preventDefault();
         choose(options()[active]);
+      } else if (event.key === "Enter" && !list.hidden && list.querySelector("[data-picker-empty]")) {
+        // No account matches what was typed: say so and stay, rather than send the form.
+        event.preventDefault();
+        input.setAttribute("aria-invalid", "true");
       } else if (event.key === "Escape") {
         close();
       }

@@ -3,6 +3,7 @@
 //   <select data-submit-on-change>           submits its form when changed (language switch)
 //   <button data-confirm="Sure?">            asks before submitting (also on <form>)
 //   <button data-confirm-count="url" data-confirm-template="… %s …">  asks with an exact count
+//          (and data-confirm-template-one="…" for a count of one)
 //   <button data-confirm-estimate="url">       asks the server's question first, if it has one
 //   <input type="checkbox" data-select-all="ids">  checks or unchecks every input[name=ids]
 (function () {
@@ -55,7 +56,11 @@
       .catch(function () { return { count: "?" }; })
       .then(function (body) {
         var count = typeof body.count === "number" ? body.count.toLocaleString("en") : body.count;
-        if (window.confirm(button.dataset.confirmTemplate.replace("%s", count))) {
+        // One transaction is asked in the singular (data-confirm-template-one), never "all 1 …s".
+        var template = body.count === 1 && button.dataset.confirmTemplateOne
+          ? button.dataset.confirmTemplateOne
+          : button.dataset.confirmTemplate;
+        if (window.confirm(template.replace("%s", count))) {
           button.dataset.confirmed = "1";
           form.requestSubmit(button);
         }

@@ -151,7 +151,7 @@ def test_a_spent_budget_defers_the_turn_without_sleeping_and_people_see_the_wait
     assert 50 < run.waiting_seconds <= 61
     client.force_login(make_user(org, Role.ACCOUNTANT))
     page = client.get(reverse("accounting-run-progress", args=[run.pk])).content.decode()
-    assert "Waiting for Qoyod's limit (next slot in" in page
+    assert "Waiting for Qoyod&#x27;s limit (next slot in" in page  # HTML-escaped
     api = api_client_for(make_user(org, Role.ACCOUNTANT))
     body = api.get(f"/api/v1/accounting/sync-runs/{run.pk}/")
     assert 50 < body.json()["waiting_seconds"] <= 61

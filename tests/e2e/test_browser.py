@@ -472,3 +472,73 @@ def test_a_long_run_is_confirmed_with_its_estimate_and_refusing_starts_nothing(
         page.get_by_test_id("sync-button").click()
         expect(page.get_by_test_id("run-progress")).to_be_visible()
     assert SyncRun.objects.filter(organization=org).count() == 1
+
+
+def test_the_list_follows_a_run_to_its_end_without_a_reload(
+    browser, live_server, worker, qoyod_sandbox, company
+):
+    """Issue 25: the tabs, counts and rows drawn while the run went on are drawn again when
+    its progress learns it is over, failures included."""
+    from accounting.models import Account
+
+    org, _users = company
+    wallet = Account.objects.create(
+        organization=org, provider="qoyod", external_id="1003", code="110101", name_en="Wallet"
+    )
+    marketing = Account.objects.create(
+        organization=org, provider="qoyod", external_id="1038", code="5201", name_en="Ads"
+    )
+    gone = Account.objects.create(  # Qoyod does not know it: the push is refused
+        organization=org, provider="qoyod", external_id="424242", code="5999", name_en="Old"
+    )
+    Integration.objects.create(
+        provider="qoyod",
+        organization=org,
+        status="connected",
+        secrets={"api_key": qoyod_sandbox.demo_key},
+        source_account=wallet,
+    )
+    txns = list(Transaction.objects.filter(organization=org).order_by("reference"))
+    Transaction.objects.filter(pk__in=[t.pk for t in txns[:2]]).update(
+        status="verified", account=marketing
+    )
+    Transaction.objects.filter(pk=txns[2].pk).update(status="verified", account=gone)
+
+    page = page_for(browser, live_server, Role.ACCOUNTANT)
+    page.goto("/accounting/?tab=verified")
+    expect(page.get_by_test_id("txn-row")).to_have_count(3)
+    page.get_by_test_id("sync-button").click()
+    progress = page.get_by_test_id("run-progress")
+    expect(progress).to_have_attribute("data-status", "partially_failed", timeout=60_000)
+    tabs = page.get_by_role("navigation", name="Transaction tabs")
+    expect(tabs.get_by_role("link", name=re.compile("^Synced"))).to_have_text("Synced 2")
+    expect(tabs.get_by_role("link", name=re.compile("^Failed"))).to_have_text("Failed 1")
+    expect(tabs.get_by_role("link", name=re.compile("^Verified"))).to_have_text("Verified 0")
+    expect(page.get_by_test_id("txn-row")).to_have_count(0)
+    expect(page.get_by_text("Syncing", exact=True)).to_have_count(0)
+
+
+def test_enter_in_an_account_picker_with_no_match_says_so_without_an_error(
+    browser, live_server, company
+):
+    from accounting.models import Account
+
+    org, _users = company
+    Account.objects.create(
+        organization=org, provider="qoyod", external_id="1038", code="5201", name_en="Ads"
+    )
+    page = page_for(browser, live_server, Role.ACCOUNTANT)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/accounting/?tab=expenses")
+    picker = page.get_by_test_id("bulk-account")
+    picker.fill("52")  # a match first: it is highlighted
+    expect(page.locator("#bulk-account-list [role=option]").first).to_contain_text("5201")
+    picker.fill("no such account")
+    expect(page.locator("#bulk-account-list")).to_contain_text("No account matches what you typed.")
+    picker.press("Enter")
+    expect(picker).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#bulk-account-list")).to_be_visible()
+    expect(picker).to_have_value("no such account")
+    assert errors == []
+    assert "/accounting/?tab=expenses" in page.url

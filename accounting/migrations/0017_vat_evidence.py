@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounting', '0015_sync_run_waiting_window'),
+        ('accounting', '0016_sync_run_number'),
         ('sifi', '0003_audit_log_without_foreign_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
