@@ -12,6 +12,7 @@ receipts read for VAT evidence (`vat_evidence`).
 
 import datetime
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -100,6 +101,23 @@ class IncomingTransaction:
     card_reference: str = ""
     card_last4: str = ""
     documents: tuple[IncomingDocument, ...] = ()
+
+
+@dataclass(frozen=True)
+class IncomingReceipts:
+    """A late receipt: a batch item with only the reference of a transaction already there
+    and its documents (SPEC §8)."""
+
+    reference: str
+    documents: tuple[IncomingDocument, ...]
+
+
+class UnknownTransaction(Exception):
+    """A late receipt names a reference the organization has no transaction for."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"No transaction with reference {reference!r}.")
+        self.reference = reference
 
 
 @dataclass
@@ -240,22 +258,31 @@ def _write_file(name: str, doc: IncomingDocument) -> None:
         default_storage.save(name, ContentFile(doc.content))
 
 
+# Set from the compared fields, never sent: a correction writes them back with the rest.
+_DERIVED_FIELDS = ("direction", "transaction_date")
+
 # Namespace of the ingestion advisory lock (the organization's id is the second key).
 _INGESTION_LOCK = 7_401
 
 
 @transaction.atomic
 def ingest_transactions(
-    *, organization: Organization, items: list[IncomingTransaction], actor: Any = None
+    *,
+    organization: Organization,
+    items: Sequence[IncomingTransaction | IncomingReceipts],
+    actor: Any = None,
 ) -> IngestResult:
-    """Create or correct the batch's transactions, all or nothing.
+    """Create or correct the batch's transactions, and add late receipts, all or nothing
+    (`UnknownTransaction` when a late receipt's transaction is not there: nothing is saved).
 
     Idempotent: the same batch again reports every item "unchanged" and writes nothing.
     """
     with connection.cursor() as cursor:
         # Batches of one organization take turns until commit (see the module docstring).
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_INGESTION_LOCK, organization.pk])
-    masters = _upsert_masters(organization, items)
+    masters = _upsert_masters(
+        organization, [item for item in items if isinstance(item, IncomingTransaction)]
+    )
     existing = {
         txn.reference: txn
         for txn in Transaction.objects.select_for_update().filter(
@@ -264,7 +291,15 @@ def ingest_transactions(
     }
     result = IngestResult()
     to_create: list[tuple[IncomingTransaction, Transaction]] = []
-    for item in items:
+    for incoming in items:
+        if isinstance(incoming, IncomingReceipts):
+            outcome, receipted = _add_late_receipts(organization, existing, incoming, actor)
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            result.results.append(
+                {"reference": receipted.reference, "id": receipted.pk, "outcome": outcome}
+            )
+            continue
+        item = incoming
         values = _values(organization, item, masters)
         txn = existing.get(item.reference)
         if txn is None:
@@ -289,6 +324,29 @@ def ingest_transactions(
         # background (the files are written first: those callbacks were queued before).
         queue_vat_reading(changed)
     return result
+
+
+def _add_late_receipts(
+    organization: Organization,
+    existing: dict[str, Transaction],
+    receipts: IncomingReceipts,
+    actor: Any,
+) -> tuple[str, Transaction]:
+    """A late receipt is a correction that changes no figure: stored (and audited) while the
+    transaction is editable, kept as a change after sync once a run took it."""
+    txn = existing.get(receipts.reference)
+    if txn is None:
+        raise UnknownTransaction(receipts.reference)
+    unchanged = {name: getattr(txn, name) for name in (*COMPARED_FIELDS, *_DERIVED_FIELDS)}
+    item = IncomingTransaction(
+        reference=txn.reference,
+        type=txn.type,
+        amount=txn.amount,
+        currency=txn.currency,
+        occurred_at=txn.occurred_at,
+        documents=receipts.documents,
+    )
+    return _apply_correction(organization, txn, item, unchanged, actor), txn
 
 
 def queue_vat_reading(transaction_ids: list[int]) -> None:

@@ -241,3 +241,87 @@ def test_transactions_never_read_are_read_by_the_command(org_a, org_b):
         already.pk: VatEvidence.MISMATCH,  # read before: left alone
         other.pk: VatEvidence.PENDING,  # another organization
     }
+
+
+# Late receipts: a batch item with only the reference and the documents.
+
+
+def late(reference, content, content_type="image/png"):
+    return {
+        "reference": reference,
+        "documents": [
+            {
+                "filename": "late-receipt",
+                "content_type": content_type,
+                "content": base64.b64encode(content).decode(),
+            }
+        ],
+    }
+
+
+def test_a_late_receipt_is_added_to_its_transaction_and_read(
+    platform, org_a, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        platform.post(
+            "/api/v1/ledger/transactions/",
+            [{**item("SIFI-1", b"", ""), "documents": []}],
+            format="json",
+        )
+    txn = Transaction.objects.get()
+    assert txn.vat_evidence == VatEvidence.NO_INVOICE
+    receipt = receipt_pdf([zatca_payload("230.00", "30.00")])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = platform.post(
+            "/api/v1/ledger/transactions/",
+            [late("SIFI-1", receipt, "application/pdf")],
+            format="json",
+        )
+    assert response.status_code == 200, response.json()
+    assert response.json()["updated"] == 1
+    txn.refresh_from_db()
+    assert txn.vat_evidence == VatEvidence.BACKED
+    assert txn.documents.count() == 1
+    assert txn.amount == Decimal("230.00")  # nothing else changed
+    with django_capture_on_commit_callbacks(execute=True):
+        again = platform.post(
+            "/api/v1/ledger/transactions/",
+            [late("SIFI-1", receipt, "application/pdf")],
+            format="json",
+        )
+    assert again.json()["unchanged"] == 1
+
+
+def test_a_late_receipt_for_an_unknown_reference_saves_nothing(
+    platform, org_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = platform.post(
+            "/api/v1/ledger/transactions/",
+            [item("SIFI-1", an_image("PNG"), "image/png"), late("SIFI-404", an_image("PNG"))],
+            format="json",
+        )
+    assert response.status_code == 400
+    [error] = response.json()["items"]
+    assert (error["index"], error["reference"]) == (1, "SIFI-404")
+    assert not Transaction.objects.exists()
+
+
+def test_a_late_receipt_of_a_synced_transaction_is_shown_as_a_change_not_applied(platform, org_a):
+    from accounting.models import TransactionStatus
+    from tests.factories import make_account
+
+    txn = make_transaction(
+        org_a,
+        reference="SIFI-1",
+        status=TransactionStatus.SYNCED,
+        account=make_account(org_a),
+        journal_entry_id="JE-1",
+    )
+    response = platform.post(
+        "/api/v1/ledger/transactions/", [late("SIFI-1", an_image("PNG"))], format="json"
+    )
+    assert response.json()["changed_after_sync"] == 1
+    txn.refresh_from_db()
+    assert txn.changed_after_sync["new_documents"] == ["late-receipt"]
+    assert txn.documents.count() == 0
