@@ -32,6 +32,7 @@ from accounting.models import (
     Document,
     Employee,
     Transaction,
+    VatEvidence,
     direction_of,
     document_upload_to,
 )
@@ -373,6 +374,9 @@ def _apply_correction(
         before = {name: old for name, (old, _new) in differences.items()}
         for name, value in values.items():
             setattr(txn, name, value)
+        # New figures or a new receipt: what the receipts say of the VAT is read again (queued
+        # on commit); until then it is not known, so no sync relies on the old answer.
+        txn.vat_evidence = VatEvidence.PENDING
         txn.save()
         added = _store_documents(organization, txn, item.documents)
         record_audit(
