@@ -238,7 +238,16 @@ class LedgerIngestApi(APIView):
         changed_after_sync = serializers.IntegerField()
         results = serializers.ListField(child=serializers.DictField())
 
-    @extend_schema(request=IngestItemSerializer(many=True), responses=OutputSerializer)
+    @extend_schema(
+        request=IngestItemSerializer(many=True),
+        responses=OutputSerializer,
+        description=(
+            "A batch of at most 1,000 transactions, idempotent by reference. An item with only "
+            "`reference` and `documents` is a late receipt: its receipts are added to the "
+            "transaction already there (400 if there is none; nothing is saved). Receipts are "
+            "read for their ZATCA QR code in the background (`vat_evidence`)."
+        ),
+    )
     def post(self, request: Request) -> Response:
         items = request.data
         if not isinstance(items, list) or not items:
