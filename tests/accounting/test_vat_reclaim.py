@@ -317,3 +317,37 @@ def test_the_transaction_page_shows_what_the_tax_invoice_says(accountant_browser
         "The receipt's tax invoice: Jarir Bookstore, VAT number 123, 2025-03-31T22:30:00Z, "
         "total 230.00, VAT 20.00 — not a valid VAT number"
     ) in page
+
+
+def test_a_finance_manager_chooses_backed_only_on_the_settings_page(client, users_a, org_a):
+    client.force_login(users_a[Role.FINANCE_MANAGER])
+    page = client.get("/accounting/settings/").content.decode()
+    assert 'value="as_reported" checked' in page
+    response = client.post(
+        "/accounting/settings/save/",
+        {"vat_reclaim": "backed_only", "next": "/accounting/settings/"},
+        follow=True,
+    )
+    assert "Accounting settings saved." in response.content.decode()
+    assert 'value="backed_only" checked' in response.content.decode()
+    assert AccountingSettings.objects.get(organization=org_a).vat_reclaim == "backed_only"
+
+
+def test_an_accountant_reads_the_settings_page_but_cannot_change_it(client, users_a):
+    client.force_login(users_a[Role.ACCOUNTANT])
+    page = client.get("/accounting/settings/").content.decode()
+    assert "<fieldset disabled>" in page
+    refused = client.post("/accounting/settings/save/", {"vat_reclaim": "backed_only"})
+    assert refused.status_code == 403
+    assert not AccountingSettings.objects.exists()
+
+
+def test_an_unknown_choice_on_the_page_is_a_message_not_a_change(client, users_a):
+    client.force_login(users_a[Role.ADMIN])
+    response = client.post(
+        "/accounting/settings/save/",
+        {"vat_reclaim": "all", "next": "/accounting/settings/"},
+        follow=True,
+    )
+    assert "Choose which VAT is reclaimed." in response.content.decode()
+    assert not AccountingSettings.objects.exists()
