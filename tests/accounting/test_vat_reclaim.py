@@ -353,9 +353,7 @@ def test_an_unknown_choice_on_the_page_is_a_message_not_a_change(client, users_a
     assert not AccountingSettings.objects.exists()
 
 
-def test_the_accounting_settings_page_is_not_marked_as_the_integrations_settings(
-    client, users_a
-):
+def test_the_accounting_settings_page_is_not_marked_as_the_integrations_settings(client, users_a):
     client.force_login(users_a[Role.ADMIN])
     page = client.get("/accounting/settings/").content.decode()
     assert 'href="/settings/integrations/" aria-current="page"' not in page
