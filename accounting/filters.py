@@ -14,6 +14,7 @@ from accounting.models import (
     Transaction,
     TransactionStatus,
     TransactionType,
+    VatEvidence,
     types_of_tab,
 )
 from sifi.models import Organization
@@ -61,6 +62,7 @@ class TransactionFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", max_length=100)
     status = django_filters.ChoiceFilter(choices=TransactionStatus.choices)
     account = django_filters.NumberFilter(field_name="account_id")
+    vat_evidence = django_filters.ChoiceFilter(choices=VatEvidence.choices)
 
     class Meta:
         model = Transaction

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from accounting.models import Account, Direction, Transaction
+from accounting.models import Account, Direction, Transaction, VatEvidence, VatReclaim
 
 CENT = Decimal("0.01")
 DEBIT: Literal["debit"] = "debit"
@@ -95,6 +95,33 @@ def describe(txn: Transaction) -> str:
     return " · ".join(str(part) for part in parts if part)
 
 
+def unbacked_vat_reason(txn: Transaction) -> str:
+    """Why a transaction's VAT is not backed by a tax invoice, for the entry's description
+    (the bookkeeper's language: English, like the rest of the description)."""
+    invoice = txn.vat_invoice or {}
+    if txn.vat_evidence == VatEvidence.MISMATCH:
+        if invoice and not invoice.get("vat_number_valid", True):
+            return f"the tax invoice's VAT number {invoice.get('vat_number', '')} is not valid"
+        return (
+            f"the tax invoice shows total {invoice.get('total', '?')}, "
+            f"VAT {invoice.get('vat', '?')}"
+        )
+    if txn.vat_evidence == VatEvidence.FOREIGN:
+        return f"paid in {txn.original_currency}, no Saudi input VAT"
+    if txn.vat_evidence == VatEvidence.PENDING:
+        return "the receipt was not read yet"
+    return "no tax invoice QR code on the receipt"
+
+
+def reclaimable_vat(txn: Transaction, *, vat_reclaim: str = VatReclaim.AS_REPORTED) -> Decimal:
+    """The VAT booked as input VAT: what SiFi reports, or under "reclaim only backed VAT"
+    only when the receipt's tax invoice backs it (0: the VAT stays in the expense)."""
+    vat = txn.vat_amount or Decimal("0.00")
+    if vat_reclaim == VatReclaim.BACKED_ONLY and txn.vat_evidence != VatEvidence.BACKED:
+        return Decimal("0.00")
+    return vat
+
+
 def journal_entry_for(
     txn: Transaction,
     *,
@@ -102,6 +129,7 @@ def journal_entry_for(
     input_vat_account: Account | None = None,
     receipt_links: Sequence[str] = (),
     input_vat: str | None = None,
+    vat_reclaim: str = VatReclaim.AS_REPORTED,
 ) -> JournalEntryDraft:
     """Balanced lines, sides by direction (SPEC §4, §5).
 
@@ -114,6 +142,9 @@ def journal_entry_for(
     `input_vat` names the VAT line by the provider's id instead of an account of ours: an
     account's external id, or, for books that take VAT as a tax rate, the tax rate's id
     (`BooksConnection.input_vat`); it wins over `input_vat_account`.
+
+    `vat_reclaim` "backed_only": VAT that the receipt's tax invoice does not back is booked
+    gross, and the description says so and why (issue 27).
     """
     assert txn.account is not None
     links = " ".join(receipt_links)
@@ -122,7 +153,13 @@ def journal_entry_for(
     assigned_side, source_side = (DEBIT, CREDIT) if debit else (CREDIT, DEBIT)
     if input_vat is None and input_vat_account is not None:
         input_vat = input_vat_account.external_id
-    vat = txn.vat_amount if input_vat and txn.vat_amount else Decimal("0.00")
+    reclaimable = reclaimable_vat(txn, vat_reclaim=vat_reclaim)
+    vat = reclaimable if input_vat else Decimal("0.00")
+    description = describe(txn)
+    if input_vat and txn.vat_amount and not reclaimable:
+        description += (
+            f" · VAT {txn.vat_amount:.2f} booked gross (not reclaimed): {unbacked_vat_reason(txn)}"
+        )
     lines = [JournalLine(txn.account.external_id, assigned_side, txn.amount - vat, memo)]
     if vat:
         assert input_vat
@@ -131,7 +168,7 @@ def journal_entry_for(
     return JournalEntryDraft(
         reference=txn.reference,
         date=txn.transaction_date,
-        description=describe(txn),
+        description=description,
         currency=txn.currency,
         lines=tuple(sorted(lines, key=lambda line: line.side != DEBIT)),
         direction=DEBIT if debit else CREDIT,

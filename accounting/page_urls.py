@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounting.views import reconciliations, rules, sync_runs, transactions
+from accounting.views import accounting_settings, reconciliations, rules, sync_runs, transactions
 
 urlpatterns = [
     path("", transactions.AccountingPage.as_view(), name="accounting"),
@@ -9,6 +9,16 @@ urlpatterns = [
     path("matching-count/", transactions.MatchingCount.as_view(), name="accounting-matching-count"),
     path("bulk-assign/", transactions.BulkAssignAction.as_view(), name="accounting-bulk-assign"),
     path("rules/", rules.RulesPage.as_view(), name="accounting-rules"),
+    path(
+        "settings/",
+        accounting_settings.AccountingSettingsPage.as_view(),
+        name="accounting-settings",
+    ),
+    path(
+        "settings/save/",
+        accounting_settings.SaveAccountingSettingsAction.as_view(),
+        name="accounting-settings-save",
+    ),
     path("rules/<int:rule_id>/", rules.RulesPage.as_view(), name="accounting-rule"),
     path("rules/save/", rules.SaveRuleAction.as_view(), name="accounting-rule-save"),
     path("rules/delete/", rules.DeleteRuleAction.as_view(), name="accounting-rule-delete"),

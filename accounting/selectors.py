@@ -24,6 +24,7 @@ from accounting.models import (
     SyncRunStatus,
     Tab,
     Transaction,
+    VatEvidence,
 )
 from accounting.providers import BudgetWindow, binding_window, connection_for
 from accounting.services import scheduler
@@ -238,6 +239,17 @@ def tab_counts(*, filtered: QuerySet[Transaction], cap: int | None = COUNT_CAP) 
         rows = filtered.filter(tab_condition(tab.value)).order_by().values("pk")
         counts[tab.value] = rows[: cap + 1].count()
     return counts
+
+
+def vat_evidence_counts(*, filtered: QuerySet[Transaction]) -> dict[str, int]:
+    """How many of the filtered transactions have each VAT evidence (every value, 0 when
+    none): what a sync under "reclaim only backed VAT" would book gross. One query."""
+    return filtered.order_by().aggregate(
+        **{
+            evidence.value: Count("pk", filter=Q(vat_evidence=evidence.value))
+            for evidence in VatEvidence
+        }
+    )
 
 
 def transaction_get(*, organization: Organization, transaction_id: int) -> Transaction:

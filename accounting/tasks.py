@@ -5,7 +5,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounting.models import SyncRun
-from accounting.services import reconciliation, run_lifecycle, suggestions, turns
+from accounting.services import (
+    reconciliation,
+    run_lifecycle,
+    suggestions,
+    turns,
+    vat_evidence,
+)
 from sifi.models import Organization
 
 
@@ -71,3 +77,10 @@ def reapply_rules(organization_id: int) -> dict[str, int]:
     organization = Organization.objects.get(pk=organization_id)
     applied = suggestions.apply_rules(organization=organization)
     return {"suggested": applied.suggested, "verified": applied.verified}
+
+
+@shared_task(acks_late=True)
+def read_vat_evidence(transaction_ids: list[int]) -> dict[str, int]:
+    """Read these transactions' receipts for their ZATCA QR code (queued by ingestion once
+    its rows are committed). Safe to repeat."""
+    return vat_evidence.read_vat_evidence(transaction_ids=transaction_ids)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounting.apis import (
+    accounting_settings,
     accounts,
     documents,
     ingestion,
@@ -92,4 +93,14 @@ urlpatterns = [
         name="transaction-accept-suggestions",
     ),
     path("ledger/transactions/", ingestion.LedgerIngestApi.as_view(), name="ledger-ingest"),
+    path(
+        "accounting/settings/",
+        accounting_settings.AccountingSettingsApi.as_view(),
+        name="accounting-settings",
+    ),
+    path(
+        "accounting/transactions/vat-evidence-counts/",
+        transactions.VatEvidenceCountsApi.as_view(),
+        name="transaction-vat-evidence-counts",
+    ),
 ]

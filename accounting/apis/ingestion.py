@@ -20,7 +20,9 @@ from rest_framework.views import APIView
 from accounting.models import Document, TransactionType, direction_of
 from accounting.services.ingestion import (
     IncomingDocument,
+    IncomingReceipts,
     IncomingTransaction,
+    UnknownTransaction,
     ingest_transactions,
     wallet_currency_error,
 )
@@ -204,6 +206,26 @@ class IngestItemSerializer(serializers.Serializer):
         )
 
 
+class LateReceiptSerializer(serializers.Serializer):
+    """A late receipt: only the reference of a transaction already sent, and its receipts."""
+
+    reference = serializers.CharField(max_length=64)
+    documents = serializers.ListField(child=DocumentInputSerializer(), min_length=1, max_length=10)
+
+    @staticmethod
+    def is_late_receipt(raw: Any) -> bool:
+        return isinstance(raw, dict) and bool(raw.get("documents")) and set(raw) <= LATE_KEYS
+
+    def to_incoming(self, attrs: dict[str, Any]) -> IncomingReceipts:
+        return IncomingReceipts(
+            reference=attrs["reference"],
+            documents=tuple(IncomingDocument(**doc) for doc in attrs["documents"]),
+        )
+
+
+LATE_KEYS = frozenset({"reference", "documents"})
+
+
 class LedgerIngestApi(APIView):
     """A batch of SiFi transactions, idempotent by reference, all-or-nothing validation."""
 
@@ -216,7 +238,16 @@ class LedgerIngestApi(APIView):
         changed_after_sync = serializers.IntegerField()
         results = serializers.ListField(child=serializers.DictField())
 
-    @extend_schema(request=IngestItemSerializer(many=True), responses=OutputSerializer)
+    @extend_schema(
+        request=IngestItemSerializer(many=True),
+        responses=OutputSerializer,
+        description=(
+            "A batch of at most 1,000 transactions, idempotent by reference. An item with only "
+            "`reference` and `documents` is a late receipt: its receipts are added to the "
+            "transaction already there (400 if there is none; nothing is saved). Receipts are "
+            "read for their ZATCA QR code in the background (`vat_evidence`)."
+        ),
+    )
     def post(self, request: Request) -> Response:
         items = request.data
         if not isinstance(items, list) or not items:
@@ -238,18 +269,48 @@ class LedgerIngestApi(APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        result = ingest_transactions(organization=organization, items=incoming, actor=request.user)
+        try:
+            result = ingest_transactions(
+                organization=organization, items=incoming, actor=request.user
+            )
+        except UnknownTransaction as unknown:
+            return Response(
+                {
+                    "detail": "A late receipt names no transaction; nothing was saved.",
+                    "items": [
+                        {
+                            "index": next(
+                                index
+                                for index, item in enumerate(incoming)
+                                if item.reference == unknown.reference
+                            ),
+                            "reference": unknown.reference,
+                            "errors": {
+                                "reference": [
+                                    "No transaction has this reference: send the transaction "
+                                    "first, then its late receipts."
+                                ]
+                            },
+                        }
+                    ],
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         return Response(self.OutputSerializer(result).data)
 
     @staticmethod
     def _validate(
         items: list[Any], organization: Organization
-    ) -> tuple[list[dict[str, Any]], list[IncomingTransaction]]:
+    ) -> tuple[list[dict[str, Any]], list[IncomingTransaction | IncomingReceipts]]:
         errors: list[dict[str, Any]] = []
-        incoming: list[IncomingTransaction] = []
+        incoming: list[IncomingTransaction | IncomingReceipts] = []
         seen: set[str] = set()
         for index, raw in enumerate(items):
-            item = IngestItemSerializer(data=raw, context={"organization": organization})
+            item: IngestItemSerializer | LateReceiptSerializer
+            if LateReceiptSerializer.is_late_receipt(raw):
+                item = LateReceiptSerializer(data=raw)
+            else:
+                item = IngestItemSerializer(data=raw, context={"organization": organization})
             reference = raw.get("reference") if isinstance(raw, dict) else None
             if not item.is_valid():
                 errors.append({"index": index, "reference": reference, "errors": item.errors})

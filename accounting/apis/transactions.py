@@ -10,13 +10,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounting.filters import FILTER_PARAMS, TransactionFilter
-from accounting.models import Document, Tab, Transaction
+from accounting.models import Document, Tab, Transaction, VatEvidence
 from accounting.selectors import (
     COUNT_CAP,
     tab_counts,
     transaction_audit,
     transaction_get,
     transaction_list,
+    vat_evidence_counts,
 )
 from sifi.permissions import AccountingPermission
 from sifi.tenancy import current_organization
@@ -31,6 +32,19 @@ class NewestFirstPagination(CursorPagination):
     max_page_size = 200
 
 
+class VatInvoiceOutputSerializer(serializers.Serializer):
+    """What the receipt's ZATCA QR code says (money as strings, as written on the invoice)."""
+
+    seller = serializers.CharField()
+    vat_number = serializers.CharField()
+    vat_number_valid = serializers.BooleanField(
+        help_text="15 digits, starting and ending with 3 (a Saudi VAT registration number)."
+    )
+    time = serializers.CharField(help_text="The invoice's time stamp as written (ISO 8601).")
+    total = serializers.DecimalField(max_digits=18, decimal_places=2, coerce_to_string=True)
+    vat = serializers.DecimalField(max_digits=18, decimal_places=2, coerce_to_string=True)
+
+
 class TransactionOutputSerializer(serializers.ModelSerializer):
     employee = serializers.CharField(source="employee.name", default=None, allow_null=True)
     budget = serializers.CharField(source="budget.name", default=None, allow_null=True)
@@ -42,6 +56,7 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
     )
     suggestion_reason = serializers.CharField(read_only=True)
     tab = serializers.CharField()
+    vat_invoice = VatInvoiceOutputSerializer(allow_null=True, read_only=True)
 
     class Meta:
         model = Transaction
@@ -76,6 +91,8 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
             "suggested_account",
             "suggestion_reason",
             "tab",
+            "vat_evidence",
+            "vat_invoice",
         ]
 
     def get_error(self, txn: Transaction) -> str:
@@ -168,6 +185,33 @@ class TransactionCountsApi(APIView):
                 "capped": capped,
             }
         )
+
+
+class VatEvidenceCountsApi(APIView):
+    """How many transactions have each VAT evidence under the list's filters (by default the
+    Verified tab: what the next sync would book with or without its VAT)."""
+
+    permission_classes = [AccountingPermission]
+
+    @extend_schema(
+        parameters=[OpenApiParameter(name, str, required=False) for name in sorted(FILTER_PARAMS)],
+        responses=inline_serializer(
+            "VatEvidenceCounts",
+            {evidence: serializers.IntegerField() for evidence in VatEvidence.values},
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params.copy()
+        params.setdefault("tab", Tab.VERIFIED)
+        organization = current_organization(request)
+        filterset = TransactionFilter(
+            data=params,
+            queryset=transaction_list(organization=organization),
+            organization=organization,
+        )
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        return Response(vat_evidence_counts(filtered=filterset.qs))
 
 
 class TransactionDetailApi(APIView):

@@ -7,7 +7,8 @@
 - `documents`: `Document` (a receipt) and `ReceiptLink`;
 - `sync_runs`: `SyncRun` and `SyncRunItem`;
 - `reconciliations`: `Reconciliation` and `ReconciliationItem`;
-- `rules`: `Rule` and `Suggestion` (the account proposed for a transaction).
+- `rules`: `Rule` and `Suggestion` (the account proposed for a transaction);
+- `settings`: `AccountingSettings`, the organization's accounting choices (`VatReclaim`).
 """
 
 from accounting.models.chart import EXTERNAL_ID_LENGTH, Account
@@ -19,6 +20,7 @@ from accounting.models.reconciliations import (
     ReconciliationStatus,
 )
 from accounting.models.rules import Rule, Suggestion
+from accounting.models.settings import AccountingSettings, VatReclaim
 from accounting.models.sync_runs import (
     ACTIVE_RUN_STATUSES,
     SyncRun,
@@ -37,6 +39,7 @@ from accounting.models.transactions import (
     Transaction,
     TransactionStatus,
     TransactionType,
+    VatEvidence,
     direction_of,
     status_in,
     types_of_tab,
@@ -52,6 +55,7 @@ __all__ = [
     "TO_SYNC_STATUSES",
     "TYPE_RULES",
     "Account",
+    "AccountingSettings",
     "Budget",
     "Card",
     "Direction",
@@ -72,6 +76,8 @@ __all__ = [
     "Transaction",
     "TransactionStatus",
     "TransactionType",
+    "VatEvidence",
+    "VatReclaim",
     "direction_of",
     "document_upload_to",
     "status_in",

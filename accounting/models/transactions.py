@@ -73,6 +73,16 @@ class TransactionStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class VatEvidence(models.TextChoices):
+    """What the receipt's ZATCA QR code says of the transaction's VAT (accounting/vat_invoice)."""
+
+    PENDING = "pending", _("Not read yet")
+    BACKED = "backed", _("Backed by a tax invoice")
+    MISMATCH = "mismatch", _("Differs from the tax invoice")
+    NO_INVOICE = "no_invoice", _("No tax invoice")
+    FOREIGN = "foreign", _("Spent abroad")
+
+
 EDITABLE_STATUSES = (
     TransactionStatus.UNVERIFIED,
     TransactionStatus.VERIFIED,
@@ -205,6 +215,13 @@ class Transaction(models.Model):
     # reconciliation compares the provider's entry with.
     journal_entry_lines = models.JSONField(null=True, blank=True)
 
+    # What the receipts' QR code says of the VAT, read in the background after ingestion
+    # (accounting/services/vat_evidence.py), and the invoice it read (VatInvoice.as_json).
+    vat_evidence = models.CharField(
+        max_length=16, choices=VatEvidence.choices, default=VatEvidence.PENDING
+    )
+    vat_invoice = models.JSONField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -256,6 +273,10 @@ class Transaction(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="transaction_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(vat_evidence__in=VatEvidence.values),
+                name="transaction_vat_evidence_valid",
             ),
             models.CheckConstraint(
                 condition=(

@@ -6,11 +6,13 @@ the second finds what the first created instead of failing on the unique referen
 corrected transaction that is still editable is updated (and audited); one already taken by
 a sync run or synced is never changed silently: the correction is stored as "changed after
 sync" with the difference. Receipt files are written only once the rows are committed: a
-refused batch leaves no file behind.
+refused batch leaves no file behind; then what was created or corrected is queued to have its
+receipts read for VAT evidence (`vat_evidence`).
 """
 
 import datetime
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
@@ -22,6 +24,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounting import tasks
 from accounting.models import (
     EDITABLE_STATUSES,
     Budget,
@@ -29,10 +32,12 @@ from accounting.models import (
     Document,
     Employee,
     Transaction,
+    VatEvidence,
     direction_of,
     document_upload_to,
 )
 from accounting.services.suggestions import apply_rules
+from accounting.services.vat_evidence import READ_CHUNK
 from sifi.models import Organization
 from sifi.services import record_audit
 
@@ -97,6 +102,23 @@ class IncomingTransaction:
     card_reference: str = ""
     card_last4: str = ""
     documents: tuple[IncomingDocument, ...] = ()
+
+
+@dataclass(frozen=True)
+class IncomingReceipts:
+    """A late receipt: a batch item with only the reference of a transaction already there
+    and its documents (SPEC §8)."""
+
+    reference: str
+    documents: tuple[IncomingDocument, ...]
+
+
+class UnknownTransaction(Exception):
+    """A late receipt names a reference the organization has no transaction for."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"No transaction with reference {reference!r}.")
+        self.reference = reference
 
 
 @dataclass
@@ -237,22 +259,31 @@ def _write_file(name: str, doc: IncomingDocument) -> None:
         default_storage.save(name, ContentFile(doc.content))
 
 
+# Set from the compared fields, never sent: a correction writes them back with the rest.
+_DERIVED_FIELDS = ("direction", "transaction_date")
+
 # Namespace of the ingestion advisory lock (the organization's id is the second key).
 _INGESTION_LOCK = 7_401
 
 
 @transaction.atomic
 def ingest_transactions(
-    *, organization: Organization, items: list[IncomingTransaction], actor: Any = None
+    *,
+    organization: Organization,
+    items: Sequence[IncomingTransaction | IncomingReceipts],
+    actor: Any = None,
 ) -> IngestResult:
-    """Create or correct the batch's transactions, all or nothing.
+    """Create or correct the batch's transactions, and add late receipts, all or nothing
+    (`UnknownTransaction` when a late receipt's transaction is not there: nothing is saved).
 
     Idempotent: the same batch again reports every item "unchanged" and writes nothing.
     """
     with connection.cursor() as cursor:
         # Batches of one organization take turns until commit (see the module docstring).
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_INGESTION_LOCK, organization.pk])
-    masters = _upsert_masters(organization, items)
+    masters = _upsert_masters(
+        organization, [item for item in items if isinstance(item, IncomingTransaction)]
+    )
     existing = {
         txn.reference: txn
         for txn in Transaction.objects.select_for_update().filter(
@@ -261,7 +292,15 @@ def ingest_transactions(
     }
     result = IngestResult()
     to_create: list[tuple[IncomingTransaction, Transaction]] = []
-    for item in items:
+    for incoming in items:
+        if isinstance(incoming, IncomingReceipts):
+            outcome, receipted = _add_late_receipts(organization, existing, incoming, actor)
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            result.results.append(
+                {"reference": receipted.reference, "id": receipted.pk, "outcome": outcome}
+            )
+            continue
+        item = incoming
         values = _values(organization, item, masters)
         txn = existing.get(item.reference)
         if txn is None:
@@ -282,7 +321,42 @@ def ingest_transactions(
     changed = [row["id"] for row in result.results if row["outcome"] in ("created", "updated")]
     if changed:
         apply_rules(organization=organization, ids=changed)
+        # Their receipts are read for a tax invoice's QR code after the commit, in the
+        # background (the files are written first: those callbacks were queued before).
+        queue_vat_reading(changed)
     return result
+
+
+def _add_late_receipts(
+    organization: Organization,
+    existing: dict[str, Transaction],
+    receipts: IncomingReceipts,
+    actor: Any,
+) -> tuple[str, Transaction]:
+    """A late receipt is a correction that changes no figure: stored (and audited) while the
+    transaction is editable, kept as a change after sync once a run took it."""
+    txn = existing.get(receipts.reference)
+    if txn is None:
+        raise UnknownTransaction(receipts.reference)
+    unchanged = {name: getattr(txn, name) for name in (*COMPARED_FIELDS, *_DERIVED_FIELDS)}
+    item = IncomingTransaction(
+        reference=txn.reference,
+        type=txn.type,
+        amount=txn.amount,
+        currency=txn.currency,
+        occurred_at=txn.occurred_at,
+        documents=receipts.documents,
+    )
+    return _apply_correction(organization, txn, item, unchanged, actor), txn
+
+
+def queue_vat_reading(transaction_ids: list[int]) -> None:
+    """Queue the reading of these transactions' receipts for VAT evidence once the current
+    database transaction commits (rows and files are there by then), in chunks, so several
+    workers share a large batch."""
+    for start in range(0, len(transaction_ids), READ_CHUNK):
+        chunk = transaction_ids[start : start + READ_CHUNK]
+        transaction.on_commit(partial(tasks.read_vat_evidence.delay, chunk))
 
 
 def _apply_correction(
@@ -300,6 +374,9 @@ def _apply_correction(
         before = {name: old for name, (old, _new) in differences.items()}
         for name, value in values.items():
             setattr(txn, name, value)
+        # New figures or a new receipt: what the receipts say of the VAT is read again (queued
+        # on commit); until then it is not known, so no sync relies on the old answer.
+        txn.vat_evidence = VatEvidence.PENDING
         txn.save()
         added = _store_documents(organization, txn, item.documents)
         record_audit(

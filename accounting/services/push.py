@@ -52,6 +52,7 @@ from accounting.providers import (
     Rejected,
     Unavailable,
 )
+from accounting.services.accounting_settings import vat_reclaim_of
 from accounting.services.capabilities import (
     idempotency_key_for,
     make_draft_once,
@@ -192,7 +193,13 @@ def _create_entry_once(
     its id is stored before this returns. `books` brings its provider's capabilities (None:
     the plain path: no files before the create, no key)."""
     links = [link_for(document) for document in txn.documents.all()]
-    draft = journal_entry_for(txn, source_account=source, input_vat=input_vat, receipt_links=links)
+    draft = journal_entry_for(
+        txn,
+        source_account=source,
+        input_vat=input_vat,
+        receipt_links=links,
+        vat_reclaim=vat_reclaim_of(txn.organization_id),
+    )
     if txn.push_started_at is not None:
         # An earlier attempt may have reached the books: look before creating.
         found = session.find_entry(reference=txn.reference, date=txn.transaction_date)

@@ -23,6 +23,8 @@ from accounting.models import (
     Tab,
     TransactionStatus,
     TransactionType,
+    VatEvidence,
+    VatReclaim,
 )
 from accounting.presenters import describe_event, failure_in_words
 from accounting.providers import connection_for, provider_names
@@ -34,7 +36,9 @@ from accounting.selectors import (
     transaction_get,
     transaction_list,
     transaction_page,
+    vat_evidence_counts,
 )
+from accounting.services.accounting_settings import vat_reclaim_of
 from accounting.services.run_lifecycle import run_counts
 from accounting.services.verification import assign_account, bulk_assign, unverify_transaction
 from accounting.views.actions import ActionView, posted_id
@@ -99,6 +103,7 @@ class AccountingPage(RolePageMixin, TemplateView):
         filter_query = urlencode({k: v for k, v in without_tab.items() if k in FILTER_PARAMS and v})
         latest_run = SyncRun.objects.filter(organization=organization).first()
         source = books.source_account if books else None
+        context.update(self._vat_before_sync(organization, tab, rows))
         context.update(
             filter_errors=_filter_errors(filterset),
             tab=tab,
@@ -149,10 +154,29 @@ class AccountingPage(RolePageMixin, TemplateView):
             type_labels={value: str(label) for value, label in TransactionType.choices},
             direction_labels={value: str(label) for value, label in Direction.choices},
             status_labels={value: str(label) for value, label in TransactionStatus.choices},
+            vat_labels={value: str(label) for value, label in VatEvidence.choices},
             provider=books,  # its entry_url: where the entry opens in the books
             editable_tab=tab in ASSIGNABLE_TABS,
         )
         return context
+
+    @staticmethod
+    def _vat_before_sync(organization: Any, tab: str, rows: Any) -> dict[str, Any]:
+        """The Verified tab says, before a sync, what the receipts say of the VAT of what it
+        holds, and how much VAT "reclaim only backed VAT" would book gross."""
+        if tab != Tab.VERIFIED:
+            return {}
+        counts = vat_evidence_counts(filtered=rows)
+        labels = dict(VatEvidence.choices)
+        return {
+            "vat_counts": [(labels[value], n) for value, n in counts.items() if n],
+            "vat_gross": rows.filter(vat_amount__gt=0)
+            .exclude(vat_evidence=VatEvidence.BACKED)
+            .order_by()
+            .count()
+            if vat_reclaim_of(organization.pk) == VatReclaim.BACKED_ONLY
+            else None,
+        }
 
 
 def _chosen_account(request: HttpRequest) -> int | None:
