@@ -13,10 +13,11 @@ from integrations.providers.zoho_books.provider import (
 SAUDI = {"api_domain": "https://www.zohoapis.sa", "organization_id": "10234695"}
 
 
-def test_zoho_books_is_registered_without_a_connect_flow_yet():
+def test_zoho_books_is_registered_with_its_oauth_connect_flow():
     provider = provider_for("zoho_books")
     assert isinstance(provider, ZohoBooksProvider)
-    assert str(provider.name) == "Zoho Books" and provider.connect_flow == ""
+    assert str(provider.name) == "Zoho Books"
+    assert provider.connect_flow == "integrations.providers.zoho_books.connect.ZohoBooksConnect"
 
 
 @pytest.mark.parametrize(
