@@ -29,7 +29,8 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, Self, TypeVar
+from types import TracebackType
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -100,6 +101,31 @@ def redact(text: str, secrets: list[str]) -> str:
         for variant in {secret, urllib.parse.quote(secret, safe="")}:
             text = text.replace(variant, REDACTED)
     return text
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+ClientT = TypeVar("ClientT", bound=Closable)
+
+
+class ClientSession(Generic[ClientT]):
+    """A provider session over one client: used as a context manager, it closes the client
+    on the way out (every provider's `ProviderSession` is one)."""
+
+    client: ClientT
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.client.close()
 
 
 class ApiClient:

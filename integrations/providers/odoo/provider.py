@@ -12,7 +12,6 @@ import base64
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +26,7 @@ from accounting.providers import (
     HeldLine,
     Provider,
 )
+from integrations.http_client import ClientSession
 from integrations.providers.odoo.client import OdooClient
 from integrations.providers.odoo.errors import (
     OdooAccessError,
@@ -84,7 +84,7 @@ class Company:
     currency: str
 
 
-class OdooSession:
+class OdooSession(ClientSession[OdooClient]):
     """An open connection to one Odoo company's books, as the ledger's `ProviderSession`."""
 
     def __init__(
@@ -94,17 +94,6 @@ class OdooSession:
         self._company_id = company_id
         self._journal_id = journal_id
         self._version: OdooVersion | None = None
-
-    def __enter__(self) -> "OdooSession":
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.client.close()
 
     # --- the company and its settings ---------------------------------------------------------
 

@@ -8,7 +8,6 @@ every Qoyod error already is one of the neutral errors (`errors.py`).
 
 import datetime
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting import journal
 from accounting.providers import AttachmentRef, ChartAccount, EntryRef, HeldEntry, Provider
+from integrations.http_client import ClientSession
 from integrations.providers.qoyod.client import QoyodClient
 from integrations.providers.qoyod.payloads import (
     QoyodVendor,
@@ -39,22 +39,11 @@ def open_qoyod_client(*, api_key: str, max_wait: float | None = None) -> QoyodCl
     return QoyodClient(api_key, rate_limiter=limiter_for_api_key(api_key, max_wait=max_wait))
 
 
-class QoyodSession:
+class QoyodSession(ClientSession[QoyodClient]):
     """An open connection to one Qoyod company, as the ledger's `ProviderSession`."""
 
     def __init__(self, client: QoyodClient) -> None:
         self.client = client
-
-    def __enter__(self) -> "QoyodSession":
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.client.close()
 
     def read_chart(self) -> list[ChartAccount]:
         return chart_from(self.client.list_accounts())

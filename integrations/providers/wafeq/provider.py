@@ -19,7 +19,6 @@ the client's are the neutral ones already (`errors.py`).
 
 import datetime
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +34,7 @@ from accounting.providers import (
     HeldEntry,
     Provider,
 )
+from integrations.http_client import ClientSession
 from integrations.providers.wafeq import payloads
 from integrations.providers.wafeq.client import WafeqClient
 from integrations.providers.wafeq.errors import DraftNotExpressible, WafeqUnavailable
@@ -81,7 +81,7 @@ def _is_journal(entry_id: str) -> bool:
     return entry_id.startswith(JOURNAL_PREFIX)
 
 
-class WafeqSession:
+class WafeqSession(ClientSession[WafeqClient]):
     """An open connection to one Wafeq organization's books, as the ledger's
     `UploadingSession` and `RedraftingSession`."""
 
@@ -89,17 +89,6 @@ class WafeqSession:
         self.client = client
         self.options = dict(options or {})
         self._organization: WafeqOrganization | None = None
-
-    def __enter__(self) -> "WafeqSession":
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.client.close()
 
     @property
     def posts_credits(self) -> bool:

@@ -15,7 +15,6 @@ generic OAuth base's default name for the chosen company, is read too).
 
 import datetime
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -32,6 +31,7 @@ from accounting.providers import (
     HeldEntry,
     Provider,
 )
+from integrations.http_client import ClientSession
 from integrations.providers.zoho_books.client import ZohoBooksClient
 from integrations.providers.zoho_books.connect import trusted_origin
 from integrations.providers.zoho_books.errors import (
@@ -126,23 +126,12 @@ def open_zoho_client(
     )
 
 
-class ZohoBooksSession:
+class ZohoBooksSession(ClientSession[ZohoBooksClient]):
     """An open connection to one Zoho organization's books, as the ledger's
     `ProviderSession`."""
 
     def __init__(self, client: ZohoBooksClient) -> None:
         self.client = client
-
-    def __enter__(self) -> "ZohoBooksSession":
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.client.close()
 
     def read_chart(self) -> list[ChartAccount]:
         """The whole chart, inactive accounts included (every page of 200)."""
