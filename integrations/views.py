@@ -84,7 +84,12 @@ class ConnectionPage(RolePageMixin, View):
     page_permission = IntegrationsPermission
     provider: str = ""  # set per provider by page_urls
 
-    def get(self, request: HttpRequest, credentials_form: forms.Form | None = None) -> HttpResponse:
+    def get(
+        self,
+        request: HttpRequest,
+        credentials_form: forms.Form | None = None,
+        config_errors: dict[str, list[str]] | None = None,
+    ) -> HttpResponse:
         organization = current_organization(request)
         provider = self.provider
         flow = flow_for(provider)
@@ -122,8 +127,12 @@ class ConnectionPage(RolePageMixin, View):
             "account_count": accounts.count(),
             "active_account_count": accounts.filter(active=True, is_heading=False).count(),
             "options": option_rows(flow, integration),
+            # A refused configuration save: its messages by field ("__all__": the others).
+            "config_errors": config_errors or {},
         }
-        response = render(request, "settings/connection.html", context)
+        response = render(
+            request, "settings/connection.html", context, status=400 if config_errors else 200
+        )
         if isinstance(flow, OAuthFlow):
             # "Sign in" / "Reconnect" post to us and are redirected to the provider's consent
             # page: browsers check that redirect against this page's form-action too.
@@ -312,6 +321,21 @@ def posted_options(flow: ConnectFlow, request: HttpRequest) -> dict[str, Any]:
 
 
 class ConfigureAction(ConnectionAction):
+    def post(self, request: HttpRequest) -> HttpResponse:
+        """A refused save shows the page again with each message by its field."""
+        try:
+            self.act(request, current_organization(request))
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                messages.error(request, _error_text(exc))
+                return redirect(f"settings-{self.provider}")
+            view = ConnectionPage(provider=self.provider)
+            view.request = request
+            return view.get(request, config_errors=exc.message_dict)
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+        return redirect(f"settings-{self.provider}")
+
     def act(self, request: HttpRequest, organization: Any) -> HttpResponse | None:
         chosen = {
             field: resolve_account_choice(

@@ -1,10 +1,18 @@
 """The chart of accounts, mirrored from the organization's accounting system."""
 
+import re
 from typing import ClassVar
 
 from django.db import models
 
 from sifi.models import Organization
+
+# Words of a type or group type ("Asset", "asset_cash", "other_current_liability", "EXPENSE")
+# that say on which side of the balance an account sits, whatever the provider's vocabulary.
+_ASSET_WORDS = frozenset({"asset", "assets"})
+_OTHER_CLASS_WORDS = frozenset(
+    {"liability", "liabilities", "equity", "income", "revenue", "expense", "expenses"}
+)
 
 # Providers' ids are strings in our tables (an integer id is stored as its digits).
 EXTERNAL_ID_LENGTH = 64
@@ -56,3 +64,15 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} · {self.name_en or self.name_ar}"
+
+    @property
+    def is_asset(self) -> bool | None:
+        """Whether the account is an asset by its type (else its group type): True, False
+        (a liability, equity, income or expense), or None when neither says."""
+        for label in (self.type, self.group_type):
+            words = set(re.split(r"[^a-z]+", label.lower()))
+            if words & _ASSET_WORDS:
+                return True
+            if words & _OTHER_CLASS_WORDS:
+                return False
+        return None

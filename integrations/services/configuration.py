@@ -85,6 +85,24 @@ def _paying_account(account: Account, *, provider: str) -> Account:
     return account
 
 
+def _asset_account(account: Account) -> Account:
+    """The Input VAT account is VAT the organization reclaims: an asset, or a 400 (an account
+    whose type says nothing of its class is accepted)."""
+    if account.is_asset is False:
+        raise ValidationError(
+            {
+                "input_vat_account": [
+                    _(
+                        "%(account)s is not an asset account: Input VAT is VAT you reclaim, "
+                        "booked to an asset account (not Output VAT, a liability)."
+                    )
+                    % {"account": account}
+                ]
+            }
+        )
+    return account
+
+
 def _journal(integration: Integration, journal_id: str | None) -> dict[str, Any]:
     name = provider_name(integration.provider)
     if not provider_for(integration.provider).keeps_journals:
@@ -118,7 +136,9 @@ def configure(
 ) -> Integration:
     """Set the Source Account, the Input VAT account, Auto Sync and/or (books with journals)
     the journal entries go to, and/or provider options. Both accounts must be active posting
-    accounts of the provider's synced chart, and not the same account; the journal one of its
+    accounts of the provider's synced chart, and not the same account; the Source Account
+    cannot be cleared (None: a 400), the Input VAT account is not one whose type says it is
+    a liability, equity, income or expense (None clears it); the journal one of its
     general journals (None: back to the default one chosen when connecting); each option one
     the provider's flow declares, checked by it (a 400 on the option's name)."""
     integration = integration_for_update(organization=organization, provider=provider)
@@ -129,29 +149,38 @@ def configure(
             code="not_connected",
         )
     before = snapshot(integration)
+    if source_account_id is None:
+        raise ValidationError(
+            {
+                "source_account": [
+                    _(
+                        "Pick the Source Account: every entry needs it as its other side "
+                        "(the SiFi wallet)."
+                    )
+                ]
+            }
+        )
     if source_account_id is not _UNSET:
-        integration.source_account = (
-            None
-            if source_account_id is None
-            else _paying_account(
-                _posting_account(
-                    organization=organization,
-                    account_id=source_account_id,
-                    field="source_account",
-                    provider=provider,
-                ),
+        integration.source_account = _paying_account(
+            _posting_account(
+                organization=organization,
+                account_id=source_account_id,
+                field="source_account",
                 provider=provider,
-            )
+            ),
+            provider=provider,
         )
     if input_vat_account_id is not _UNSET:
         integration.input_vat_account = (
             None
             if input_vat_account_id is None
-            else _posting_account(
-                organization=organization,
-                account_id=input_vat_account_id,
-                field="input_vat_account",
-                provider=provider,
+            else _asset_account(
+                _posting_account(
+                    organization=organization,
+                    account_id=input_vat_account_id,
+                    field="input_vat_account",
+                    provider=provider,
+                )
             )
         )
     if journal_id is not _UNSET and journal_id is not None:

@@ -23,8 +23,12 @@ def chart_a(org_a):
     connected_integration(org_a)
     heading = make_account(org_a, code="11", name_en="Current Assets", is_heading=True)
     return {
-        "bank": make_account(org_a, code="1101", name_en="Al Rajhi Bank", parent=heading),
-        "vat": make_account(org_a, code="1104", name_en="Input VAT", group_type="tax"),
+        "bank": make_account(
+            org_a, code="1101", name_en="Al Rajhi Bank", type="Asset", parent=heading
+        ),
+        "vat": make_account(
+            org_a, code="1104", name_en="Input VAT", type="Asset", group_type="tax"
+        ),
         "heading": heading,
         "inactive": make_account(org_a, code="1199", active=False),
     }
@@ -85,6 +89,84 @@ def test_the_page_sets_input_vat_and_says_what_gross_booking_means(client, users
         follow=True,
     )
     assert "VAT is booked to 1104 · Input VAT" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("type_", "group_type"),
+    [
+        ("Liability", "tax"),  # Qoyod
+        ("liability_current", "liability"),  # Odoo
+        ("other_current_liability", "liability"),  # Zoho Books
+        ("LIABILITY", "CURRENT_LIABILITY"),  # Wafeq
+        ("Expense", ""),
+    ],
+)
+def test_an_input_vat_account_that_is_not_an_asset_is_refused(admin_a, chart_a, type_, group_type):
+    output_vat = make_account(
+        chart_a["bank"].organization,
+        code="2102",
+        name_en="Output VAT",
+        type=type_,
+        group_type=group_type,
+    )
+    response = api_client_for(admin_a).patch(
+        URL, {"input_vat_account": output_vat.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "2102 · Output VAT is not an asset account" in response.json()["input_vat_account"][0]
+
+
+@pytest.mark.parametrize(
+    ("type_", "group_type"),
+    [("asset_current", "asset"), ("other_current_asset", "asset"), ("ASSET", "VAT"), ("", "")],
+)
+def test_an_asset_or_unknown_type_is_accepted_as_input_vat(admin_a, chart_a, type_, group_type):
+    vat = make_account(chart_a["bank"].organization, code="1401", type=type_, group_type=group_type)
+    response = api_client_for(admin_a).patch(URL, {"input_vat_account": vat.pk}, format="json")
+    assert response.status_code == 200 and response.json()["input_vat_account"] == vat.pk
+
+
+def test_the_source_account_once_set_cannot_be_cleared(admin_a, org_a, chart_a):
+    api = api_client_for(admin_a)
+    assert api.patch(URL, {"source_account": chart_a["bank"].pk}, format="json").status_code == 200
+    response = api.patch(URL, {"source_account": None}, format="json")
+    assert response.status_code == 400
+    assert "Pick the Source Account" in response.json()["source_account"][0]
+    assert Integration.objects.get(organization=org_a).source_account == chart_a["bank"]
+
+
+def test_the_page_refuses_an_empty_source_account_and_output_vat_by_their_fields(
+    client, users_a, org_a, chart_a
+):
+    output_vat = make_account(org_a, code="2102", name_en="Output VAT", type="Liability")
+    client.force_login(users_a[Role.FINANCE_MANAGER])
+    response = client.post(
+        "/settings/integrations/qoyod/configure/",
+        {"source_account": "", "input_vat_account": chart_a["vat"].pk},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Configuration saved" not in page
+    assert 'data-testid="source-account-error">Pick the Source Account' in page
+    response = client.post(
+        "/settings/integrations/qoyod/configure/",
+        {"source_account": chart_a["bank"].pk, "input_vat_account": output_vat.pk},
+    )
+    assert 'data-testid="input-vat-account-error">2102 · Output VAT is not an asset' in (
+        response.content.decode()
+    )
+    assert Integration.objects.get(organization=org_a).input_vat_account_id is None
+
+
+def test_the_vat_note_names_the_chosen_account_not_input_vat(client, users_a, org_a, chart_a):
+    vat = make_account(org_a, code="1401", name_en="VAT Receivable", type="Asset")
+    Integration.objects.filter(organization=org_a).update(
+        source_account=chart_a["bank"], input_vat_account=vat
+    )
+    client.force_login(users_a[Role.FINANCE_MANAGER])
+    page = client.get("/settings/integrations/qoyod/").content.decode()
+    assert "15.00 to 1401 · VAT Receivable." in page
+    assert "to Input VAT" not in page
 
 
 def test_an_account_that_became_a_heading_sends_its_verified_transactions_back(admin_a, org_a):

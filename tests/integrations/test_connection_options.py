@@ -89,19 +89,24 @@ def test_the_budget_is_given_the_options_with_defaults(ruled, org_a):
 
 
 def test_the_configuration_page_shows_and_saves_the_options(ruled, admin_a, org_a, client):
-    make_account(org_a, provider="ruled_books")  # a synced chart: the configuration step
+    # A synced chart: the configuration step.
+    wallet = make_account(org_a, provider="ruled_books", type="Asset", receive_payments=True)
     client.force_login(admin_a)
     page = client.get(RULED_PAGE).content.decode()
     assert "Daily request quota" in page and 'value="1000"' in page
     assert "Refunds are posted at once." in page and "VAT 15 %" in page
     saved = client.post(
-        RULED_PAGE + "configure/", {"daily_quota": "6000", "tax_code": "zero"}, follow=True
+        RULED_PAGE + "configure/",
+        {"source_account": wallet.pk, "daily_quota": "6000", "tax_code": "zero"},
+        follow=True,
     )
     assert saved.status_code == 200
     integration = Integration.objects.get(provider="ruled_books")
     assert integration.options == {"daily_quota": 6000, "post_refunds": False, "tax_code": "zero"}
 
-    refused = client.post(RULED_PAGE + "configure/", {"daily_quota": "0"}, follow=True)
+    refused = client.post(
+        RULED_PAGE + "configure/", {"source_account": wallet.pk, "daily_quota": "0"}, follow=True
+    )
     assert "Ensure this value is greater than or equal to 100." in refused.content.decode()
     assert Integration.objects.get(provider="ruled_books").options["daily_quota"] == 6000
 
