@@ -101,7 +101,8 @@ def wizard_step(
     """Where the connect wizard stands: consent → api_key (the credentials) → company (when
     the grant reaches several and none is chosen: `company_field` names where the choice is
     kept) → attributes → configuration; "blocked" while another accounting system is
-    connected."""
+    connected. Connected again after the chart was last synced (a disconnect, a new key):
+    the attributes step again, so the chart is synced fresh before it is configured."""
     if integration.status == ConnectionStatus.NOT_CONNECTED:
         if blocked_by:
             return "blocked"
@@ -109,6 +110,9 @@ def wizard_step(
     if company_field and not integration.location.get(company_field):
         return "company"
     if not has_accounts:
+        return "attributes"
+    synced, connected = integration.last_sync_at, integration.connected_at
+    if synced is not None and connected is not None and synced < connected:
         return "attributes"
     return "configuration"
 

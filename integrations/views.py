@@ -407,6 +407,9 @@ class AccountsTablePartial(RolePageMixin, View):
             organization=current_organization(request), provider=self.provider, search=search
         )
         page = Paginator(accounts, 50).get_page(request.GET.get("page"))
+        books = provider_for(self.provider)
+        for account in page:
+            account.type_label = books.account_type_label(account.type)  # type: ignore[attr-defined]
         return render(
             request,
             "settings/_accounts_table.html",

@@ -129,6 +129,11 @@ class Provider:
         daily quota set on the configuration page)."""
         return None
 
+    def account_type_label(self, account_type: str) -> "StrOrPromise":
+        """An account's type (`Account.type`, the provider's own word) as people read it, in
+        their language; the type itself where the provider's words are already readable."""
+        return account_type
+
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """Where a person opens the entry in the provider's own web app ("" if unknown);
         `credentials` say where the books are, for providers each organization points at."""

@@ -207,7 +207,8 @@ def store_connection(
 
 
 def disconnect(*, actor: Any, organization: Organization, provider: str) -> Integration:
-    """Remove the secrets and the consent. The synced chart, configuration and history stay
+    """Remove the secrets and the consent. The synced chart, configuration (Auto Sync
+    included) and history stay
     (and where the books are: an address, a database and a login are not secrets). The receipt
     links written into the books stop working, if this provider held them. The provider is
     then told the credentials are no longer used, where it can be (OAuth revokes the grant),
@@ -224,7 +225,8 @@ def disconnect(*, actor: Any, organization: Organization, provider: str) -> Inte
         integration.consented_scopes = []
         integration.consented_at = None
         integration.consented_by = None
-        integration.auto_sync = False
+        # Auto Sync stays as chosen: the nightly sync skips connections that are not connected,
+        # and connecting again finds the organization's choice where it left it.
         integration.save()
         if was_connected:
             # Receipt links written into the books stop working with the connection (not when

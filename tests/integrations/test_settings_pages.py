@@ -1,7 +1,12 @@
 """Settings → Integrations pages: the wizard a person clicks through (server-side checks)."""
 
+import datetime
+
 import pytest
 
+from accounting.models import Account
+from integrations.config_sync import run_config_sync
+from integrations.jobs import start_config_sync
 from integrations.models import ConnectionStatus, Integration, Job
 from sifi.models import Role
 from tests.factories import make_account
@@ -111,3 +116,68 @@ def test_other_organizations_job_progress_is_404(client, admin_b, org_a):
     job = Job.objects.create(organization=org_a, kind="config_sync")
     client.force_login(admin_b)
     assert client.get(f"/settings/integrations/jobs/{job.pk}/").status_code == 404
+
+
+def test_connecting_again_keeps_auto_sync_and_syncs_the_chart_fresh_first(
+    client, admin_a, org_a, qoyod
+):
+    client.force_login(admin_a)
+    client.post("/settings/integrations/qoyod/consent/", {"accept": "1"})
+    client.post("/settings/integrations/qoyod/connect/", {"api_key": GOOD_KEY})
+    run_config_sync(job_id=start_config_sync(actor=admin_a, organization=org_a).pk)
+    wallet = Account.objects.get(organization=org_a, code="1101")
+    client.post(
+        "/settings/integrations/qoyod/configure/", {"source_account": wallet.pk, "auto_sync": "on"}
+    )
+    assert "Configuration saved" in client.get("/settings/integrations/qoyod/").content.decode()
+
+    client.post("/settings/integrations/qoyod/disconnect/")
+    client.post("/settings/integrations/qoyod/consent/", {"accept": "1"})
+    client.post("/settings/integrations/qoyod/connect/", {"api_key": GOOD_KEY})
+    integration = Integration.objects.get(organization=org_a)
+    assert integration.auto_sync and integration.source_account == wallet
+    page = client.get("/settings/integrations/qoyod/").content.decode()
+    assert "Chart of accounts (required)" in page  # the attributes step: sync before configuring
+
+    run_config_sync(job_id=start_config_sync(actor=admin_a, organization=org_a).pk)
+    page = client.get("/settings/integrations/qoyod/").content.decode()
+    assert "Chart of accounts (required)" not in page and "Source Account" in page
+    assert 'name="auto_sync" checked' in page
+
+
+def test_a_blocked_card_offers_no_active_connect(client, admin_a, org_a):
+    Integration.objects.create(
+        provider="odoo", organization=org_a, status=ConnectionStatus.CONNECTED
+    )
+    client.force_login(admin_a)
+    page = client.get("/settings/integrations/").content.decode()
+    assert "disconnect Odoo first" in page
+    assert '<button type="button" disabled data-testid="connect-qoyod">Connect</button>' in page
+    assert 'href="/settings/integrations/qoyod/"' not in page
+    assert 'href="/settings/integrations/odoo/" data-testid="connect-odoo">Open' in page
+
+
+def test_the_consent_date_ends_the_sentence_once(client, admin_a, org_a):
+    afternoon = datetime.datetime(2026, 12, 7, 10, 5, tzinfo=datetime.UTC)  # 13:05 in Riyadh
+    Integration.objects.create(
+        provider="qoyod", organization=org_a, consented_at=afternoon, consented_by=admin_a
+    )
+    client.force_login(admin_a)
+    page = client.get("/settings/integrations/qoyod/").content.decode()
+    assert "on 7 Dec 2026, 13:05." in page
+    assert ".." not in page.split("Permissions accepted by", 1)[1].split("</p>", 1)[0]
+
+
+def test_odoo_chart_shows_odoos_type_labels_not_its_codes(client, admin_a, org_a):
+    Integration.objects.create(
+        provider="odoo", organization=org_a, status=ConnectionStatus.CONNECTED
+    )
+    make_account(org_a, provider="odoo", code="101401", type="asset_cash")
+    make_account(org_a, provider="odoo", code="999999", type="something_new")
+    make_account(org_a, code="1101", type="Asset")  # Qoyod's words, already readable
+    client.force_login(admin_a)
+    odoo = client.get("/settings/integrations/odoo/accounts/").content.decode()
+    assert "<td>Bank and Cash</td>" in odoo and "asset_cash" not in odoo
+    assert "<td>something_new</td>" in odoo
+    qoyod = client.get("/settings/integrations/qoyod/accounts/").content.decode()
+    assert "<td>Asset</td>" in qoyod

@@ -12,7 +12,7 @@ import base64
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -314,6 +314,32 @@ class OdooSession(ClientSession[OdooClient]):
         return AttachmentRef(id=ledger_id(attachment_id))
 
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# Odoo's account types (`account.account.account_type`, 16+) as Odoo itself labels them.
+ACCOUNT_TYPE_LABELS = {
+    "asset_receivable": _("Receivable"),
+    "asset_cash": _("Bank and Cash"),
+    "asset_current": _("Current Assets"),
+    "asset_non_current": _("Non-current Assets"),
+    "asset_prepayments": _("Prepayments"),
+    "asset_fixed": _("Fixed Assets"),
+    "liability_payable": _("Payable"),
+    "liability_credit_card": _("Credit Card"),
+    "liability_current": _("Current Liabilities"),
+    "liability_non_current": _("Non-current Liabilities"),
+    "equity": _("Equity"),
+    "equity_unaffected": _("Current Year Earnings"),
+    "income": _("Income"),
+    "income_other": _("Other Income"),
+    "expense": _("Expenses"),
+    "expense_depreciation": _("Depreciation"),
+    "expense_direct_cost": _("Cost of Revenue"),
+    "off_balance": _("Off-Balance Sheet"),
+}
+
+
 class OdooProvider(Provider):
     key = "odoo"
     connect_flow = "integrations.providers.odoo.connect.OdooConnect"
@@ -323,6 +349,10 @@ class OdooProvider(Provider):
         "accounts in, draft journal entries with receipts out."
     )
     keeps_journals = True
+
+    def account_type_label(self, account_type: str) -> "StrOrPromise":
+        """Odoo's label of the type ("asset_cash": "Bank and Cash"); an unknown one as is."""
+        return ACCOUNT_TYPE_LABELS.get(account_type, account_type)
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """The entry's form in the organization's Odoo (`/web#…`, which 17.2+ also opens)."""
