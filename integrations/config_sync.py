@@ -164,8 +164,8 @@ def run_config_sync(*, job_id: int) -> Job | None:
     )
     vendor_note = f", {len(vendors)} vendors" if vendors else ""
     message = (
-        f"{summary.active} accounts ({summary.created} new, {summary.deactivated} removed"
-        f"{unverified}){vendor_note}."
+        f"{summary.posting} active posting accounts, of {summary.total} accounts in the chart "
+        f"({summary.created} new, {summary.deactivated} removed{unverified}){vendor_note}."
     )
     _finish(job, integration=integration, ok=True, message=message)
     return job

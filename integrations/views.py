@@ -208,7 +208,10 @@ class ConnectAction(ConnectionAction):
             return self.page(request, form)
         messages.success(
             request,
-            _("Connected. %(provider)s shows %(count)s accounts for this key.")
+            _(
+                "Connected. %(provider)s shows %(count)s accounts in the chart for this key "
+                "(headings and inactive ones included)."
+            )
             % {"provider": provider_name(self.provider), "count": result.accounts_found},
         )
         return None

@@ -22,6 +22,10 @@ CHUNK = 2000
 class ChartSyncSummary:
     created: int = 0
     active: int = 0
+    # Every account of the chart as the provider lists it (headings and inactive ones too),
+    # and those entries can be booked to (active, not headings): the numbers people see.
+    total: int = 0
+    posting: int = 0
     deactivated: int = 0
     unverified: int = 0
     deactivated_ids: list[int] = field(default_factory=list)
@@ -106,6 +110,8 @@ def sync_chart(
                 reason=f"was removed from {provider.name}'s chart of accounts; "
                 "assign another account.",
             )
+    summary.total = len(rows)
+    summary.posting = chart.filter(active=True, is_heading=False).count()
     return summary
 
 

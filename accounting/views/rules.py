@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,6 +29,13 @@ from sifi.permissions import RolePageMixin, RulesPermission, can_configure_integ
 from sifi.tenancy import current_organization
 
 
+class CardChoiceField(forms.ModelChoiceField):
+    """A card as people tell it apart: its holder, then its last digits."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.holder.name} · {obj}" if obj.holder else str(obj)
+
+
 class RuleForm(forms.Form):
     """A rule as the page edits it: the conditions as plain fields."""
 
@@ -43,7 +51,7 @@ class RuleForm(forms.Form):
     )
     budget = forms.ModelChoiceField(queryset=Budget.objects.none(), required=False)
     employee = forms.ModelChoiceField(queryset=Employee.objects.none(), required=False)
-    card = forms.ModelChoiceField(queryset=Card.objects.none(), required=False)
+    card = CardChoiceField(queryset=Card.objects.none(), required=False)
     type = forms.ChoiceField(
         choices=[("", "—"), *TransactionType.choices], required=False, label=gettext_lazy("Type")
     )
@@ -56,7 +64,12 @@ class RuleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["budget"].queryset = Budget.objects.filter(organization=organization)  # type: ignore[attr-defined]
         self.fields["employee"].queryset = Employee.objects.filter(organization=organization)  # type: ignore[attr-defined]
-        self.fields["card"].queryset = Card.objects.filter(organization=organization)  # type: ignore[attr-defined]
+        # By holder, then last digits: a person finds a colleague's card by name.
+        self.fields["card"].queryset = (  # type: ignore[attr-defined]
+            Card.objects.filter(organization=organization)
+            .select_related("holder")
+            .order_by(F("holder__name").asc(nulls_last=True), "last4")
+        )
         self.fields["budget"].label = _("Budget")
         self.fields["employee"].label = _("Employee")
         self.fields["card"].label = _("Card")

@@ -426,3 +426,20 @@ def test_accept_all_suggestions_from_the_page_follows_the_filter(client, users_a
     )
     outside.refresh_from_db()
     assert outside.status == TransactionStatus.UNVERIFIED
+
+
+def test_the_rule_form_lists_cards_by_holder_then_last_digits(client, users_a, org_a, chart):
+    zaid = Employee.objects.create(organization=org_a, reference="E-Z", name="Zaid")
+    amal = Employee.objects.create(organization=org_a, reference="E-A", name="Amal")
+    for reference, last4, holder in (
+        ("C-1", "1111", zaid),
+        ("C-2", "9999", amal),
+        ("C-3", "0001", None),
+        ("C-4", "2222", amal),
+    ):
+        Card.objects.create(organization=org_a, reference=reference, last4=last4, holder=holder)
+    client.force_login(users_a[Role.FINANCE_MANAGER])
+    page = client.get("/accounting/rules/").content.decode()
+    labels = ["Amal · •••• 2222", "Amal · •••• 9999", "Zaid · •••• 1111", ">•••• 0001<"]
+    positions = [page.index(label) for label in labels]
+    assert positions == sorted(positions)

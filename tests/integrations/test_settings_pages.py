@@ -38,7 +38,7 @@ def test_admin_walks_the_wizard_consent_key_attributes(client, admin_a, org_a, q
 
     right = client.post("/settings/integrations/qoyod/connect/", {"api_key": GOOD_KEY}, follow=True)
     text = right.content.decode()
-    assert "Qoyod shows 8 accounts" in text
+    assert "Qoyod shows 8 accounts in the chart for this key" in text
     assert "Continue" in text and "Chart of accounts (required)" in text
     assert GOOD_KEY not in text
 
@@ -181,3 +181,16 @@ def test_odoo_chart_shows_odoos_type_labels_not_its_codes(client, admin_a, org_a
     assert "<td>something_new</td>" in odoo
     qoyod = client.get("/settings/integrations/qoyod/accounts/").content.decode()
     assert "<td>Asset</td>" in qoyod
+
+
+def test_the_account_counts_on_the_page_agree(client, admin_a, org_a, qoyod):
+    client.force_login(admin_a)
+    client.post("/settings/integrations/qoyod/consent/", {"accept": "1"})
+    connected = client.post(
+        "/settings/integrations/qoyod/connect/", {"api_key": GOOD_KEY}, follow=True
+    ).content.decode()
+    assert "Qoyod shows 8 accounts in the chart" in connected  # 4 of them headings
+    run_config_sync(job_id=start_config_sync(actor=admin_a, organization=org_a).pk)
+    page = client.get("/settings/integrations/qoyod/").content.decode()
+    assert "4 active posting accounts, of 8 accounts in the chart (8 new, 0 removed)." in page
+    assert "<dd>4 active posting accounts" in page

@@ -208,3 +208,32 @@ def test_seed_demo_connects_wafeq_demo_co_to_the_wafeq_sandbox(wafeq_sandbox):
     assert integration.options["input_vat_tax_rate"] == "tax_InputVat15"
     assert TaxRate.objects.filter(organization=wafeq_org, active=True).count() == 4
     assert Transaction.objects.filter(organization=wafeq_org).count() == 30
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_the_connected_demo_its_coding_rules_once():
+    from accounting.models import Rule, Suggestion
+    from integrations.models import ConnectionStatus, Integration
+    from tests.factories import make_account
+
+    demo = Organization.objects.create(name="Demo Trading Co.")
+    wallet = make_account(demo, code="110101", type="Asset", receive_payments=True)
+    travel = make_account(demo, code="530101", name_en="Travel Expenses - Riyadh HQ")
+    make_account(demo, code="5202", name_en="Advertising")
+    make_account(demo, code="510401", name_en="Office Supplies - Riyadh HQ")
+    Integration.objects.create(
+        provider="qoyod",
+        organization=demo,
+        status=ConnectionStatus.CONNECTED,
+        secrets={"api_key": "k"},
+        source_account=wallet,
+    )
+    call_command("seed_demo", "--transactions", "300")
+    call_command("seed_demo", "--transactions", "300")
+    rules = Rule.objects.filter(organization=demo)
+    assert rules.count() == 6
+    assert rules.get(name="Ride-hailing: Careem").account == travel
+    careem = Suggestion.objects.filter(
+        transaction__organization=demo, transaction__merchant__icontains="careem"
+    )
+    assert careem.exists() and {s.account_id for s in careem} == {travel.pk}
