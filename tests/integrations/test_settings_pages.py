@@ -164,7 +164,7 @@ def test_the_consent_date_ends_the_sentence_once(client, admin_a, org_a):
     )
     client.force_login(admin_a)
     page = client.get("/settings/integrations/qoyod/").content.decode()
-    assert "on 7 Dec 2026, 13:05." in page
+    assert "on 2026-12-07 13:05." in page  # as the run pages write dates
     assert ".." not in page.split("Permissions accepted by", 1)[1].split("</p>", 1)[0]
 
 
@@ -181,6 +181,22 @@ def test_odoo_chart_shows_odoos_type_labels_not_its_codes(client, admin_a, org_a
     assert "<td>something_new</td>" in odoo
     qoyod = client.get("/settings/integrations/qoyod/accounts/").content.decode()
     assert "<td>Asset</td>" in qoyod
+
+
+@pytest.mark.parametrize(
+    ("provider", "path", "type_", "label"),
+    [
+        ("zoho_books", "zoho-books", "other_current_asset", "Other Current Asset"),
+        ("wafeq", "wafeq", "LIABILITY", "Liability"),
+    ],
+)
+def test_zoho_books_and_wafeq_charts_show_type_labels(
+    client, admin_a, org_a, provider, path, type_, label
+):
+    make_account(org_a, provider=provider, code="1104", type=type_)
+    client.force_login(admin_a)
+    table = client.get(f"/settings/integrations/{path}/accounts/").content.decode()
+    assert f"<td>{label}</td>" in table and type_ not in table
 
 
 def test_the_account_counts_on_the_page_agree(client, admin_a, org_a, qoyod):

@@ -19,7 +19,7 @@ the client's are the neutral ones already (`errors.py`).
 
 import datetime
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -207,6 +207,19 @@ def _vat_line_account(lines: Sequence[journal.JournalLine]) -> str | None:
     return lines[1].account if len(lines) > 1 else None
 
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# Wafeq's account classifications as people read them.
+ACCOUNT_TYPE_LABELS = {
+    "ASSET": gettext_lazy("Asset"),
+    "LIABILITY": gettext_lazy("Liability"),
+    "EQUITY": gettext_lazy("Equity"),
+    "REVENUE": gettext_lazy("Revenue"),
+    "EXPENSE": gettext_lazy("Expense"),
+}
+
+
 class WafeqProvider(Provider):
     key = "wafeq"
     connect_flow = "integrations.providers.wafeq.connect.WafeqConnect"
@@ -220,6 +233,10 @@ class WafeqProvider(Provider):
     draft_may_need_second_call = True
     source_account_must_take_payments = True
     input_vat_option = INPUT_VAT_TAX_RATE
+
+    def account_type_label(self, account_type: str) -> "StrOrPromise":
+        """Wafeq's classification in words ("ASSET": "Asset")."""
+        return ACCOUNT_TYPE_LABELS.get(account_type, account_type)
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         pattern = settings.WAFEQ_ENTRY_URL

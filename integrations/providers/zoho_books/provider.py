@@ -15,7 +15,7 @@ generic OAuth base's default name for the chosen company, is read too).
 
 import datetime
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from django.conf import settings
@@ -221,6 +221,31 @@ def books_web_url(api_domain: str) -> str:
     return "https://books.zohocloud.ca" if region == "ca" else f"https://books.zoho.{region}"
 
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# Zoho Books' account types (`account_type`) as Zoho Books labels them.
+ACCOUNT_TYPE_LABELS = {
+    "other_asset": _("Other Asset"),
+    "other_current_asset": _("Other Current Asset"),
+    "cash": _("Cash"),
+    "bank": _("Bank"),
+    "fixed_asset": _("Fixed Asset"),
+    "accounts_receivable": _("Accounts Receivable"),
+    "other_current_liability": _("Other Current Liability"),
+    "credit_card": _("Credit Card"),
+    "long_term_liability": _("Long Term Liability"),
+    "other_liability": _("Other Liability"),
+    "accounts_payable": _("Accounts Payable"),
+    "equity": _("Equity"),
+    "income": _("Income"),
+    "other_income": _("Other Income"),
+    "expense": _("Expense"),
+    "cost_of_goods_sold": _("Cost Of Goods Sold"),
+    "other_expense": _("Other Expense"),
+}
+
+
 class ZohoBooksProvider(Provider):
     key = "zoho_books"
     connect_flow = "integrations.providers.zoho_books.connect.ZohoBooksConnect"
@@ -229,6 +254,10 @@ class ZohoBooksProvider(Provider):
         "Zoho Books, any data centre (Saudi Arabia included), connected with your Zoho "
         "account. Chart of accounts in, draft journals with receipts out."
     )
+
+    def account_type_label(self, account_type: str) -> "StrOrPromise":
+        """Zoho Books' label of the type ("other_current_asset": "Other Current Asset")."""
+        return ACCOUNT_TYPE_LABELS.get(account_type, account_type)
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """The journal in the organization's Zoho Books (its data centre's web app); for the
