@@ -6,6 +6,7 @@ urlpatterns = [
     path("", transactions.AccountingPage.as_view(), name="accounting"),
     path("assign/", transactions.AssignAction.as_view(), name="accounting-assign"),
     path("unverify/", transactions.UnverifyAction.as_view(), name="accounting-unverify"),
+    path("vat-counts/", transactions.VatCountsPartial.as_view(), name="accounting-vat-counts"),
     path("matching-count/", transactions.MatchingCount.as_view(), name="accounting-matching-count"),
     path("bulk-assign/", transactions.BulkAssignAction.as_view(), name="accounting-bulk-assign"),
     path("rules/", rules.RulesPage.as_view(), name="accounting-rules"),

@@ -65,13 +65,13 @@ def populate() -> tuple[Organization, User, Account]:
             INSERT INTO accounting_transaction
               (organization_id, reference, type, direction, amount, currency, original_currency, merchant,
                description, occurred_at, transaction_date, budget_id, status, status_reason,
-               journal_entry_status, error_code, created_at, updated_at)
+               journal_entry_status, error_code, vat_evidence, created_at, updated_at)
             SELECT %s, 'BENCH-' || g, t.type,
                    CASE WHEN t.type IN ('card_refund','transfer_in','cash_in') THEN 'credit' ELSE 'debit' END,
                    ((g %% 50000) + 100) / 100.0, 'SAR', '',
                    (ARRAY['Jarir Bookstore','مكتبة جرير','Careem','STC','Saudia'])[1 + g %% 5], '',
                    ts, (ts AT TIME ZONE 'Asia/Riyadh')::date,
-                   (%s::bigint[])[1 + g %% 20], 'unverified', '', '', '', now(), now()
+                   (%s::bigint[])[1 + g %% 20], 'unverified', '', '', '', 'pending', now(), now()
             FROM generate_series(%s, %s) AS g,
                  LATERAL (SELECT ({types})[1 + g %% 7] AS type) t,
                  LATERAL (SELECT now() - (g || ' minutes')::interval AS ts) d
