@@ -6,6 +6,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+import redis
+from django.conf import settings
 from django.core.management import call_command
 
 from accounting.models import Account, Transaction
@@ -13,6 +15,7 @@ from integrations.config_sync import run_config_sync
 from integrations.jobs import start_config_sync
 from integrations.models import ConnectionStatus, Integration
 from integrations.providers.zoho_books.sandbox import seed
+from integrations.providers.zoho_books.tokens import token_key
 from sifi.models import Organization
 from tests.factories import api_client_for
 
@@ -80,9 +83,13 @@ def test_connect_through_the_sandboxs_consent_page_and_sync_the_chart(
     assert chart.filter(code="110101", name_en="Al Rajhi Bank - SiFi Wallet").exists()
     assert chart.count() > 200  # two pages of Zoho's chart
 
+    shared = redis.Redis.from_url(settings.REDIS_URL)
+    cached = f"{token_key(refresh_token)}:access"
+    assert shared.exists(cached)  # the chart sync's access token, shared by the workers
     assert api.delete(API).status_code == 204
     revoked = next(g for g in zoho_books_sandbox.grants() if g["refresh_token"] == refresh_token)
     assert revoked["revoked"]
+    assert not shared.exists(cached)  # disconnected: no access token left in Redis
 
 
 def test_deny_on_the_sandboxs_consent_page_stores_nothing(signed_in, zoho_books_sandbox):

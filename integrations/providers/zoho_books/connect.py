@@ -35,6 +35,7 @@ from integrations.providers.zoho_books.client import (
 )
 from integrations.providers.zoho_books.errors import ZohoBooksError, ZohoBooksRefreshRefused
 from integrations.providers.zoho_books.options import DAILY_QUOTA
+from integrations.providers.zoho_books.tokens import forget_access_token
 from sifi.exceptions import UpstreamError
 
 if TYPE_CHECKING:
@@ -333,11 +334,14 @@ class ZohoBooksConnect(OAuthFlow):
         return None
 
     def revoke(self, *, secrets: dict[str, str], location: dict[str, str]) -> None:
-        """Revoke the refresh token at the accounts server it came from (best effort)."""
+        """Revoke the refresh token at the accounts server it came from (best effort), and
+        drop the access token the workers share from Redis."""
         refresh_token = secrets.get("refresh_token", "")
         server = location.get("accounts_server", "")
         if refresh_token and server:
             self._revoke_quietly(server, refresh_token)
+        if refresh_token:  # the access token shared by the workers goes too
+            forget_access_token(refresh_token)
 
     def _revoke_quietly(self, server: str, refresh_token: str) -> None:
         try:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import httpx
 import redis
 from cryptography.fernet import InvalidToken
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from integrations.providers.zoho_books.client import AccessToken, ZohoAccountsClient
@@ -47,6 +48,12 @@ def token_key(refresh_token: str) -> str:
     a reconnection, with a new refresh token, starts afresh)."""
     digest = hashlib.sha256(refresh_token.encode()).hexdigest()[:32]
     return f"zoho_books:token:{digest}"
+
+
+def forget_access_token(refresh_token: str) -> None:
+    """Drop a connection's cached access token and its refresh count (it is disconnected)."""
+    key = token_key(refresh_token)
+    _redis(settings.REDIS_URL).delete(f"{key}:access", f"{key}:refreshes")
 
 
 class CachedTokenSource:
