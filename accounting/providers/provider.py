@@ -87,6 +87,8 @@ class Provider:
     # unknown outcome, asks the books before calling it again (the session is then a
     # `RedraftingSession`).
     draft_may_need_second_call: ClassVar[bool] = False
+    # The provider's account types in words people read ("asset_cash": "Bank and Cash").
+    account_type_labels: ClassVar[Mapping[str, "StrOrPromise"]] = {}
     # Books whose payment side must be an account that takes payments (`receive_payments`):
     # the Source Account picker offers only those, and the configuration refuses others.
     source_account_must_take_payments: ClassVar[bool] = False
@@ -131,8 +133,9 @@ class Provider:
 
     def account_type_label(self, account_type: str) -> "StrOrPromise":
         """An account's type (`Account.type`, the provider's own word) as people read it, in
-        their language; the type itself where the provider's words are already readable."""
-        return account_type
+        their language (`account_type_labels`); the type itself where the provider has no
+        label for it (its words are already readable, or the type is unknown)."""
+        return self.account_type_labels.get(account_type, account_type)
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """Where a person opens the entry in the provider's own web app ("" if unknown);

@@ -315,7 +315,7 @@ class OdooSession(ClientSession[OdooClient]):
 
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    pass
 
 # Odoo's account types (`account.account.account_type`, 16+) as Odoo itself labels them.
 ACCOUNT_TYPE_LABELS = {
@@ -342,6 +342,7 @@ ACCOUNT_TYPE_LABELS = {
 
 class OdooProvider(Provider):
     key = "odoo"
+    account_type_labels = ACCOUNT_TYPE_LABELS
     connect_flow = "integrations.providers.odoo.connect.OdooConnect"
     name = _("Odoo")
     description = _(
@@ -349,10 +350,6 @@ class OdooProvider(Provider):
         "accounts in, draft journal entries with receipts out."
     )
     keeps_journals = True
-
-    def account_type_label(self, account_type: str) -> "StrOrPromise":
-        """Odoo's label of the type ("asset_cash": "Bank and Cash"); an unknown one as is."""
-        return ACCOUNT_TYPE_LABELS.get(account_type, account_type)
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """The entry's form in the organization's Odoo (`/web#…`, which 17.2+ also opens)."""

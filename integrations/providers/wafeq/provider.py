@@ -208,7 +208,7 @@ def _vat_line_account(lines: Sequence[journal.JournalLine]) -> str | None:
 
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    pass
 
 # Wafeq's account classifications as people read them.
 ACCOUNT_TYPE_LABELS = {
@@ -222,6 +222,7 @@ ACCOUNT_TYPE_LABELS = {
 
 class WafeqProvider(Provider):
     key = "wafeq"
+    account_type_labels = ACCOUNT_TYPE_LABELS
     connect_flow = "integrations.providers.wafeq.connect.WafeqConnect"
     name = gettext_lazy("Wafeq")
     description = gettext_lazy(
@@ -233,10 +234,6 @@ class WafeqProvider(Provider):
     draft_may_need_second_call = True
     source_account_must_take_payments = True
     input_vat_option = INPUT_VAT_TAX_RATE
-
-    def account_type_label(self, account_type: str) -> "StrOrPromise":
-        """Wafeq's classification in words ("ASSET": "Asset")."""
-        return ACCOUNT_TYPE_LABELS.get(account_type, account_type)
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         pattern = settings.WAFEQ_ENTRY_URL

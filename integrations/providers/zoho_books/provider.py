@@ -222,7 +222,7 @@ def books_web_url(api_domain: str) -> str:
 
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    pass
 
 # Zoho Books' account types (`account_type`) as Zoho Books labels them.
 ACCOUNT_TYPE_LABELS = {
@@ -248,16 +248,13 @@ ACCOUNT_TYPE_LABELS = {
 
 class ZohoBooksProvider(Provider):
     key = "zoho_books"
+    account_type_labels = ACCOUNT_TYPE_LABELS
     connect_flow = "integrations.providers.zoho_books.connect.ZohoBooksConnect"
     name = _("Zoho Books")
     description = _(
         "Zoho Books, any data centre (Saudi Arabia included), connected with your Zoho "
         "account. Chart of accounts in, draft journals with receipts out."
     )
-
-    def account_type_label(self, account_type: str) -> "StrOrPromise":
-        """Zoho Books' label of the type ("other_current_asset": "Other Current Asset")."""
-        return ACCOUNT_TYPE_LABELS.get(account_type, account_type)
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """The journal in the organization's Zoho Books (its data centre's web app); for the
