@@ -3,6 +3,7 @@ from django.urls import path
 from accounting.apis import (
     accounting_settings,
     accounts,
+    corrections,
     documents,
     ingestion,
     reconciliations,
@@ -47,6 +48,11 @@ urlpatterns = [
         "accounting/transactions/<int:transaction_id>/unverify/",
         verification.TransactionUnverifyApi.as_view(),
         name="transaction-unverify",
+    ),
+    path(
+        "accounting/transactions/<int:transaction_id>/reassign/",
+        corrections.TransactionReassignApi.as_view(),
+        name="transaction-reassign",
     ),
     path("accounting/sync-runs/", sync_runs.SyncRunListApi.as_view(), name="sync-run-list"),
     path(

@@ -8,10 +8,16 @@
 - `sync_runs`: `SyncRun` and `SyncRunItem`;
 - `reconciliations`: `Reconciliation` and `ReconciliationItem`;
 - `rules`: `Rule` and `Suggestion` (the account proposed for a transaction);
+- `corrections`: `Correction`, a synced transaction reassigned after its entry reached the books;
 - `settings`: `AccountingSettings`, the organization's accounting choices (`VatReclaim`).
 """
 
 from accounting.models.chart import EXTERNAL_ID_LENGTH, Account
+from accounting.models.corrections import (
+    OPEN_CORRECTION_STATES,
+    Correction,
+    CorrectionState,
+)
 from accounting.models.documents import Document, ReceiptLink, document_upload_to
 from accounting.models.reconciliations import (
     Reconciliation,
@@ -52,12 +58,15 @@ __all__ = [
     "EDITABLE_STATUSES",
     "EXTERNAL_ID_LENGTH",
     "LISTED_STATUSES",
+    "OPEN_CORRECTION_STATES",
     "TO_SYNC_STATUSES",
     "TYPE_RULES",
     "Account",
     "AccountingSettings",
     "Budget",
     "Card",
+    "Correction",
+    "CorrectionState",
     "Direction",
     "Document",
     "Employee",

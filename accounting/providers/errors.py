@@ -37,6 +37,11 @@ class Rejected(ProviderError):
         self.field_errors = field_errors or {}
 
 
+class NotADraft(Rejected):
+    """The books hold the entry posted (or published, approved): it cannot be changed through
+    the API any more; a person corrects it in the books."""
+
+
 class Unavailable(ProviderError):
     """Server error, timeout, dropped connection, unreadable answer. Retryable; for a write
     the outcome is unknown (look the entry up before sending it again)."""

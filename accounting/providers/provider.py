@@ -87,6 +87,10 @@ class Provider:
     # unknown outcome, asks the books before calling it again (the session is then a
     # `RedraftingSession`).
     draft_may_need_second_call: ClassVar[bool] = False
+    # The API updates an entry in place while the books hold it as a draft (the session is
+    # then an `EditingSession`): a synced transaction can be reassigned without a second
+    # entry. False: corrections are made by hand in the books.
+    can_update_drafts: ClassVar[bool] = False
     # The provider's account types in words people read ("asset_cash": "Bank and Cash").
     account_type_labels: ClassVar[Mapping[str, "StrOrPromise"]] = {}
     # Books whose payment side must be an account that takes payments (`receive_payments`):
@@ -136,6 +140,11 @@ class Provider:
         their language (`account_type_labels`); the type itself where the provider has no
         label for it (its words are already readable, or the type is unknown)."""
         return self.account_type_labels.get(account_type, account_type)
+
+    def is_draft(self, status: str) -> bool:
+        """Whether an entry in this `status` (the provider's word, `HeldEntry.status`) is
+        still a draft the API may update ("draft", "DRAFT" by default)."""
+        return status.strip().lower() == "draft"
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """Where a person opens the entry in the provider's own web app ("" if unknown);

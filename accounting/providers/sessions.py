@@ -160,3 +160,16 @@ class RedraftingSession(ProviderSession, Protocol):
     def mark_as_draft(self, entry_id: str) -> EntryRef:
         """Move the entry back to a draft; the answer no longer `needs_draft_step`."""
         ...
+
+
+@runtime_checkable
+class EditingSession(ProviderSession, Protocol):
+    """The session of a provider whose API updates an entry in place while the books hold it
+    as a draft (`Provider.can_update_drafts`)."""
+
+    def update_draft_entry(self, entry_id: str, draft: "JournalEntryDraft") -> EntryRef:
+        """Make the entry's lines (accounts, sides, amounts, labels) the draft's, in one call,
+        keeping the entry (its id, number, reference, date, attachments). `NotADraft` when the
+        books hold it posted (nothing changed); `Unavailable` means "maybe updated": the caller
+        reads the entry and compares its lines before sending it again."""
+        ...

@@ -213,6 +213,19 @@ class SandboxHarness:
         """An accountant changes the entry's amount in the books (expense to wallet)."""
         raise NotImplementedError
 
+    # --- corrections (issue 26) -------------------------------------------------------------
+
+    # Another account of the sandbox's chart a synced entry can be moved to: (id, code, name).
+    other_expense_account: ClassVar[tuple[str, str, str]]
+
+    def post_entry(self, entry_id: str) -> None:
+        """An accountant posts (publishes, approves) the entry in the books."""
+        raise NotImplementedError
+
+    def inject_on_update(self, kind: str, *, count: int = 1) -> None:
+        """A fault on the call that updates a draft entry (books whose API updates them)."""
+        raise NotImplementedError
+
 
 class QoyodHarness(SandboxHarness):
     key = "qoyod"
@@ -237,6 +250,8 @@ class QoyodHarness(SandboxHarness):
         "429",
     )
     stored_then_lost = "drop_after_commit"
+    # Qoyod's API cannot change an entry: a correction is made by hand, nothing is sent.
+    other_expense_account = ("1039", "5202", "Advertising")
 
     def session(self, *, valid: bool = True) -> ProviderSession:
         key = self.sandbox.demo_key if valid else "not-a-key-0000"
@@ -403,6 +418,16 @@ class OdooHarness(SandboxHarness):
 
     def delete_entry(self, entry_id: str) -> None:
         self.sandbox.delete_move(int(entry_id))
+
+    other_expense_account = ("1022", "511004", "Office Supplies")
+
+    def post_entry(self, entry_id: str) -> None:
+        self.sandbox.change_move(int(entry_id), state="posted")
+
+    def inject_on_update(self, kind: str, *, count: int = 1) -> None:
+        self.sandbox.inject(
+            {"kind": kind, "model": "account.move", "method": "write", "count": count}
+        )
 
     def change_amount(self, entry_id: str, amount: Decimal) -> None:
         self.sandbox.change_move(

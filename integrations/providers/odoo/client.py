@@ -259,6 +259,24 @@ class OdooClient(ApiClient):
             )
         return result
 
+    def write(
+        self,
+        model: str,
+        ids: list[int],
+        values: dict[str, Any],
+        *,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        """Change records (`write`, which answers True). Never re-sent after an unknown
+        outcome: OdooUnavailable means "maybe written", and the caller reads the records
+        before trying again."""
+        kwargs = {"context": context} if context else {}
+        result = self.execute(model, "write", [ids, values], kwargs, write=True)
+        if result is not True:
+            raise OdooUnavailable(
+                f"Odoo did not confirm the change of {model} {ids}.", raw_body=repr(result)
+            )
+
     # --- plumbing ---------------------------------------------------------------------------
 
     def secrets(self) -> list[str]:

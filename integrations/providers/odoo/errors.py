@@ -14,6 +14,7 @@ exception class; `client.py` maps it:
 | AccessError (the user lacks the right)         | OdooAccessError        | AuthRefused    |
 | AccessError on attachments                     | OdooAttachmentsRefused | AttachmentsUnsupported |
 | UserError, ValidationError, MissingError       | OdooValidationError    | Rejected       |
+| a change refused while the entry is posted     | OdooEntryPosted        | NotADraft      |
 | HTTP 413 (larger than the server accepts)      | OdooTooLarge           | Rejected       |
 | HTTP 429                                       | OdooRateLimited        | RateLimited    |
 | HTTP 5xx, timeout, dropped connection          | OdooUnavailable        | Unavailable    |
@@ -26,6 +27,7 @@ exception class; `client.py` maps it:
 from accounting.providers import (
     AttachmentsUnsupported,
     AuthRefused,
+    NotADraft,
     ProviderError,
     RateLimited,
     Rejected,
@@ -79,6 +81,10 @@ class OdooAttachmentsRefused(OdooError, AttachmentsUnsupported):
 class OdooValidationError(OdooError, Rejected):
     """Odoo refused the content (UserError, ValidationError, MissingError). Sending it again
     cannot help."""
+
+
+class OdooEntryPosted(OdooValidationError, NotADraft):
+    """Odoo refused to change an entry it holds posted: a person corrects it in Odoo."""
 
 
 class OdooTooLarge(OdooError, Rejected):

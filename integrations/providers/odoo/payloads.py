@@ -295,6 +295,14 @@ def odoo_move(draft: journal.JournalEntryDraft, *, journal_id: int) -> dict[str,
     }
 
 
+def odoo_move_lines(draft: journal.JournalEntryDraft) -> dict[str, Any]:
+    """The values that make a draft `account.move`'s lines the draft's, in one `write`: clear
+    its lines (`(5, 0, 0)`) and create the new ones (`(0, 0, values)`), all in the same call
+    so the entry is never unbalanced. The entry keeps its id, number, reference and date."""
+    lines = odoo_move(draft, journal_id=0)["line_ids"]
+    return {"line_ids": [[5, 0, 0], *lines]}
+
+
 def _date(value: Any) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(str(value or ""))

@@ -31,6 +31,7 @@ from integrations.providers.odoo.client import OdooClient
 from integrations.providers.odoo.errors import (
     OdooAccessError,
     OdooAttachmentsRefused,
+    OdooEntryPosted,
     OdooTooLarge,
     OdooValidationError,
 )
@@ -53,6 +54,7 @@ from integrations.providers.odoo.payloads import (
     many2one_name,
     odoo_id,
     odoo_move,
+    odoo_move_lines,
 )
 from integrations.providers.odoo.ratelimit import limiter_for_instance
 from integrations.ratelimit import RedisRateLimiter
@@ -220,6 +222,26 @@ class OdooSession(ClientSession[OdooClient]):
         entry_id = self.client.create("account.move", values, context=self.context())
         return EntryRef(id=ledger_id(entry_id), status=DRAFT)
 
+    def update_draft_entry(self, entry_id: str, draft: journal.JournalEntryDraft) -> EntryRef:
+        """One `write` on the `account.move` replacing its lines while Odoo holds it as a
+        draft. Odoo refuses some changes to a posted entry (and allows others, depending on
+        the journal and the version): the ledger asks the state first and never sends this
+        for a posted entry; a refusal is read again, and if the entry was posted meanwhile it
+        is `OdooEntryPosted` (a `NotADraft`)."""
+        try:
+            self.client.write(
+                "account.move", [odoo_id(entry_id)], odoo_move_lines(draft), context=self.context()
+            )
+        except OdooValidationError as exc:
+            rows = self.client.search_read(
+                "account.move", [["id", "=", odoo_id(entry_id)]], ["state"], context=self.context()
+            )
+            state = str(rows[0].get("state") or "") if rows else ""
+            if state and state != DRAFT:
+                raise OdooEntryPosted(exc.message, name=exc.name, raw_body=exc.raw_body) from None
+            raise
+        return EntryRef(id=entry_id, status=DRAFT)
+
     def _entry_domain(self) -> list[Any]:
         return [["move_type", "=", "entry"], ["company_id", "=", self.company_id()]]
 
@@ -350,6 +372,7 @@ class OdooProvider(Provider):
         "accounts in, draft journal entries with receipts out."
     )
     keeps_journals = True
+    can_update_drafts = True
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """The entry's form in the organization's Odoo (`/web#…`, which 17.2+ also opens)."""

@@ -252,31 +252,21 @@ def _amount(value: Any, what: str) -> float:
         raise RpcError("builtins.ValueError", f"Wrong value for {what}: {value!r}") from None
 
 
-def create_move(books: Books, values: Any) -> dict[str, Any]:
-    """What Odoo checks when a journal entry is created over the API."""
-    if not isinstance(values, dict):
-        raise RpcError("builtins.TypeError", "create() takes a dictionary of values")
-    unknown = set(values) - {*FIELDS["account.move"], "auto_post", "checked", "to_check"}
-    if unknown:
-        raise RpcError(
-            "builtins.ValueError", f"Invalid field {sorted(unknown)[0]!r} on model 'account.move'"
-        )
-    move_type = values.get("move_type", "entry")
-    if move_type != "entry":
-        raise RpcError("odoo.exceptions.UserError", "The sandbox keeps journal entries only.")
-    journal_id = values.get("journal_id")
-    journals = {row["id"]: row for row in books.records("account.journal")}
-    if journal_id not in journals:
-        raise missing("account.journal", [journal_id], books.uid)
-    try:
-        date = datetime.date.fromisoformat(str(values.get("date") or ""))
-    except ValueError:
-        raise RpcError(
-            "builtins.ValueError", f"time data {values.get('date')!r} does not match format"
-        ) from None
+def _move_lines(books: Books, commands: Any, *, clear_first: bool = False) -> list[dict[str, Any]]:
+    """The lines `line_ids` commands make, checked as Odoo checks them: `(0, 0, values)` each
+    (and, for a write, a `(5, 0, 0)` first that clears the old ones), the accounts exist and
+    are not deprecated, one side each, balanced."""
+    if clear_first:
+        commands = list(commands)
+        if not commands or list(commands[0]) != [5, 0, 0]:
+            raise RpcError(
+                "odoo.exceptions.UserError",
+                "The sandbox changes an entry's lines as a whole: (5, 0, 0) then (0, 0, values).",
+            )
+        commands = commands[1:]
     accounts = {row["id"]: row for row in books.records("account.account")}
     lines: list[dict[str, Any]] = []
-    for command in values.get("line_ids") or []:
+    for command in commands:
         if isinstance(command, dict):
             raise RpcError("psycopg2.ProgrammingError", "can't adapt type 'dict'")
         if not isinstance(command, list | tuple) or len(command) != 3 or command[0] != 0:
@@ -322,6 +312,32 @@ def create_move(books: Books, values: Any) -> dict[str, Any]:
             "odoo.exceptions.UserError",
             f"Cannot create unbalanced journal entry.\nDifferences debit - credit: [{difference}]",
         )
+    return lines
+
+
+def create_move(books: Books, values: Any) -> dict[str, Any]:
+    """What Odoo checks when a journal entry is created over the API."""
+    if not isinstance(values, dict):
+        raise RpcError("builtins.TypeError", "create() takes a dictionary of values")
+    unknown = set(values) - {*FIELDS["account.move"], "auto_post", "checked", "to_check"}
+    if unknown:
+        raise RpcError(
+            "builtins.ValueError", f"Invalid field {sorted(unknown)[0]!r} on model 'account.move'"
+        )
+    move_type = values.get("move_type", "entry")
+    if move_type != "entry":
+        raise RpcError("odoo.exceptions.UserError", "The sandbox keeps journal entries only.")
+    journal_id = values.get("journal_id")
+    journals = {row["id"]: row for row in books.records("account.journal")}
+    if journal_id not in journals:
+        raise missing("account.journal", [journal_id], books.uid)
+    try:
+        date = datetime.date.fromisoformat(str(values.get("date") or ""))
+    except ValueError:
+        raise RpcError(
+            "builtins.ValueError", f"time data {values.get('date')!r} does not match format"
+        ) from None
+    lines = _move_lines(books, values.get("line_ids") or [])
     move = {
         "name": "/",
         "ref": str(values.get("ref") or "") or False,
@@ -366,3 +382,34 @@ def create_attachment(books: Books, values: Any, *, forbidden: bool) -> dict[str
         "company_id": 1,
     }
     return books.store.insert(books.database, "ir.attachment", body)
+
+
+def write_move(books: Books, ids: Any, values: Any) -> bool:
+    """What Odoo does with a `write` on journal entries over the API, as far as we use it:
+    replace the lines of an entry while it is a draft; a posted one is refused."""
+    if not isinstance(ids, list) or not isinstance(values, dict):
+        raise RpcError("builtins.TypeError", "write() takes a list of ids and a dictionary")
+    unknown = set(values) - {"line_ids", "narration", "ref"}
+    if unknown:
+        raise RpcError(
+            "builtins.ValueError", f"Invalid field {sorted(unknown)[0]!r} on model 'account.move'"
+        )
+    moves = {row["id"]: row for row in books.records("account.move")}
+    absent = [i for i in ids if i not in moves]
+    if absent:
+        raise missing("account.move", absent, books.uid)
+    for move_id in ids:
+        move = moves[move_id]
+        if move.get("state") != "draft":
+            raise RpcError(
+                "odoo.exceptions.UserError",
+                "You cannot modify a posted entry of this journal.",
+            )
+        lines = (
+            _move_lines(books, values["line_ids"], clear_first=True)
+            if "line_ids" in values
+            else None
+        )
+        changes = {key: values[key] for key in ("narration", "ref") if key in values}
+        books.store.replace_move(books.database, move_id, changes, lines)
+    return True

@@ -39,6 +39,7 @@ from integrations.providers.odoo.sandbox.orm import (
     create_attachment,
     create_move,
     missing,
+    write_move,
 )
 from integrations.providers.odoo.sandbox.store import Store
 from integrations.sandbox_kit.server import (
@@ -50,7 +51,7 @@ from integrations.sandbox_kit.server import (
     SandboxState,
 )
 
-WRITES = {"create"}
+WRITES = {"create", "write"}
 
 
 @dataclass
@@ -250,10 +251,14 @@ class Handler(SandboxHandler):
             )
             created = [creator(v) for v in ([values] if single else list(values or []))]
             return created[0]["id"] if single else [row["id"] for row in created]
-        if call == "create":
+        if call == "write" and model == "account.move":
+            ids = args[0] if args else kwargs.get("ids")
+            values = args[1] if len(args) > 1 else kwargs.get("vals")
+            return write_move(books, ids, values)
+        if call in ("create", "write"):
             raise RpcError(
                 "odoo.exceptions.AccessError",
-                f"You are not allowed to create '{model}' records.",
+                f"You are not allowed to {call} '{model}' records.",
             )
         raise RpcError(
             "builtins.AttributeError", f"The method '{call}' does not exist on the model '{model}'"

@@ -183,6 +183,36 @@ class Store(SqliteStore):
             self._write(db, database, "account.move", stored)
         return stored
 
+    def replace_move(
+        self,
+        database: str,
+        move_id: int,
+        changes: dict[str, Any],
+        lines: list[dict[str, Any]] | None,
+    ) -> None:
+        """A `write` on an entry: its header changes and, given, its lines replaced, in one
+        transaction (as Odoo's write is)."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT body FROM records WHERE database = ? AND model = ? AND id = ?",
+                (database, "account.move", move_id),
+            ).fetchone()
+            move = {**json.loads(row[0]), **changes}
+            if lines is not None:
+                for line_id in move.get("line_ids") or []:
+                    db.execute(
+                        "DELETE FROM records WHERE database = ? AND model = ? AND id = ?",
+                        (database, "account.move.line", line_id),
+                    )
+                move["line_ids"] = [
+                    self._insert(db, database, "account.move.line", {**line, "move_id": move_id})[
+                        "id"
+                    ]
+                    for line in lines
+                ]
+                move["amount_total"] = round(sum(line["debit"] for line in lines), 2)
+            self._write(db, database, "account.move", move)
+
     def write(self, database: str, model: str, body: dict[str, Any]) -> None:
         with self.transaction() as db:
             self._write(db, database, model, body)
