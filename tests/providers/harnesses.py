@@ -515,6 +515,14 @@ class ZohoBooksHarness(SandboxHarness):
         the case where our journals must carry the receipts as links."""
         self.sandbox.configure(attachments_forbidden=True)
 
+    other_expense_account = (zoho_seed.account_id(26), "5301", "Travel Expenses")
+
+    def post_entry(self, entry_id: str) -> None:
+        self.sandbox.change_journal(entry_id, status="published")
+
+    def inject_on_update(self, kind: str, *, count: int = 1) -> None:
+        self.sandbox.inject({"kind": kind, "path": "journals/", "method": "PUT", "count": count})
+
     def held_entries(self) -> list[HeldEntry]:
         held = []
         for journal in self.sandbox.journals():

@@ -227,6 +227,22 @@ class ZohoBooksClient(_ZohoAnswers):
         journal["journal_id"] = str(journal["journal_id"])
         return journal
 
+    def update_journal(self, journal_id: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace a journal (`PUT /journals/{id}`: the whole line set, `journal_date`
+        required); the journal Zoho answers with. Never re-sent after an unknown outcome:
+        ZohoBooksUnavailable means "maybe updated", and the caller reads the journal
+        (`get_journal`) before sending it again."""
+        body = self.request(
+            "PUT",
+            f"journals/{_path_id(journal_id)}",
+            params=self._org(),
+            json=dict(payload),
+            idempotent=False,
+            label=f"PUT /journals/{journal_id}",
+        )
+        journal = body.get("journal") if isinstance(body, dict) else None
+        return journal if isinstance(journal, dict) else {}
+
     def find_journals(self, reference_number: str) -> list[dict[str, Any]]:
         """The journals whose `reference_number` is exactly ours, oldest first. Every row
         Zoho returns is checked: a filter it ignored, or matched loosely, finds nothing."""

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounting.providers import (
     AuthRefused,
+    NotADraft,
     ProviderError,
     RateLimited,
     Rejected,
@@ -128,6 +129,10 @@ class ZohoBooksPeriodLocked(ZohoBooksRejected):
 
 class ZohoBooksAccountInactive(ZohoBooksRejected):
     """A line uses an account that is inactive in Zoho Books."""
+
+
+class ZohoBooksJournalPublished(ZohoBooksRejected, NotADraft):
+    """Zoho refused to change a journal it holds published: a person corrects it there."""
 
 
 class ZohoBooksNotFound(ZohoBooksError):

@@ -37,7 +37,9 @@ from integrations.providers.zoho_books.connect import trusted_origin
 from integrations.providers.zoho_books.errors import (
     ZohoBooksAuthError,
     ZohoBooksError,
+    ZohoBooksJournalPublished,
     ZohoBooksRefreshRefused,
+    ZohoBooksRejected,
     ZohoBooksTokenRejected,
 )
 from integrations.providers.zoho_books.payloads import (
@@ -150,6 +152,24 @@ class ZohoBooksSession(ClientSession[ZohoBooksClient]):
         created = self.client.create_journal(zoho_journal(draft))
         return EntryRef(id=str(created["journal_id"]), status=str(created.get("status") or DRAFT))
 
+    def update_draft_entry(self, entry_id: str, draft: journal.JournalEntryDraft) -> EntryRef:
+        """`PUT /journals/{id}` with the whole journal (its date as the books hold it, our
+        reference, `status: draft`, every line). Zoho Books' own app edits published
+        journals too; the ledger reads the status first and never sends this for one. A
+        refusal is read again: a journal published meanwhile is `ZohoBooksJournalPublished`
+        (a `NotADraft`)."""
+        try:
+            updated = self.client.update_journal(entry_id, zoho_journal(draft))
+        except ZohoBooksRejected as exc:
+            held = self.client.get_journal(entry_id)
+            status = str((held or {}).get("status") or "")
+            if status and status != DRAFT:
+                raise ZohoBooksJournalPublished(
+                    exc.message, code=exc.code, status_code=exc.status_code, raw_body=exc.raw_body
+                ) from None
+            raise
+        return EntryRef(id=entry_id, status=str(updated.get("status") or DRAFT))
+
     def find_entry(self, *, reference: str, date: datetime.date) -> EntryRef | None:
         """The oldest journal dated `date` carrying exactly our reference (every row Zoho
         returns is checked). Its status is read from the journal itself (the list does not
@@ -251,6 +271,7 @@ class ZohoBooksProvider(Provider):
     account_type_labels = ACCOUNT_TYPE_LABELS
     connect_flow = "integrations.providers.zoho_books.connect.ZohoBooksConnect"
     name = _("Zoho Books")
+    can_update_drafts = True  # PUT /journals/{id} while the journal is a draft
     description = _(
         "Zoho Books, any data centre (Saudi Arabia included), connected with your Zoho "
         "account. Chart of accounts in, draft journals with receipts out."
