@@ -656,6 +656,14 @@ class WafeqHarness(SandboxHarness):
     def without_attachments(self) -> None:
         self.sandbox.configure(files_unsupported=True)
 
+    other_expense_account = ("acc_5102", "5102", "Travel")
+
+    def post_entry(self, entry_id: str) -> None:
+        self.sandbox.change_entry(entry_id, status="POSTED")
+
+    def inject_on_update(self, kind: str, *, count: int = 1) -> None:
+        self.sandbox.inject({"kind": kind, "path": "expenses/", "method": "PATCH", "count": count})
+
     def held_entries(self) -> list[HeldEntry]:
         held = []
         books = self.sandbox.entries()

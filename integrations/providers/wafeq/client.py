@@ -244,6 +244,13 @@ class WafeqClient(ApiClient):
             raise
         return WafeqExpense.from_wire(answer.body, replayed=answer.replayed)
 
+    def update_expense(self, expense_id: str, changes: dict[str, Any]) -> WafeqExpense:
+        """Change a draft expense (`PATCH /expenses/{id}/`, `payloads.expense_changes`).
+        Never resent after an unknown outcome: WafeqUnavailable means "maybe changed", and
+        the caller reads the expense before sending it again."""
+        answer = self._call("PATCH", f"expenses/{expense_id}/", json=changes, idempotent=False)
+        return WafeqExpense.from_wire(answer.body)
+
     def create_manual_journal(
         self, body: dict[str, Any], idempotency_key: str | None = None
     ) -> WafeqManualJournal:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounting.providers import (
     AttachmentsUnsupported,
     AuthRefused,
+    NotADraft,
     ProviderError,
     RateLimited,
     Rejected,
@@ -58,6 +59,11 @@ class WafeqBooksClosed(WafeqRejected):
 class WafeqNotFound(WafeqRejected):
     """404: the object, or one a request names (an account, a tax rate, a file), is not in
     this Wafeq organization. A lookup by id reads it as "gone" (None)."""
+
+
+class WafeqEntryPosted(WafeqRejected, NotADraft):
+    """Wafeq holds the entry posted (an expense marked as posted, or a manual journal, which
+    Wafeq posts at once): it is not changed through the API; a person corrects it there."""
 
 
 class DraftNotExpressible(WafeqRejected):

@@ -172,6 +172,29 @@ def expense_body(
     return body
 
 
+# What a correction changes on a draft expense: the accounts, the amount and its VAT. Not the
+# date, reference or description (the entry stays the one created), nor `attachments` (a PATCH
+# replaces the whole list) or `status` (read-only).
+EXPENSE_CHANGES = (
+    "account",
+    "paid_through_account",
+    "amount",
+    "currency",
+    "tax_rate",
+    "tax_amount_type",
+)
+
+
+def expense_changes(
+    draft: journal.JournalEntryDraft, *, vat_tax_rate: str | None = None
+) -> dict[str, Any]:
+    """A debit draft as the body of the PATCH that corrects a draft expense
+    (`expense_body`'s fields in `EXPENSE_CHANGES`; `tax_rate` null when the draft books no
+    VAT)."""
+    body = expense_body(draft, vat_tax_rate=vat_tax_rate)
+    return {name: body.get(name) for name in EXPENSE_CHANGES}
+
+
 def manual_journal_body(
     draft: journal.JournalEntryDraft,
     *,

@@ -37,7 +37,12 @@ from accounting.providers import (
 from integrations.http_client import ClientSession
 from integrations.providers.wafeq import payloads
 from integrations.providers.wafeq.client import WafeqClient
-from integrations.providers.wafeq.errors import DraftNotExpressible, WafeqUnavailable
+from integrations.providers.wafeq.errors import (
+    DraftNotExpressible,
+    WafeqEntryPosted,
+    WafeqRejected,
+    WafeqUnavailable,
+)
 from integrations.providers.wafeq.objects import WafeqOrganization, WafeqTaxRate
 from integrations.providers.wafeq.ratelimit import limiter_for_api_key
 from integrations.ratelimit import RedisRateLimiter
@@ -152,6 +157,31 @@ class WafeqSession(ClientSession[WafeqClient]):
             return payloads.entry_ref_from_journal(journal_found)
         return payloads.entry_ref_from_expense(self.client.mark_expense_as_draft(entry_id))
 
+    def update_draft_entry(self, entry_id: str, draft: journal.JournalEntryDraft) -> EntryRef:
+        """A draft expense corrected with one PATCH (its accounts, amount and tax rate). A
+        manual journal is posted by Wafeq at once: never changed here (`WafeqEntryPosted`).
+        Whether Wafeq refuses a PATCH of a posted expense is not documented: the ledger reads
+        the status first and never sends one; a refusal is read again, and an expense posted
+        meanwhile is `WafeqEntryPosted` (a `NotADraft`)."""
+        if _is_journal(entry_id):
+            raise WafeqEntryPosted(
+                _("Wafeq posts manual journals at once; this one cannot be changed from SiFi.")
+            )
+        changes = payloads.expense_changes(draft, vat_tax_rate=_vat_line_account(draft.debit_lines))
+        try:
+            updated = self.client.update_expense(entry_id, changes)
+        except WafeqRejected as exc:
+            current = self.client.get_expense(entry_id)
+            if current is not None and not current.is_draft:
+                raise WafeqEntryPosted(
+                    exc.message,
+                    errors=exc.errors,
+                    status_code=exc.status_code,
+                    raw_body=exc.raw_body,
+                ) from None
+            raise
+        return payloads.entry_ref_from_expense(updated)
+
     def find_entry(self, *, reference: str, date: datetime.date) -> EntryRef | None:
         """The oldest expense, else manual journal, that really carries our reference as its
         `external_id` on that date."""
@@ -232,6 +262,7 @@ class WafeqProvider(Provider):
     attachment_flow = AttachmentFlow.UPLOAD_BEFORE_CREATE
     takes_idempotency_key = True
     draft_may_need_second_call = True
+    can_update_drafts = True  # a DRAFT expense, with a PATCH (manual journals are posted)
     source_account_must_take_payments = True
     input_vat_option = INPUT_VAT_TAX_RATE
 
