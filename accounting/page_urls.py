@@ -1,6 +1,13 @@
 from django.urls import path
 
-from accounting.views import accounting_settings, reconciliations, rules, sync_runs, transactions
+from accounting.views import (
+    accounting_settings,
+    reconciliations,
+    rules,
+    sync_runs,
+    transactions,
+    vat,
+)
 
 urlpatterns = [
     path("", transactions.AccountingPage.as_view(), name="accounting"),
@@ -10,6 +17,12 @@ urlpatterns = [
     path("matching-count/", transactions.MatchingCount.as_view(), name="accounting-matching-count"),
     path("bulk-assign/", transactions.BulkAssignAction.as_view(), name="accounting-bulk-assign"),
     path("rules/", rules.RulesPage.as_view(), name="accounting-rules"),
+    path("vat-report/", vat.VatReportPage.as_view(), name="accounting-vat-report"),
+    path(
+        "reverse-charge/",
+        vat.ReverseChargeMerchantAction.as_view(),
+        name="accounting-reverse-charge-merchant",
+    ),
     path(
         "settings/",
         accounting_settings.AccountingSettingsPage.as_view(),

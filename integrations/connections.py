@@ -61,6 +61,11 @@ class IntegrationBooks:
         return account.external_id if account is not None else None
 
     @property
+    def output_vat(self) -> str | None:
+        account = self.integration.output_vat_account
+        return account.external_id if account is not None else None
+
+    @property
     def attachments_supported(self) -> bool | None:
         return self.integration.attachments_supported
 
@@ -108,7 +113,9 @@ def connection_for(organization: Organization) -> IntegrationBooks | None:
     """The organization's connection: the connected one, else the last it had (a
     disconnected connection keeps its configuration)."""
     integration = (
-        Integration.objects.select_related("source_account", "input_vat_account")
+        Integration.objects.select_related(
+            "source_account", "input_vat_account", "output_vat_account"
+        )
         .filter(organization=organization)
         .order_by(
             Case(

@@ -54,6 +54,12 @@ class BooksConnection(Protocol):
         ...
 
     @property
+    def output_vat(self) -> str | None:
+        """What a reverse-charge entry's output VAT line names: the Output VAT account's
+        external id; None: none chosen (reverse charge cannot be booked)."""
+        ...
+
+    @property
     def attachments_supported(self) -> bool | None:
         """Whether the books take files through the API (None: not known yet)."""
         ...
