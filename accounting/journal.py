@@ -22,12 +22,15 @@ CREDIT: Literal["credit"] = "credit"
 
 @dataclass(frozen=True)
 class JournalLine:
-    """One line: `account` is the provider's id of the account (`Account.external_id`)."""
+    """One line: `account` is the provider's id of the account (`Account.external_id`);
+    `tax` the provider's id of the tax a VAT line is booked with, for books that book VAT
+    through tax codes (Zoho Books' `tax_id`, Odoo's taxes; "": none)."""
 
     account: str
     side: Literal["debit", "credit"]
     amount: Decimal
     memo: str = ""
+    tax: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,8 @@ def journal_entry_for(
     vat_reclaim: str = VatReclaim.AS_REPORTED,
     reverse_charge: bool = False,
     output_vat: str | None = None,
+    input_vat_tax: str | None = None,
+    output_vat_tax: str | None = None,
 ) -> JournalEntryDraft:
     """Balanced lines, sides by direction (SPEC §4, §5).
 
@@ -175,6 +180,9 @@ def journal_entry_for(
     input VAT on the VAT line on the assigned side; the description says "reverse charge".
     Without an input VAT line (not VAT-registered) nothing is reverse-charged; without
     `output_vat` it cannot be booked (`ReverseChargeUnconfigured`).
+
+    `input_vat_tax` and `output_vat_tax`: the provider's tax codes the input and output VAT
+    lines are booked with (`JournalLine.tax`), for books that book VAT through them.
     """
     assert txn.account is not None
     links = " ".join(receipt_links)
@@ -190,6 +198,8 @@ def journal_entry_for(
             output_vat=output_vat,
             source_account=source_account,
             memo=memo,
+            input_vat_tax=input_vat_tax or "",
+            output_vat_tax=output_vat_tax or "",
         )
     reclaimable = reclaimable_vat(txn, vat_reclaim=vat_reclaim)
     vat = reclaimable if input_vat else Decimal("0.00")
@@ -201,7 +211,7 @@ def journal_entry_for(
     lines = [JournalLine(txn.account.external_id, assigned_side, txn.amount - vat, memo)]
     if vat:
         assert input_vat
-        lines.append(JournalLine(input_vat, assigned_side, vat))
+        lines.append(JournalLine(input_vat, assigned_side, vat, tax=input_vat_tax or ""))
     lines.append(JournalLine(source_account.external_id, source_side, txn.amount))
     return JournalEntryDraft(
         reference=txn.reference,
@@ -221,6 +231,8 @@ def _reverse_charged(
     output_vat: str | None,
     source_account: Account,
     memo: str,
+    input_vat_tax: str = "",
+    output_vat_tax: str = "",
 ) -> JournalEntryDraft:
     """The reverse-charge entry of `journal_entry_for`: four lines, balanced (a refund
     mirrors every side)."""
@@ -236,8 +248,8 @@ def _reverse_charged(
     lines = [JournalLine(txn.account.external_id, assigned_side, txn.amount, memo)]
     if vat:
         lines += [
-            JournalLine(input_vat, assigned_side, vat),
-            JournalLine(output_vat, source_side, vat),
+            JournalLine(input_vat, assigned_side, vat, tax=input_vat_tax),
+            JournalLine(output_vat, source_side, vat, tax=output_vat_tax),
         ]
     lines.append(JournalLine(source_account.external_id, source_side, txn.amount))
     return JournalEntryDraft(

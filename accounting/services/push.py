@@ -235,6 +235,8 @@ def _create_entry_once(
         vat_reclaim=vat_reclaim_of(txn.organization_id),
         reverse_charge=reverse_charge,
         output_vat=getattr(books, "output_vat", None),
+        input_vat_tax=getattr(books, "input_vat_tax", None),
+        output_vat_tax=getattr(books, "output_vat_tax", None),
     )
     if txn.push_started_at is not None:
         # An earlier attempt may have reached the books: look before creating.
