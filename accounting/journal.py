@@ -24,7 +24,7 @@ CREDIT: Literal["credit"] = "credit"
 class JournalLine:
     """One line: `account` is the provider's id of the account (`Account.external_id`);
     `tax` the provider's id of the tax a VAT line is booked with, for books that book VAT
-    through tax codes (Zoho Books' `tax_id`, Odoo's taxes; "": none)."""
+    through tax codes (a journal line's tax id in those books; "": none)."""
 
     account: str
     side: Literal["debit", "credit"]

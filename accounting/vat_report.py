@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.translation import get_language_bidi, gettext, pgettext
+from django.utils.translation import get_language_bidi, gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounting.journal import reclaimable_vat
@@ -246,7 +246,7 @@ def _cells(row: VatReportRow) -> list[object]:
         row.invoice_vat,
         row.vat_reclaimed,
         row.reverse_charge_vat,
-        pgettext("mismatch column", "yes") if row.mismatch else "",
+        gettext("mismatch") if row.mismatch else "",
         row.reason,
     ]
 

@@ -148,6 +148,7 @@ def push_transaction(
             make_draft_once(txn, redrafting(session), entry)
         _attach_documents(txn, books, session)
     except ReverseChargeUnconfigured:
+        # "…_validation": something is to fix before a retry (presenters.failure_in_words).
         _fail(
             txn,
             item,
@@ -155,7 +156,7 @@ def push_transaction(
                 "This transaction is a foreign service to reverse-charge, and no Output VAT "
                 "account is chosen: pick one in the integration's configuration, then retry."
             ),
-            code="reverse_charge_unconfigured",
+            code="reverse_charge_validation",
         )
         return
     except ReverseChargeUnsupported:
@@ -168,7 +169,7 @@ def push_transaction(
                 "or stop reverse-charging its merchant and retry."
             )
             % {"provider": provider.name},
-            code="reverse_charge_unsupported",
+            code="reverse_charge_validation",
         )
         return
     except AuthRefused as exc:

@@ -1,9 +1,9 @@
-"""Tax codes as configuration options, for books that book VAT through them (Zoho Books'
-`tax_id` on a journal line, Odoo's taxes): the provider's taxes are mirrored with the chart
+"""Tax codes as configuration options, for books that book VAT through them (a tax id on a
+journal line): the provider's taxes are mirrored with the chart
 (`TaxRate`, when its session offers `read_tax_rates`) and the organization picks the one its
 input VAT lines carry and, for reverse charge, the one its output VAT lines carry. The lines
 still name the Input and Output VAT accounts; the tax code is what the books' VAT return
-reads. A provider's connect flow declares `tax_code_options(key, name)`."""
+reads. A provider's connect flow declares `tax_code_options(its name)`."""
 
 from typing import TYPE_CHECKING, Any
 

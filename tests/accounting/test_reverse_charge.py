@@ -326,7 +326,7 @@ def test_a_reverse_charged_transaction_without_an_output_vat_account_fails_sayin
     drain(run)
     txn.refresh_from_db()
     assert txn.status == TransactionStatus.FAILED
-    assert txn.error_code == "reverse_charge_unconfigured"
+    assert txn.error_code == "reverse_charge_validation"
     assert "Output VAT account" in txn.status_reason
     assert run.status != SyncRunStatus.RUNNING
     assert qoyod.held_by_reference() == {}

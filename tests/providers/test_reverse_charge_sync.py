@@ -59,7 +59,7 @@ def test_a_foreign_service_books_output_and_input_vat_on_lines_of_their_own(
     foreign.refresh_from_db()
     if output is None:  # books that cannot take reverse-charge lines
         assert foreign.status == TransactionStatus.FAILED
-        assert foreign.error_code == "reverse_charge_unsupported"
+        assert foreign.error_code == "reverse_charge_validation"
         assert harness.name in foreign.status_reason
         assert foreign.reference not in held
         assert Transaction.objects.get(pk=local.pk).status == TransactionStatus.SYNCED
