@@ -57,7 +57,7 @@ def test_zoho_books_vat_lines_carry_the_chosen_taxes(
     harness = ZohoBooksHarness(zoho_books_sandbox)
     for name, value in harness.product_settings().items():
         setattr(settings, name, value)
-    org, expense, integration = _connected(harness, (zoho_seed.account_id(13), "2102"))
+    org, expense, _integration = _connected(harness, (zoho_seed.account_id(13), "2102"))
     synced = set(TaxRate.objects.filter(organization=org).values_list("external_id", flat=True))
     assert synced == {zoho_seed.tax_id(n) for n, _name, _rate in zoho_seed.TAXES}
     admin = make_user(org, Role.ADMIN)
@@ -88,7 +88,7 @@ def test_odoo_vat_lines_are_tax_lines_of_the_chosen_taxes(
     harness = OdooHarness(odoo_sandbox)
     for name, value in harness.product_settings().items():
         setattr(settings, name, value)
-    org, expense, integration = _connected(harness, ("1012", "211002"))
+    org, expense, _integration = _connected(harness, ("1012", "211002"))
     labels = dict(TaxRate.objects.filter(organization=org).values_list("external_id", "name"))
     assert labels[str(odoo_seed.PURCHASE_TAX)] == "15% (purchase)"
     response = api_client_for(make_user(org, Role.ADMIN)).patch(
