@@ -8,24 +8,29 @@ provider package turns it into its own wire format.
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 from accounting.models import Account, Direction, Transaction, VatEvidence, VatReclaim
 
 CENT = Decimal("0.01")
+# Saudi VAT's standard rate: what reverse charge books on a foreign service's amount.
+REVERSE_CHARGE_RATE = Decimal("0.15")
 DEBIT: Literal["debit"] = "debit"
 CREDIT: Literal["credit"] = "credit"
 
 
 @dataclass(frozen=True)
 class JournalLine:
-    """One line: `account` is the provider's id of the account (`Account.external_id`)."""
+    """One line: `account` is the provider's id of the account (`Account.external_id`);
+    `tax` the provider's id of the tax a VAT line is booked with, for books that book VAT
+    through tax codes (a journal line's tax id in those books; "": none)."""
 
     account: str
     side: Literal["debit", "credit"]
     amount: Decimal
     memo: str = ""
+    tax: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,10 @@ class JournalEntryDraft:
     # or "credit" (a refund, money received: it is credited). Books with a different object
     # for each way (an expense, a journal) choose by it.
     direction: Literal["debit", "credit"] = DEBIT
+    # What the entry books of VAT, for the VAT report (stored with the lines when it syncs):
+    # input VAT reclaimed on its own line, and reverse-charge VAT (None: not reverse-charged).
+    vat_reclaimed: Decimal = Decimal("0.00")
+    reverse_charge_vat: Decimal | None = None
 
     def __post_init__(self) -> None:
         if not self.debit_lines or not self.credit_lines:
@@ -122,6 +131,20 @@ def reclaimable_vat(txn: Transaction, *, vat_reclaim: str = VatReclaim.AS_REPORT
     return vat
 
 
+class ReverseChargeUnconfigured(ValueError):
+    """A transaction to reverse-charge, in books with no Output VAT account chosen."""
+
+
+class ReverseChargeUnsupported(ValueError):
+    """A transaction to reverse-charge, in books that cannot take it (`books_reverse_charge`)."""
+
+
+def reverse_charge_vat(txn: Transaction) -> Decimal:
+    """Reverse-charge VAT on a foreign service: 15 % of the amount paid (no Saudi VAT was
+    charged on it), rounded half up to the halala."""
+    return (txn.amount * REVERSE_CHARGE_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def journal_entry_for(
     txn: Transaction,
     *,
@@ -130,6 +153,10 @@ def journal_entry_for(
     receipt_links: Sequence[str] = (),
     input_vat: str | None = None,
     vat_reclaim: str = VatReclaim.AS_REPORTED,
+    reverse_charge: bool = False,
+    output_vat: str | None = None,
+    input_vat_tax: str | None = None,
+    output_vat_tax: str | None = None,
 ) -> JournalEntryDraft:
     """Balanced lines, sides by direction (SPEC §4, §5).
 
@@ -145,6 +172,17 @@ def journal_entry_for(
 
     `vat_reclaim` "backed_only": VAT that the receipt's tax invoice does not back is booked
     gross, and the description says so and why (issue 27).
+
+    `reverse_charge` (a foreign service: its merchant or a matching rule is ticked, issue 27):
+    the assigned account takes the whole amount (no Saudi VAT was charged: what SiFi reports
+    as VAT is not reclaimed), and VAT at 15 % of it is booked twice on lines of their own:
+    output VAT on `output_vat` (the Output VAT account's external id) on the source side,
+    input VAT on the VAT line on the assigned side; the description says "reverse charge".
+    Without an input VAT line (not VAT-registered) nothing is reverse-charged; without
+    `output_vat` it cannot be booked (`ReverseChargeUnconfigured`).
+
+    `input_vat_tax` and `output_vat_tax`: the provider's tax codes the input and output VAT
+    lines are booked with (`JournalLine.tax`), for books that book VAT through them.
     """
     assert txn.account is not None
     links = " ".join(receipt_links)
@@ -153,6 +191,16 @@ def journal_entry_for(
     assigned_side, source_side = (DEBIT, CREDIT) if debit else (CREDIT, DEBIT)
     if input_vat is None and input_vat_account is not None:
         input_vat = input_vat_account.external_id
+    if reverse_charge and input_vat:
+        return _reverse_charged(
+            txn,
+            input_vat=input_vat,
+            output_vat=output_vat,
+            source_account=source_account,
+            memo=memo,
+            input_vat_tax=input_vat_tax or "",
+            output_vat_tax=output_vat_tax or "",
+        )
     reclaimable = reclaimable_vat(txn, vat_reclaim=vat_reclaim)
     vat = reclaimable if input_vat else Decimal("0.00")
     description = describe(txn)
@@ -163,7 +211,7 @@ def journal_entry_for(
     lines = [JournalLine(txn.account.external_id, assigned_side, txn.amount - vat, memo)]
     if vat:
         assert input_vat
-        lines.append(JournalLine(input_vat, assigned_side, vat))
+        lines.append(JournalLine(input_vat, assigned_side, vat, tax=input_vat_tax or ""))
     lines.append(JournalLine(source_account.external_id, source_side, txn.amount))
     return JournalEntryDraft(
         reference=txn.reference,
@@ -172,6 +220,46 @@ def journal_entry_for(
         currency=txn.currency,
         lines=tuple(sorted(lines, key=lambda line: line.side != DEBIT)),
         direction=DEBIT if debit else CREDIT,
+        vat_reclaimed=vat,
+    )
+
+
+def _reverse_charged(
+    txn: Transaction,
+    *,
+    input_vat: str,
+    output_vat: str | None,
+    source_account: Account,
+    memo: str,
+    input_vat_tax: str = "",
+    output_vat_tax: str = "",
+) -> JournalEntryDraft:
+    """The reverse-charge entry of `journal_entry_for`: four lines, balanced (a refund
+    mirrors every side)."""
+    if not output_vat:
+        raise ReverseChargeUnconfigured(
+            "This transaction is a foreign service to reverse-charge, and no Output VAT "
+            "account is chosen: pick one in the integration's configuration, then retry."
+        )
+    assert txn.account is not None
+    debit = txn.direction == Direction.DEBIT
+    assigned_side, source_side = (DEBIT, CREDIT) if debit else (CREDIT, DEBIT)
+    vat = reverse_charge_vat(txn)
+    lines = [JournalLine(txn.account.external_id, assigned_side, txn.amount, memo)]
+    if vat:
+        lines += [
+            JournalLine(input_vat, assigned_side, vat, tax=input_vat_tax),
+            JournalLine(output_vat, source_side, vat, tax=output_vat_tax),
+        ]
+    lines.append(JournalLine(source_account.external_id, source_side, txn.amount))
+    return JournalEntryDraft(
+        reference=txn.reference,
+        date=txn.transaction_date,
+        description=f"{describe(txn)} · reverse charge: VAT 15% {vat:.2f} (output and input)",
+        currency=txn.currency,
+        lines=tuple(sorted(lines, key=lambda line: line.side != DEBIT)),
+        direction=DEBIT if debit else CREDIT,
+        reverse_charge_vat=vat,
     )
 
 

@@ -7,6 +7,7 @@ from accounting.views import (
     rules,
     sync_runs,
     transactions,
+    vat,
 )
 
 urlpatterns = [
@@ -18,6 +19,12 @@ urlpatterns = [
     path("matching-count/", transactions.MatchingCount.as_view(), name="accounting-matching-count"),
     path("bulk-assign/", transactions.BulkAssignAction.as_view(), name="accounting-bulk-assign"),
     path("rules/", rules.RulesPage.as_view(), name="accounting-rules"),
+    path("vat-report/", vat.VatReportPage.as_view(), name="accounting-vat-report"),
+    path(
+        "reverse-charge/",
+        vat.ReverseChargeMerchantAction.as_view(),
+        name="accounting-reverse-charge-merchant",
+    ),
     path(
         "settings/",
         accounting_settings.AccountingSettingsPage.as_view(),

@@ -17,6 +17,7 @@ from accounting.models import (
     Account,
     Reconciliation,
     ReconciliationStatus,
+    ReverseChargeMerchant,
     Rule,
     SyncRun,
     SyncRunItem,
@@ -335,6 +336,11 @@ def reconciliation_findings(*, organization: Organization) -> Reconciliation | N
     if latest is None or latest.acknowledged_at is not None or not latest.problems:
         return None
     return latest
+
+
+def reverse_charge_merchant_list(*, organization: Organization) -> QuerySet[ReverseChargeMerchant]:
+    """The merchants the organization ticked as foreign services (reverse charge)."""
+    return ReverseChargeMerchant.objects.filter(organization=organization)
 
 
 def rule_list(*, organization: Organization) -> QuerySet[Rule]:

@@ -10,6 +10,7 @@ from accounting.apis import (
     rules,
     sync_runs,
     transactions,
+    vat,
     verification,
 )
 
@@ -91,6 +92,12 @@ urlpatterns = [
         name="reconciliation-detail",
     ),
     path("accounting/rules/", rules.RuleListApi.as_view(), name="rule-list"),
+    path("accounting/vat-report/", vat.VatReportApi.as_view(), name="vat-report"),
+    path(
+        "accounting/reverse-charge-merchants/",
+        vat.ReverseChargeMerchantListApi.as_view(),
+        name="reverse-charge-merchant-list",
+    ),
     path("accounting/rules/apply/", rules.RulesApplyApi.as_view(), name="rule-apply"),
     path("accounting/rules/<int:rule_id>/", rules.RuleDetailApi.as_view(), name="rule-detail"),
     path(

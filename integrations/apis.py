@@ -208,6 +208,10 @@ class ConnectionOutputSerializer(serializers.Serializer):
     input_vat_account_name = serializers.CharField(
         source="input_vat_account", default=None, allow_null=True
     )
+    output_vat_account = serializers.IntegerField(source="output_vat_account_id", allow_null=True)
+    output_vat_account_name = serializers.CharField(
+        source="output_vat_account", default=None, allow_null=True
+    )
     auto_sync = serializers.BooleanField()
     last_sync_at = serializers.DateTimeField(allow_null=True)
     last_sync_status = serializers.CharField()
@@ -269,6 +273,11 @@ class ConnectionApi(APIView):
             allow_null=True,
             help_text="Where VAT goes as a line of its own; null: not VAT-registered (gross).",
         )
+        output_vat_account = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            help_text="Where reverse-charge output VAT goes (a liability); null: none.",
+        )
         auto_sync = serializers.BooleanField(required=False)
 
     class JournalConfigureSerializer(ConfigureSerializer):
@@ -302,6 +311,7 @@ class ConnectionApi(APIView):
         for field, argument in (
             ("source_account", "source_account_id"),
             ("input_vat_account", "input_vat_account_id"),
+            ("output_vat_account", "output_vat_account_id"),
             ("auto_sync", "auto_sync"),
             ("journal", "journal_id"),
         ):

@@ -17,6 +17,7 @@ from accounting.providers import (
     provider_for,
 )
 from integrations.connect.base import option_values
+from integrations.connect.tax_codes import INPUT_VAT_TAX, OUTPUT_VAT_TAX
 from integrations.models import ConnectionStatus, Integration
 from integrations.services import mark_needs_attention, write_back_secrets
 from sifi.models import Organization
@@ -59,6 +60,24 @@ class IntegrationBooks:
             return str(option_values(self.integration).get(option) or "") or None
         account = self.integration.input_vat_account
         return account.external_id if account is not None else None
+
+    @property
+    def output_vat(self) -> str | None:
+        account = self.integration.output_vat_account
+        return account.external_id if account is not None else None
+
+    @property
+    def input_vat_tax(self) -> str | None:
+        return self._vat_tax(INPUT_VAT_TAX)
+
+    @property
+    def output_vat_tax(self) -> str | None:
+        return self._vat_tax(OUTPUT_VAT_TAX)
+
+    def _vat_tax(self, option: str) -> str | None:
+        """The tax code chosen in the option of that name, when the provider's flow declares
+        it (books that book VAT through tax codes)."""
+        return str(option_values(self.integration).get(option) or "") or None
 
     @property
     def attachments_supported(self) -> bool | None:
@@ -108,7 +127,9 @@ def connection_for(organization: Organization) -> IntegrationBooks | None:
     """The organization's connection: the connected one, else the last it had (a
     disconnected connection keeps its configuration)."""
     integration = (
-        Integration.objects.select_related("source_account", "input_vat_account")
+        Integration.objects.select_related(
+            "source_account", "input_vat_account", "output_vat_account"
+        )
         .filter(organization=organization)
         .order_by(
             Case(

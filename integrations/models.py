@@ -69,6 +69,11 @@ class Integration(models.Model):
     input_vat_account = models.ForeignKey(
         "accounting.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Where reverse-charge output VAT goes (foreign services: accounting/services/reverse_charge):
+    # a liability; empty: reverse charge cannot be booked (such transactions fail, saying so).
+    output_vat_account = models.ForeignKey(
+        "accounting.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     auto_sync = models.BooleanField(default=False)
     # The provider's own configuration values, by name (its connect flow's `options`: a daily
     # request quota, a switch); never a secret.

@@ -13,7 +13,9 @@ CONFIG_SYNC_JOB = "config_sync"
 def integration_for(*, organization: Organization, provider: str) -> Integration:
     """The organization's integration row, or an unsaved one in state "not connected"."""
     integration = (
-        Integration.objects.select_related("source_account", "input_vat_account")
+        Integration.objects.select_related(
+            "source_account", "input_vat_account", "output_vat_account"
+        )
         .filter(organization=organization, provider=provider)
         .first()
     )

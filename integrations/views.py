@@ -347,13 +347,15 @@ class ConfigureAction(ConnectionAction):
                 account_code=request.POST.get(f"{field}_code", ""),
                 field=field,
             )
-            for field in ("source_account", "input_vat_account")
+            for field in ("source_account", "input_vat_account", "output_vat_account")
         }
         changes: dict[str, Any] = {
             "source_account_id": chosen["source_account"],
             "input_vat_account_id": chosen["input_vat_account"],
             "auto_sync": request.POST.get("auto_sync") == "on",
         }
+        if "output_vat_account" in request.POST:  # the form offers it with the Input VAT one
+            changes["output_vat_account_id"] = chosen["output_vat_account"]
         if "journal" in request.POST:
             changes["journal_id"] = _posted_id(
                 request, "journal", _("Pick a journal from the list.")

@@ -35,6 +35,11 @@ class RuleInputSerializer(serializers.Serializer):
     auto_verify = serializers.BooleanField(
         required=False, help_text="Verify at once instead of proposing."
     )
+    reverse_charge = serializers.BooleanField(
+        required=False,
+        help_text="Foreign service: the transactions it matches are booked with reverse-charge "
+        "VAT (output and input VAT at 15 %, each on its own line).",
+    )
 
 
 class RuleOutputSerializer(serializers.ModelSerializer):
@@ -52,6 +57,7 @@ class RuleOutputSerializer(serializers.ModelSerializer):
             "account",
             "account_label",
             "auto_verify",
+            "reverse_charge",
             "created_at",
             "updated_at",
         ]

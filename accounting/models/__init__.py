@@ -25,7 +25,7 @@ from accounting.models.reconciliations import (
     ReconciliationProblem,
     ReconciliationStatus,
 )
-from accounting.models.rules import Rule, Suggestion
+from accounting.models.rules import ReverseChargeMerchant, Rule, Suggestion
 from accounting.models.settings import AccountingSettings, VatReclaim
 from accounting.models.sync_runs import (
     ACTIVE_RUN_STATUSES,
@@ -75,6 +75,7 @@ __all__ = [
     "ReconciliationItem",
     "ReconciliationProblem",
     "ReconciliationStatus",
+    "ReverseChargeMerchant",
     "Rule",
     "Suggestion",
     "SyncRun",

@@ -13,6 +13,7 @@ _ASSET_WORDS = frozenset({"asset", "assets"})
 _OTHER_CLASS_WORDS = frozenset(
     {"liability", "liabilities", "equity", "income", "revenue", "expense", "expenses"}
 )
+_LIABILITY_WORDS = frozenset({"liability", "liabilities"})
 
 # Providers' ids are strings in our tables (an integer id is stored as its digits).
 EXTERNAL_ID_LENGTH = 64
@@ -74,5 +75,17 @@ class Account(models.Model):
             if words & _ASSET_WORDS:
                 return True
             if words & _OTHER_CLASS_WORDS:
+                return False
+        return None
+
+    @property
+    def is_liability(self) -> bool | None:
+        """Whether the account is a liability by its type (else its group type): True, False
+        (an asset, equity, income or expense), or None when neither says."""
+        for label in (self.type, self.group_type):
+            words = set(re.split(r"[^a-z]+", label.lower()))
+            if words & _LIABILITY_WORDS:
+                return True
+            if words & (_ASSET_WORDS | _OTHER_CLASS_WORDS):
                 return False
         return None

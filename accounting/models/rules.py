@@ -34,6 +34,10 @@ class Rule(models.Model):
     conditions = models.JSONField(default=dict)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="rules")
     auto_verify = models.BooleanField(default=False)
+    # Foreign services (cloud software billed from abroad): the transactions this rule matches
+    # are booked with reverse-charge VAT (accounting/services/reverse_charge.py), whichever
+    # rule proposed their account.
+    reverse_charge = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -77,3 +81,30 @@ class Suggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transaction_id} → {self.account_id}"
+
+
+class ReverseChargeMerchant(models.Model):
+    """A merchant whose services the organization buys from abroad: its transactions are
+    booked with reverse-charge VAT (output and input VAT at 15 %, each on its own line).
+    Keyed by the merchant as `accounting.services.merchants` compares merchants."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="reverse_charge_merchants"
+    )
+    merchant_key = models.CharField(max_length=255)  # normalize_merchant(merchant)
+    merchant = models.CharField(max_length=255)  # as first ticked, to show
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["merchant_key"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organization", "merchant_key"], name="reverse_charge_merchant_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.merchant

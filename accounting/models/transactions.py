@@ -221,6 +221,11 @@ class Transaction(models.Model):
         max_length=16, choices=VatEvidence.choices, default=VatEvidence.PENDING
     )
     vat_invoice = models.JSONField(null=True, blank=True)
+    # What the synced entry booked (set with journal_entry_lines; the VAT report reads them):
+    # the input VAT reclaimed on its own line (0: booked gross), and reverse-charge VAT (output
+    # and input, each this much; null: not reverse-charged).
+    vat_reclaimed = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    reverse_charge_vat = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

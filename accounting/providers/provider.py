@@ -99,6 +99,9 @@ class Provider:
     # Books that take VAT as a tax rate rather than a line on an Input VAT account name the
     # configuration option that holds the tax rate's id ("": an Input VAT account).
     input_vat_option: ClassVar[str] = ""
+    # Books that take reverse charge (foreign services) as output and input VAT lines of their
+    # own, on accounts; False: such transactions fail, saying these books cannot take it.
+    books_reverse_charge: ClassVar[bool] = True
 
     def open_session(
         self,

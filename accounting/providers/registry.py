@@ -54,6 +54,23 @@ class BooksConnection(Protocol):
         ...
 
     @property
+    def output_vat(self) -> str | None:
+        """What a reverse-charge entry's output VAT line names: the Output VAT account's
+        external id; None: none chosen (reverse charge cannot be booked)."""
+        ...
+
+    @property
+    def input_vat_tax(self) -> str | None:
+        """For books that book VAT through tax codes: the provider's id of the tax the input
+        VAT line carries (None: none chosen, the line names its account only)."""
+        ...
+
+    @property
+    def output_vat_tax(self) -> str | None:
+        """Likewise for reverse charge's output VAT line."""
+        ...
+
+    @property
     def attachments_supported(self) -> bool | None:
         """Whether the books take files through the API (None: not known yet)."""
         ...

@@ -29,7 +29,13 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounting.journal import JournalEntryDraft, journal_entry_for, lines_snapshot
+from accounting.journal import (
+    JournalEntryDraft,
+    ReverseChargeUnconfigured,
+    ReverseChargeUnsupported,
+    journal_entry_for,
+    lines_snapshot,
+)
 from accounting.models import (
     Account,
     Document,
@@ -61,6 +67,7 @@ from accounting.services.capabilities import (
     uploading,
 )
 from accounting.services.receipts import link_for
+from accounting.services.reverse_charge import is_reverse_charged
 from accounting.services.run_lifecycle import stop_active_runs
 from sifi.services import record_audit
 
@@ -140,6 +147,31 @@ def push_transaction(
         if provider.draft_may_need_second_call:
             make_draft_once(txn, redrafting(session), entry)
         _attach_documents(txn, books, session)
+    except ReverseChargeUnconfigured:
+        # "…_validation": something is to fix before a retry (presenters.failure_in_words).
+        _fail(
+            txn,
+            item,
+            message=_(
+                "This transaction is a foreign service to reverse-charge, and no Output VAT "
+                "account is chosen: pick one in the integration's configuration, then retry."
+            ),
+            code="reverse_charge_validation",
+        )
+        return
+    except ReverseChargeUnsupported:
+        _fail(
+            txn,
+            item,
+            message=_(
+                "This transaction is a foreign service to reverse-charge, and %(provider)s "
+                "cannot take reverse-charge VAT lines through its API: book it there by hand, "
+                "or stop reverse-charging its merchant and retry."
+            )
+            % {"provider": provider.name},
+            code="reverse_charge_validation",
+        )
+        return
     except AuthRefused as exc:
         books.needs_attention(exc.message)
         raise RunStopped(exc.message) from None
@@ -193,12 +225,19 @@ def _create_entry_once(
     its id is stored before this returns. `books` brings its provider's capabilities (None:
     the plain path: no files before the create, no key)."""
     links = [link_for(document) for document in txn.documents.all()]
+    reverse_charge = is_reverse_charged(txn)
+    if reverse_charge and books is not None and not books.provider.books_reverse_charge:
+        raise ReverseChargeUnsupported(txn.reference)
     draft = journal_entry_for(
         txn,
         source_account=source,
         input_vat=input_vat,
         receipt_links=links,
         vat_reclaim=vat_reclaim_of(txn.organization_id),
+        reverse_charge=reverse_charge,
+        output_vat=getattr(books, "output_vat", None),
+        input_vat_tax=getattr(books, "input_vat_tax", None),
+        output_vat_tax=getattr(books, "output_vat_tax", None),
     )
     if txn.push_started_at is not None:
         # An earlier attempt may have reached the books: look before creating.
@@ -237,6 +276,8 @@ def _record_entry(
         journal_entry_id=entry_id,
         journal_entry_status=status,
         journal_entry_lines=lines_snapshot(draft),
+        vat_reclaimed=draft.vat_reclaimed,
+        reverse_charge_vat=draft.reverse_charge_vat,
     )
     txn.journal_entry_id = entry_id
     txn.journal_entry_status = status

@@ -111,6 +111,7 @@ def _snapshot(rule: Rule) -> dict[str, Any]:
         "conditions": rule.conditions,
         "account": rule.account_id,
         "auto_verify": rule.auto_verify,
+        "reverse_charge": rule.reverse_charge,
     }
 
 
@@ -145,7 +146,7 @@ def save_rule(
         rule.account = _assignable_account(
             organization=organization, account_id=fields["account"], source=source
         )
-    for name in ("priority", "enabled", "auto_verify"):
+    for name in ("priority", "enabled", "auto_verify", "reverse_charge"):
         if name in fields:
             setattr(rule, name, fields[name])
     rule.save()

@@ -58,6 +58,9 @@ class RuleForm(forms.Form):
     amount_min = forms.DecimalField(min_value=0, decimal_places=2, required=False)
     amount_max = forms.DecimalField(min_value=0, decimal_places=2, required=False)
     auto_verify = forms.BooleanField(required=False, label=gettext_lazy("Verify at once"))
+    reverse_charge = forms.BooleanField(
+        required=False, label=gettext_lazy("Foreign service: reverse charge")
+    )
     enabled = forms.BooleanField(required=False, initial=True, label=gettext_lazy("On"))
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
@@ -92,6 +95,7 @@ def initial_for(rule: Rule) -> dict[str, Any]:
         "name": rule.name,
         "priority": rule.priority,
         "auto_verify": rule.auto_verify,
+        "reverse_charge": rule.reverse_charge,
         "enabled": rule.enabled,
         **rule.conditions,
     }
@@ -164,6 +168,7 @@ class SaveRuleAction(ActionView):
                 account_code=request.POST.get("account_code", ""),
             ),
             auto_verify=form.cleaned_data["auto_verify"],
+            reverse_charge=form.cleaned_data["reverse_charge"],
             enabled=form.cleaned_data["enabled"],
         )
         self.next_url = reverse("accounting-rules")

@@ -39,10 +39,11 @@ from accounting.selectors import (
     vat_evidence_counts,
 )
 from accounting.services.accounting_settings import vat_reclaim_of
+from accounting.services.reverse_charge import merchant_ticked
 from accounting.services.run_lifecycle import run_counts
 from accounting.services.verification import assign_account, bulk_assign, unverify_transaction
 from accounting.views.actions import ActionView, posted_id
-from sifi.permissions import AccountingPermission, RolePageMixin
+from sifi.permissions import AccountingPermission, RolePageMixin, can_configure_integrations
 from sifi.tenancy import current_organization
 
 # The page's tab badges count exactly up to this many and show "1,000+" beyond: each badge is
@@ -309,6 +310,10 @@ class TransactionPage(RolePageMixin, View):
                 "books_name": name,
                 "provider": books,
                 "attachments_supported": books.attachments_supported if books else None,
+                "reverse_charge_merchant": merchant_ticked(
+                    organization_id=organization.pk, merchant=txn.merchant
+                ),
+                "can_tick_merchant": can_configure_integrations(request.user),
                 "audit": [
                     describe_event(event, provider=name)
                     for event in transaction_audit(transaction=txn)[:200]

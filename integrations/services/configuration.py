@@ -103,6 +103,24 @@ def _asset_account(account: Account) -> Account:
     return account
 
 
+def _liability_account(account: Account) -> Account:
+    """The Output VAT account is VAT the organization owes: a liability, or a 400 (an account
+    whose type says nothing of its class is accepted)."""
+    if account.is_liability is False:
+        raise ValidationError(
+            {
+                "output_vat_account": [
+                    _(
+                        "%(account)s is not a liability account: Output VAT is VAT you owe, "
+                        "booked to a liability account (not Input VAT, an asset)."
+                    )
+                    % {"account": account}
+                ]
+            }
+        )
+    return account
+
+
 def _journal(integration: Integration, journal_id: str | None) -> dict[str, Any]:
     name = provider_name(integration.provider)
     if not provider_for(integration.provider).keeps_journals:
@@ -130,6 +148,7 @@ def configure(
     provider: str,
     source_account_id: int | None = _UNSET,
     input_vat_account_id: int | None = _UNSET,
+    output_vat_account_id: int | None = _UNSET,
     auto_sync: bool = _UNSET,
     journal_id: str | None = _UNSET,
     options: Mapping[str, Any] | None = None,
@@ -138,7 +157,9 @@ def configure(
     the journal entries go to, and/or provider options. Both accounts must be active posting
     accounts of the provider's synced chart, and not the same account; the Source Account
     cannot be cleared (None: a 400), the Input VAT account is not one whose type says it is
-    a liability, equity, income or expense (None clears it); the journal one of its
+    a liability, equity, income or expense (None clears it), the Output VAT account (reverse
+    charge) one whose type does not say it is an asset, equity, income or expense, and neither
+    of the other two (None clears it); the journal one of its
     general journals (None: back to the default one chosen when connecting); each option one
     the provider's flow declares, checked by it (a 400 on the option's name)."""
     integration = integration_for_update(organization=organization, provider=provider)
@@ -183,6 +204,19 @@ def configure(
                 )
             )
         )
+    if output_vat_account_id is not _UNSET:
+        integration.output_vat_account = (
+            None
+            if output_vat_account_id is None
+            else _liability_account(
+                _posting_account(
+                    organization=organization,
+                    account_id=output_vat_account_id,
+                    field="output_vat_account",
+                    provider=provider,
+                )
+            )
+        )
     if journal_id is not _UNSET and journal_id is not None:
         chosen = _journal(integration, journal_id)
         integration.journal_external_id = chosen["id"]
@@ -195,6 +229,20 @@ def configure(
             {
                 "input_vat_account": [
                     _("The Input VAT account cannot be the Source Account (the wallet).")
+                ]
+            }
+        )
+    if integration.output_vat_account_id is not None and integration.output_vat_account_id in (
+        integration.source_account_id,
+        integration.input_vat_account_id,
+    ):
+        raise ValidationError(
+            {
+                "output_vat_account": [
+                    _(
+                        "The Output VAT account cannot be the Source Account nor the Input VAT "
+                        "account."
+                    )
                 ]
             }
         )

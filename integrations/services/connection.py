@@ -83,6 +83,7 @@ def snapshot(integration: Integration) -> dict[str, Any]:
         "attributes": list(integration.attributes),
         "source_account": integration.source_account_id,
         "input_vat_account": integration.input_vat_account_id,
+        "output_vat_account": integration.output_vat_account_id,
         "auto_sync": integration.auto_sync,
     }
     if integration.location:

@@ -74,6 +74,7 @@ def test_consent_lists_odoos_permissions_and_calls_nothing(admin_a, odoo_sandbox
         "company:read",
         "journals:read",
         "accounts:read",
+        "taxes:read",
         "journal_entries:write",
         "attachments:write",
     ]

@@ -129,6 +129,7 @@ def test_connect_sends_the_person_to_zohos_consent_page(admin_a):
     assert consented == [
         "organizations:read",
         "accounts:read",
+        "taxes:read",
         "journals:write",
         "attachments:write",
     ]

@@ -237,3 +237,43 @@ def test_seed_demo_gives_the_connected_demo_its_coding_rules_once():
         transaction__organization=demo, transaction__merchant__icontains="careem"
     )
     assert careem.exists() and {s.account_id for s in careem} == {travel.pk}
+
+
+@pytest.mark.django_db
+def test_seed_demo_receipts_carry_real_zatca_qr_codes_some_matching_some_not_some_missing(
+    django_capture_on_commit_callbacks,
+):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    from accounting.demo import seller_vat_number
+    from accounting.models import Document, Transaction, VatEvidence
+    from accounting.services.vat_evidence import read_vat_evidence
+    from tests.accounting.zatca_receipts import zatca_payload
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", "--transactions", "200")
+    demo = Transaction.objects.filter(organization__name="Demo Trading Co.")
+    read_vat_evidence(
+        transaction_ids=demo.filter(documents__isnull=False).values_list("pk", flat=True)
+    )
+    evidence = set(demo.filter(documents__isnull=False).values_list("vat_evidence", flat=True))
+    assert {VatEvidence.BACKED, VatEvidence.MISMATCH, VatEvidence.NO_INVOICE} <= evidence
+    # A demo photo's code is what the tests' own encoder writes for the same invoice.
+    backed = demo.filter(vat_evidence=VatEvidence.BACKED, documents__content_type="image/png")
+    txn = backed.first()
+    assert txn is not None
+    picture = Image.open(io.BytesIO(Document.objects.get(transaction=txn).file.read()))
+    [code] = zxingcpp.read_barcodes(picture)
+    assert code.text == zatca_payload(
+        f"{txn.amount:.2f}",
+        f"{txn.vat_amount:.2f}",
+        seller=txn.merchant,
+        vat_number=seller_vat_number(txn.merchant),
+        time=txn.vat_invoice["time"],
+    )
+    mismatch = demo.filter(vat_evidence=VatEvidence.MISMATCH).first()
+    assert mismatch.vat_invoice["total"] == f"{mismatch.amount:.2f}"
+    assert mismatch.vat_invoice["vat"] != f"{mismatch.vat_amount:.2f}"

@@ -15,6 +15,7 @@ from rest_framework import serializers
 
 from accounting.providers import BooksJournal
 from integrations.connect.base import Connected, InstanceFlow
+from integrations.connect.tax_codes import tax_code_options
 from integrations.providers.odoo.errors import (
     OdooAccessError,
     OdooAuthError,
@@ -185,6 +186,7 @@ class OdooConnect(InstanceFlow):
         "company:read": gettext_lazy("Read the company's details (name, currency)"),
         "journals:read": gettext_lazy("Read the journals"),
         "accounts:read": gettext_lazy("Read the chart of accounts"),
+        "taxes:read": gettext_lazy("Read taxes (the VAT lines carry the tax you choose)"),
         "journal_entries:write": gettext_lazy("Create draft journal entries"),
         "attachments:write": gettext_lazy("Attach documents (receipts) to journal entries"),
     }
@@ -202,6 +204,7 @@ class OdooConnect(InstanceFlow):
     )
     form_class = OdooConnectForm
     input_serializer = OdooConnectInput
+    options = tax_code_options("Odoo")
     location_fields = ("url", "database", "username")
     web_client_segments = ("web", "odoo", "jsonrpc")
     address_message = gettext_lazy("Enter the address of your Odoo, like https://acme.odoo.com.")

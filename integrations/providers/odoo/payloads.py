@@ -268,6 +268,43 @@ def _line_label(draft: journal.JournalEntryDraft, line: journal.JournalLine) -> 
     return f"{label} · {line.memo}" if line.memo else label
 
 
+TAX_FIELDS = ["id", "name", "amount", "type_tax_use"]
+
+
+@dataclass(frozen=True)
+class OdooTax:
+    """One of the company's taxes (`account.tax`), as the configuration offers it."""
+
+    id: str
+    name: str
+    rate: Decimal
+
+    @classmethod
+    def from_wire(cls, row: dict[str, Any]) -> "OdooTax":
+        use = str(row.get("type_tax_use") or "")
+        name = str(row.get("name") or row.get("id"))
+        return cls(
+            id=ledger_id(row["id"]),
+            name=f"{name} ({use})" if use in ("purchase", "sale") else name,
+            rate=to_decimal(row.get("amount") or 0),
+        )
+
+
+def _move_line(draft: journal.JournalEntryDraft, line: journal.JournalLine) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "account_id": odoo_id(line.account),
+        "name": _line_label(draft, line),
+        "debit": to_number(line.amount) if line.side == journal.DEBIT else 0.0,
+        "credit": to_number(line.amount) if line.side == journal.CREDIT else 0.0,
+    }
+    if line.tax:
+        # The VAT line as Odoo's own tax lines are: on the tax account, marked with its tax
+        # (`tax_line_id`), no `tax_ids` (those would ask Odoo to compute a tax line of its
+        # own, which over the API it may or may not do: providers-api.md §1.9).
+        values["tax_line_id"] = odoo_id(line.tax)
+    return values
+
+
 def odoo_move(draft: journal.JournalEntryDraft, *, journal_id: int) -> dict[str, Any]:
     """The ledger's balanced draft as the values of one `account.move`: a journal entry
     (`move_type` "entry", never posted: `state` stays "draft"), our reference in `ref`, the
@@ -279,19 +316,7 @@ def odoo_move(draft: journal.JournalEntryDraft, *, journal_id: int) -> dict[str,
         "date": draft.date.isoformat(),
         "ref": draft.reference,
         "narration": draft.description,
-        "line_ids": [
-            [
-                0,
-                0,
-                {
-                    "account_id": odoo_id(line.account),
-                    "name": _line_label(draft, line),
-                    "debit": to_number(line.amount) if line.side == journal.DEBIT else 0.0,
-                    "credit": to_number(line.amount) if line.side == journal.CREDIT else 0.0,
-                },
-            ]
-            for line in draft.lines
-        ],
+        "line_ids": [[0, 0, _move_line(draft, line)] for line in draft.lines],
     }
 
 

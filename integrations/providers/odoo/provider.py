@@ -38,8 +38,10 @@ from integrations.providers.odoo.errors import (
 from integrations.providers.odoo.payloads import (
     LINE_FIELDS,
     MOVE_FIELDS,
+    TAX_FIELDS,
     OdooAccount,
     OdooGroup,
+    OdooTax,
     OdooVersion,
     account_fields,
     chart_from,
@@ -148,6 +150,16 @@ class OdooSession(ClientSession[OdooClient]):
             order="sequence, id",
         )
         return [journal_from(row) for row in rows]
+
+    def read_tax_rates(self) -> list[OdooTax]:
+        """The company's taxes (`account.tax`): what a VAT line's `tax_line_id` names."""
+        rows = self.client.search_read(
+            "account.tax",
+            [["company_id", "=", self.company_id()]],
+            TAX_FIELDS,
+            context=self.context(lang=ENGLISH),
+        )
+        return [OdooTax.from_wire(row) for row in rows]
 
     def journal_id(self) -> int:
         """The journal chosen in the configuration, else the default general journal."""

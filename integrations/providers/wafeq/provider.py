@@ -265,6 +265,9 @@ class WafeqProvider(Provider):
     can_update_drafts = True  # a DRAFT expense, with a PATCH (manual journals are posted)
     source_account_must_take_payments = True
     input_vat_option = INPUT_VAT_TAX_RATE
+    # An expense is one account paid through one other: no room for reverse charge's output
+    # and input VAT lines.
+    books_reverse_charge = False
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         pattern = settings.WAFEQ_ENTRY_URL

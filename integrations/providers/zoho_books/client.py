@@ -211,6 +211,12 @@ class ZohoBooksClient(_ZohoAnswers):
             self._pages("chartofaccounts", "chartofaccounts", {"filter_by": "AccountType.All"})
         )
 
+    def taxes(self) -> list[dict[str, Any]]:
+        """The organization's taxes (`GET /settings/taxes`, scope ZohoBooks.settings.READ)."""
+        body = self.request("GET", "settings/taxes", params=self._org())
+        rows = body.get("taxes") if isinstance(body, dict) else None
+        return [row for row in rows or [] if isinstance(row, dict)]
+
     def create_journal(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Create a journal (`POST /journals`); the journal Zoho answers with.
 

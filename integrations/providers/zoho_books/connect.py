@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from accounting.providers import AuthRefused
 from integrations.connect.base import Connected
 from integrations.connect.oauth import AuthorizationRefused, OAuthFlow
+from integrations.connect.tax_codes import tax_code_options
 from integrations.provider_urls import is_public
 from integrations.providers.zoho_books.client import (
     ZohoAccountsClient,
@@ -155,6 +156,7 @@ class ZohoBooksConnect(OAuthFlow):
     scopes: ClassVar[dict[str, "StrOrPromise"]] = {
         "organizations:read": gettext_lazy("Read your Zoho organizations (name, currency)"),
         "accounts:read": gettext_lazy("Read the chart of accounts"),
+        "taxes:read": gettext_lazy("Read taxes (the VAT lines carry the tax you choose)"),
         "journals:write": gettext_lazy("Create draft journals (and correct our own drafts)"),
         "attachments:write": gettext_lazy("Attach documents (receipts) to journals"),
     }
@@ -177,7 +179,7 @@ class ZohoBooksConnect(OAuthFlow):
         "currency_code": "currency",
     }
     choose_company_title = gettext_lazy("Choose the Zoho organization")
-    options = (DAILY_QUOTA,)
+    options = (DAILY_QUOTA, *tax_code_options("Zoho Books"))
 
     def authorize_endpoint(self) -> str:
         return f"{settings.ZOHO_ACCOUNTS_URL.rstrip('/')}/oauth/v2/auth"

@@ -14,6 +14,7 @@ stay strings from the wire to the database.
 import datetime
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -125,25 +126,53 @@ def _line_description(draft: journal.JournalEntryDraft, line: journal.JournalLin
     return line.memo or draft.description
 
 
+@dataclass(frozen=True)
+class ZohoTax:
+    """One of the organization's taxes (`GET /settings/taxes`): its id, name, percentage."""
+
+    id: str
+    name: str
+    rate: Decimal
+
+
+def taxes_from(rows: Iterable[dict[str, Any]]) -> list[ZohoTax]:
+    """Zoho's tax rows as the taxes the configuration offers (rows without an id skipped)."""
+    return [
+        ZohoTax(
+            id=wire_id(row.get("tax_id")),
+            name=str(row.get("tax_name") or wire_id(row.get("tax_id"))),
+            rate=to_decimal(row.get("tax_percentage") or 0),
+        )
+        for row in rows
+        if wire_id(row.get("tax_id"))
+    ]
+
+
+def _line_item(draft: journal.JournalEntryDraft, line: journal.JournalLine) -> dict[str, Any]:
+    item = {
+        "account_id": line.account,
+        "debit_or_credit": line.side,
+        "amount": to_wire_amount(line.amount),
+        "description": _line_description(draft, line),
+    }
+    if line.tax:  # a VAT line booked with the tax the organization chose
+        item["tax_id"] = line.tax
+    return item
+
+
 def zoho_journal(draft: journal.JournalEntryDraft) -> dict[str, Any]:
     """The ledger's balanced draft as the body of `POST /journals`: a draft journal in the
     organization's base currency (no `currency_id`: a Zoho organization in another currency
     is refused at connect), our reference in `reference_number`, the description as its
-    notes, and every line in the same call."""
+    notes, and every line in the same call; a VAT line carries the chosen tax as `tax_id`
+    (its amount stays ours: whether a Saudi organization's Zoho computes VAT from a journal
+    line's tax is not documented, so the line is explicit and the tax marks it)."""
     return {
         "journal_date": draft.date.isoformat(),
         "reference_number": draft.reference,
         "notes": draft.description,
         "status": DRAFT,
-        "line_items": [
-            {
-                "account_id": line.account,
-                "debit_or_credit": line.side,
-                "amount": to_wire_amount(line.amount),
-                "description": _line_description(draft, line),
-            }
-            for line in draft.lines
-        ],
+        "line_items": [_line_item(draft, line) for line in draft.lines],
     }
 
 

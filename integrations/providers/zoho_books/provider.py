@@ -44,9 +44,11 @@ from integrations.providers.zoho_books.errors import (
 )
 from integrations.providers.zoho_books.payloads import (
     DRAFT,
+    ZohoTax,
     chart_from,
     entry_ref_from,
     held_entry_from,
+    taxes_from,
     zoho_journal,
 )
 from integrations.providers.zoho_books.ratelimit import limiter_for_organization
@@ -138,6 +140,10 @@ class ZohoBooksSession(ClientSession[ZohoBooksClient]):
     def read_chart(self) -> list[ChartAccount]:
         """The whole chart, inactive accounts included (every page of 200)."""
         return chart_from(self.client.chart_of_accounts())
+
+    def read_tax_rates(self) -> list[ZohoTax]:
+        """Zoho's taxes (a journal line's `tax_id` takes one's id)."""
+        return taxes_from(self.client.taxes())
 
     def create_draft_entry(
         self,

@@ -162,7 +162,14 @@ class Command(BaseCommand):
         """Ingest the deterministic demo ledger in batches; existing references stay as is."""
         created = 0
         end = datetime.date(2025, 11, 30)
-        incoming = demo_transactions(count, end=end)
+        from accounting.models import Transaction
+
+        existing = set(
+            Transaction.objects.filter(organization=organization).values_list(
+                "reference", flat=True
+            )
+        )
+        incoming = demo_transactions(count, end=end, existing=existing)
         while batch := list(itertools.islice(incoming, 500)):
             created += ingest_transactions(organization=organization, items=batch).created
         return created

@@ -83,10 +83,19 @@ FIELDS: dict[str, dict[str, str]] = {
         "line_ids": "o2m",
         "amount_total": "float",
     },
+    "account.tax": {
+        "id": "int",
+        "name": "char",
+        "amount": "float",
+        "type_tax_use": "char",
+        "active": "bool",
+        "company_id": "m2o:res.company",
+    },
     "account.move.line": {
         "id": "int",
         "move_id": "m2o:account.move",
         "account_id": "m2o:account.account",
+        "tax_line_id": "m2o:account.tax",
         "name": "char",
         "debit": "float",
         "credit": "float",
@@ -265,6 +274,7 @@ def _move_lines(books: Books, commands: Any, *, clear_first: bool = False) -> li
             )
         commands = commands[1:]
     accounts = {row["id"]: row for row in books.records("account.account")}
+    taxes = {row["id"]: row for row in books.records("account.tax")}
     lines: list[dict[str, Any]] = []
     for command in commands:
         if isinstance(command, dict):
@@ -282,6 +292,9 @@ def _move_lines(books: Books, commands: Any, *, clear_first: bool = False) -> li
                 f"The account {account['code']} ({books.translated(account['name'])}) is "
                 "deprecated.",
             )
+        tax_line_id = line.get("tax_line_id") or False
+        if tax_line_id and tax_line_id not in taxes:
+            raise missing("account.tax", [tax_line_id], books.uid)
         debit = _amount(line.get("debit", 0.0), "debit")
         credit = _amount(line.get("credit", 0.0), "credit")
         if debit < 0 or credit < 0 or (debit and credit):
@@ -297,6 +310,7 @@ def _move_lines(books: Books, commands: Any, *, clear_first: bool = False) -> li
                 "credit": round(credit, 2),
                 "balance": round(debit - credit, 2),
                 "company_id": 1,
+                "tax_line_id": tax_line_id,
             }
         )
     types = {accounts[line["account_id"]]["account_type"] == "off_balance" for line in lines}

@@ -170,6 +170,30 @@ def generated_accounts(count: int) -> list[dict[str, Any]]:
     return keep + extra
 
 
+# id, name, percentage, use: a Saudi company's usual taxes.
+TAXES: list[tuple[int, str, float, str]] = [
+    (1, "15%", 15.0, "sale"),
+    (2, "15%", 15.0, "purchase"),
+    (3, "Reverse charge 15%", 15.0, "purchase"),
+    (4, "0%", 0.0, "purchase"),
+]
+PURCHASE_TAX = 2
+
+
+def taxes() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": id,
+            "name": name,
+            "amount": amount,
+            "type_tax_use": use,
+            "active": True,
+            "company_id": 1,
+        }
+        for id, name, amount, use in TAXES
+    ]
+
+
 def journals() -> list[dict[str, Any]]:
     return [
         {

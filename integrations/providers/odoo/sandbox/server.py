@@ -7,7 +7,8 @@ API: `POST /jsonrpc` with `{"jsonrpc": "2.0", "method": "call", "params": {"serv
 - `common.version`, `common.authenticate(db, login, key, {})` (uid, or false), `common.login`;
 - `object.execute_kw(db, uid, key, model, method, args, kwargs)` with `search_read`,
   `search`, `search_count`, `read` on res.users, res.company, res.lang, account.account,
-  account.group, account.journal, account.move, account.move.line, ir.attachment; `create` on
+  account.group, account.journal, account.tax, account.move, account.move.line,
+  ir.attachment; `create` on
   account.move (a journal entry with all its lines, left in draft, checked like Odoo:
   balanced, accounts exist and are not deprecated, lines as `(0, 0, values)` commands) and
   ir.attachment (base64 `datas`, `res_model`/`res_id`, `image_no_postprocess` noted).

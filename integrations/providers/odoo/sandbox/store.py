@@ -76,6 +76,7 @@ class Store(SqliteStore):
                 *(("account.account", row) for row in accounts),
                 *(("account.group", row) for row in seed.demo_groups()),
                 *(("account.journal", row) for row in seed.journals()),
+                *(("account.tax", row) for row in seed.taxes()),
             ]
             db.executemany(
                 "INSERT INTO records (database, model, id, body) VALUES (?, ?, ?, ?)",

@@ -27,6 +27,36 @@ def account_id(number: int) -> str:
     return str(ACCOUNT_ID_BASE + number)
 
 
+TAX_ID_BASE = 460_000_000_050_000
+
+
+def tax_id(number: int) -> str:
+    return str(TAX_ID_BASE + number)
+
+
+# A Saudi organization's taxes (`GET /settings/taxes`): number, name, percentage.
+TAXES: list[tuple[int, str, str]] = [
+    (1, "VAT 15%", "15"),
+    (2, "Reverse Charge VAT 15%", "15"),
+    (3, "Zero Rated", "0"),
+]
+INPUT_TAX = tax_id(1)
+REVERSE_CHARGE_TAX = tax_id(2)
+
+
+def tax_rows() -> list[dict[str, Any]]:
+    return [
+        {
+            "tax_id": tax_id(number),
+            "tax_name": name,
+            "tax_percentage": float(percentage),
+            "tax_type": "tax",
+            "is_value_added": True,
+        }
+        for number, name, percentage in TAXES
+    ]
+
+
 # number, code ("" = none, as Zoho's system accounts), name, account_type, parent number, active
 ACCOUNTS: list[tuple[int, str, str, str, int | None, bool]] = [
     (1, "1100", "Cash and Banks", "bank", None, True),

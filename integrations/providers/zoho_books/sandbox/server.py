@@ -7,8 +7,9 @@ sides SiFi talks to:
   POST /oauth/v2/token (authorization_code, refresh_token), POST /oauth/v2/token/revoke;
   OAuth client `sifi-sandbox-client` / `sifi-sandbox-secret`;
 - Zoho Books v3 under /books/v3 (`Authorization: Zoho-oauthtoken <token>`, `organization_id`
-  on every call but the organization list): GET /organizations, GET /chartofaccounts (pages of
-  200, `page_context`), POST /journals, GET /journals (`reference_number`, `date_start`,
+  on every call but the organization list): GET /organizations, GET /settings/taxes (a Saudi
+  organization's three taxes; a journal line's `tax_id` must be one), GET /chartofaccounts
+  (pages of 200, `page_context`), POST /journals, GET /journals (`reference_number`, `date_start`,
   `date_end`, pages), GET /journals/{id}, POST /journals/{id}/attachment (multipart part
   `attachment`). Answers `{"code": 0, ...}`, errors `{"code": n, "message": "..."}`; 100
   requests a minute per organization (429 code 44) and a daily quota (429 code 45).
@@ -265,6 +266,8 @@ class Handler(SandboxHandler):
     ) -> None:
         if method == "GET" and path == "chartofaccounts":
             self._chart(query, org)
+        elif method == "GET" and path == "settings/taxes":
+            self.send_json(200, {"code": 0, "message": "success", "taxes": seed.tax_rows()})
         elif method == "POST" and path == "journals":
             self._create_journal(raw, org)
         elif method == "GET" and path == "journals":
@@ -394,6 +397,7 @@ class Handler(SandboxHandler):
         if not isinstance(items, list) or len(items) < 2:
             return None, {"code": 2, "message": "A journal needs at least two line items."}
         accounts = {row["account_id"]: row for row in self.state.store.accounts(org)}
+        taxes = {row["tax_id"]: row for row in seed.tax_rows()}
         lines: list[dict[str, Any]] = []
         totals = {"debit": Decimal("0"), "credit": Decimal("0")}
         for item in items:
@@ -413,6 +417,9 @@ class Handler(SandboxHandler):
                     "message": f'The account "{account["account_name"]}" is inactive. '
                     "Activate it or choose another account.",
                 }
+            tax = taxes.get(str(item.get("tax_id"))) if item.get("tax_id") else {}
+            if tax is None:
+                return None, _invalid("tax_id")
             totals[side] += amount
             lines.append(
                 {
@@ -423,6 +430,9 @@ class Handler(SandboxHandler):
                     "debit_or_credit": side,
                     "amount": float(amount),  # Zoho answers numbers
                     "bcy_amount": float(amount),
+                    "tax_id": tax.get("tax_id", ""),
+                    "tax_name": tax.get("tax_name", ""),
+                    "tax_percentage": tax.get("tax_percentage", 0),
                 }
             )
         if totals["debit"] != totals["credit"]:
