@@ -7,7 +7,8 @@
 - `documents`: `Document` (a receipt) and `ReceiptLink`;
 - `sync_runs`: `SyncRun` and `SyncRunItem`;
 - `reconciliations`: `Reconciliation` and `ReconciliationItem`;
-- `rules`: `Rule` and `Suggestion` (the account proposed for a transaction);
+- `rules`: `Rule`, `PendingRule` (a rule waiting for its account) and `Suggestion` (the
+  account proposed for a transaction);
 - `settings`: `AccountingSettings`, the organization's accounting choices (`VatReclaim`).
 """
 
@@ -19,7 +20,7 @@ from accounting.models.reconciliations import (
     ReconciliationProblem,
     ReconciliationStatus,
 )
-from accounting.models.rules import Rule, Suggestion
+from accounting.models.rules import PendingRule, Rule, Suggestion
 from accounting.models.settings import AccountingSettings, VatReclaim
 from accounting.models.sync_runs import (
     ACTIVE_RUN_STATUSES,
@@ -61,6 +62,7 @@ __all__ = [
     "Direction",
     "Document",
     "Employee",
+    "PendingRule",
     "ReceiptLink",
     "Reconciliation",
     "ReconciliationItem",
