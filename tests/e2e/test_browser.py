@@ -886,3 +886,73 @@ def test_in_arabic_the_list_follows_a_run_and_the_receipts_agree_with_the_audit_
     expect(page.get_by_text("لا توجد إيصالات.")).to_have_count(0)
     expect(page.get_by_role("listitem").filter(has_text="receipt.pdf")).to_contain_text("مرفق في")
     expect(page.get_by_test_id("entry")).to_contain_text("مسودة")
+
+
+WIZARD_WORDS = {
+    "en-US": {
+        "accept": "Accept and continue",
+        "connect": "Check and connect",
+        "continue": "Continue",
+        "what_to_sync": "Step 3 of 3 · What to sync",
+        "configuration": "Configuration",
+        "save": "Save",
+        "saved": "Configuration saved.",
+        "auto_sync": "Auto Sync: refresh the configuration every night",
+        "disconnect": "Disconnect",
+    },
+    "ar-SA": {
+        "accept": "موافقة ومتابعة",
+        "connect": "تحقق واتصل",
+        "continue": "متابعة",
+        "what_to_sync": "الخطوة 3 من 3 · ما الذي تتم مزامنته",
+        "configuration": "الإعدادات",
+        "save": "حفظ",
+        "saved": "تم حفظ الإعدادات.",
+        "auto_sync": "المزامنة التلقائية: تحديث الإعدادات كل ليلة",
+        "disconnect": "قطع الاتصال",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ar-SA"])
+def test_connecting_again_keeps_auto_sync_and_syncs_the_chart_before_configuring(
+    browser, live_server, worker, qoyod_sandbox, company, locale
+):
+    """Issue 25, item 5, in both languages: disconnect, then connect again: the attributes
+    step is shown, the chart syncs again, Auto Sync and the Source Account are as they were."""
+    from integrations.models import Job
+
+    org, _users = company
+    words = WIZARD_WORDS[locale]
+    admin = page_for(browser, live_server, Role.ADMIN, locale=locale, viewport=(1366, 768))
+
+    def connect() -> None:
+        admin.goto("/settings/integrations/qoyod/")
+        admin.get_by_role("button", name=words["accept"]).click()
+        admin.fill("#id_api_key", qoyod_sandbox.demo_key)
+        admin.get_by_role("button", name=words["connect"]).click()
+        expect(admin.get_by_role("heading", name=words["what_to_sync"])).to_be_visible()
+        admin.get_by_role("button", name=words["continue"]).click()
+        expect(admin.get_by_role("heading", name=words["configuration"], exact=True)).to_be_visible(
+            timeout=30_000
+        )
+
+    connect()
+    admin.get_by_test_id("source-account").fill("110101")
+    expect(admin.locator("#source_account-list [role=option]").first).to_contain_text("110101")
+    admin.get_by_test_id("source-account").press("Enter")
+    admin.get_by_label(words["auto_sync"]).check()
+    admin.get_by_role("button", name=words["save"]).click()
+    expect(admin.get_by_text(words["saved"])).to_be_visible()
+
+    admin.once("dialog", lambda dialog: dialog.accept())
+    admin.get_by_role("button", name=words["disconnect"]).click()
+    admin.wait_for_load_state()
+    assert Integration.objects.get(organization=org).status == "not_connected"
+
+    connect()  # the attributes step again, and a fresh chart sync before the configuration
+    assert Job.objects.filter(organization=org, kind="config_sync").count() == 2
+    expect(admin.get_by_label(words["auto_sync"])).to_be_checked()
+    expect(admin.get_by_test_id("source-account")).to_have_value(re.compile("^110101 · "))
+    integration = Integration.objects.get(organization=org)
+    assert integration.auto_sync and integration.source_account.code == "110101"
