@@ -101,6 +101,21 @@ def ensure_outcomes(org, account: Account) -> None:
         cursor.execute("VACUUM ANALYZE accounting_transaction")
 
 
+# The range filters bench/load.py found slow under load (issue 25): a tab's list and its
+# counts with an amount range or from a date.
+RANGE_FILTERS = [
+    (
+        "/accounting/?tab=transfers&amount 100-200",
+        {"tab": "transfers", "amount_min": "100", "amount_max": "200"},
+    ),
+    ("/accounting/?tab=others&date_from=2025-01-01", {"tab": "others", "date_from": "2025-01-01"}),
+    (
+        "/accounting/?tab=verified&amount 100-200",
+        {"tab": "verified", "amount_min": "100", "amount_max": "200"},
+    ),
+]
+
+
 def deep_cursor(org, tab: str) -> str:
     """The position halfway down the tab (found once, outside the timing)."""
     from accounting.filters import tab_condition
@@ -188,6 +203,9 @@ def main() -> None:
         report(f"/accounting/?tab={tab}", "tab", size, times)
         size, times = measure(client, "/accounting/", {"tab": tab, "after": deep_cursor(org, tab)})
         report(f"/accounting/?tab={tab} (deep page)", "tab", size, times)
+    for label, params in RANGE_FILTERS:
+        size, times = measure(client, "/accounting/", params)
+        report(label, "tab", size, times)
     size, times = measure(client, f"/accounting/transactions/{txn.pk}/")
     report("/accounting/transactions/<id>/", "transaction", size, times)
     size, times = measure(client, "/api/v1/accounting/accounts/search/", {"q": "Expense line 12"})

@@ -7,7 +7,8 @@
 - `documents`: `Document` (a receipt) and `ReceiptLink`;
 - `sync_runs`: `SyncRun` and `SyncRunItem`;
 - `reconciliations`: `Reconciliation` and `ReconciliationItem`;
-- `rules`: `Rule` and `Suggestion` (the account proposed for a transaction);
+- `rules`: `Rule`, `PendingRule` (a rule waiting for its account) and `Suggestion` (the
+  account proposed for a transaction);
 - `corrections`: `Correction`, a synced transaction reassigned after its entry reached the books;
 - `settings`: `AccountingSettings`, the organization's accounting choices (`VatReclaim`).
 """
@@ -25,7 +26,7 @@ from accounting.models.reconciliations import (
     ReconciliationProblem,
     ReconciliationStatus,
 )
-from accounting.models.rules import ReverseChargeMerchant, Rule, Suggestion
+from accounting.models.rules import PendingRule, ReverseChargeMerchant, Rule, Suggestion
 from accounting.models.settings import AccountingSettings, VatReclaim
 from accounting.models.sync_runs import (
     ACTIVE_RUN_STATUSES,
@@ -70,6 +71,7 @@ __all__ = [
     "Direction",
     "Document",
     "Employee",
+    "PendingRule",
     "ReceiptLink",
     "Reconciliation",
     "ReconciliationItem",

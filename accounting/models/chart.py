@@ -4,6 +4,7 @@ import re
 from typing import ClassVar
 
 from django.db import models
+from django.utils.translation import get_language
 
 from sifi.models import Organization
 
@@ -64,7 +65,25 @@ class Account(models.Model):
         ordering: ClassVar = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code} · {self.name_en or self.name_ar}"
+        """ "code · name", the name in the language of the page (or API answer) being drawn:
+        an Arabic reader sees the Arabic name wherever the provider gave one."""
+        return f"{self.code} · {self.name}"
+
+    @property
+    def name(self) -> str:
+        """The account's name in the active language, else the other one."""
+        return self.name_in(get_language())
+
+    def name_in(self, language: str | None) -> str:
+        if (language or "").startswith("ar"):
+            return self.name_ar or self.name_en
+        return self.name_en or self.name_ar
+
+    @property
+    def record_label(self) -> str:
+        """ "code · name" as records keep it (audit lines, whoever's language): English first,
+        as the ledger's SQL writes it (`verification.bulk_assign`)."""
+        return f"{self.code} · {self.name_in('en')}"
 
     @property
     def is_asset(self) -> bool | None:

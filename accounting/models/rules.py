@@ -52,6 +52,33 @@ class Rule(models.Model):
         return self.name
 
 
+class PendingRule(models.Model):
+    """A rule written before the chart it names is there: it proposes the account with code
+    `account_code`, and becomes a `Rule` once the organization has that account and a Source
+    Account (`accounting.services.pending_rules`). The demo's rules start so: they exist
+    before Demo Trading Co. connects its books."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="pending_rules"
+    )
+    name = models.CharField(max_length=120)
+    priority = models.PositiveIntegerField(default=100)
+    conditions = models.JSONField(default=dict)
+    account_code = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["priority", "id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="pending_rule_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.account_code}"
+
+
 class Suggestion(models.Model):
     """The account proposed for an unverified transaction: by the first matching rule, else by
     the organization's consistent history for the merchant (accounting/services/suggestions.py).

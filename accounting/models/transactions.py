@@ -309,7 +309,9 @@ class Transaction(models.Model):
                 "budget",
                 "employee",
                 name="txn_to_sync_newest",
-                include=["type"],  # tab counts read the index only
+                # Tab counts read the index only, an amount or date range too (issue 25: with
+                # a range, counting read the table's rows instead, 0.4-0.7 s on 1M rows).
+                include=["type", "amount", "transaction_date"],
                 condition=models.Q(status__in=TO_SYNC_STATUSES),
             ),
             models.Index(
@@ -318,7 +320,7 @@ class Transaction(models.Model):
                 models.F("occurred_at").desc(),
                 models.F("id").desc(),
                 name="txn_org_status_newest",
-                include=["type"],  # tab counts read the index only
+                include=["type", "amount", "transaction_date"],  # as txn_to_sync_newest
                 condition=models.Q(status__in=LISTED_STATUSES),
             ),
             models.Index(

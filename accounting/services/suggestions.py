@@ -151,7 +151,7 @@ def apply_rules(
         *case_params,
         [rule.account_id for rule in rules],
         [rule.pk for rule in rules],
-        [f"rule: {rule.name} → {rule.account}" for rule in rules],
+        [f"rule: {rule.name} → {rule.account.record_label}" for rule in rules],
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

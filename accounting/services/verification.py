@@ -143,7 +143,7 @@ def _snapshot(txn: Transaction) -> dict[str, Any]:
     return {
         "status": txn.status,
         "account": txn.account_id,
-        "account_label": str(account) if account else None,
+        "account_label": account.record_label if account else None,
     }
 
 
@@ -339,7 +339,7 @@ def bulk_assign(
         actor=actor,
         action="transaction.assigned",
         target_type="transaction",
-        after={"status": "verified", "account": account.pk, "account_label": str(account)},
+        after={"status": "verified", "account": account.pk, "account_label": account.record_label},
     )
     person = _person(actor)
     # Placeholders in the order they appear in _BULK_ASSIGN_SQL.

@@ -4,9 +4,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
-from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 register = template.Library()
 
@@ -59,4 +58,40 @@ def run_took(run: Any) -> str:
         return _("less than a second")
     if seconds < 60:
         return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
-    return timesince(run.started_at, run.finished_at)
+    # Our own words rather than Django's timesince: its Arabic says the number beside the
+    # dual ("2 دقيقتين"), where Arabic says "دقيقتان" alone; each form is the catalogue's.
+    hours, minutes = divmod(seconds // 60, 60)
+    in_minutes = ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
+    if not hours:
+        return in_minutes
+    in_hours = ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
+    if not minutes:
+        return in_hours
+    return _("%(hours)s, %(minutes)s") % {"hours": in_hours, "minutes": in_minutes}
+
+
+# A journal entry's status as the books answered it ("Draft", "draft", "DRAFT", "posted",
+# "Awaiting for Approval"...), in the page's language: one word per state.
+ENTRY_STATUS_LABELS = {
+    "draft": gettext_lazy("Draft"),
+    "posted": gettext_lazy("Posted"),
+    "published": gettext_lazy("Published"),
+    "approved": gettext_lazy("Approved"),
+    "awaiting for approval": gettext_lazy("Awaiting approval"),
+    "awaiting approval": gettext_lazy("Awaiting approval"),
+    "pending approval": gettext_lazy("Awaiting approval"),
+    "cancel": gettext_lazy("Cancelled"),
+    "cancelled": gettext_lazy("Cancelled"),
+    "void": gettext_lazy("Void"),
+}
+
+
+@register.filter
+def entry_status(status: str | None) -> str:
+    """The entry's status in words of the page's language; a status we do not know is shown
+    as the books wrote it."""
+    if not status:
+        return ""
+    key = " ".join(str(status).replace("_", " ").split()).lower()
+    label = ENTRY_STATUS_LABELS.get(key)
+    return str(label) if label is not None else str(status)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounting.models import Account
 from accounting.providers import provider_for
+from accounting.services.pending_rules import adopt_pending_rules
 from integrations.connect.base import flow_for
 from integrations.models import ConnectionStatus, Integration
 from integrations.services.connection import (
@@ -260,6 +261,8 @@ def configure(
         before=before,
         after=snapshot(integration),
     )
+    # With a Source Account the rules written before the chart was there can be made.
+    adopt_pending_rules(organization=organization)
     return integration
 
 

@@ -6,6 +6,7 @@
 (function () {
   "use strict";
   var DELAY_MS = 150;
+  var arabicPage = (document.documentElement.lang || "").indexOf("ar") === 0;
 
   function setup(picker) {
     var input = picker.querySelector("[data-picker-input]");
@@ -54,14 +55,19 @@
         var code = document.createElement("b");
         code.textContent = account.code;
         option.appendChild(code);
-        option.appendChild(document.createTextNode(" · " + account.name_en));
-        if (account.name_ar) {
-          var arabic = document.createElement("span");
-          arabic.lang = "ar";
-          arabic.dir = "rtl";
-          arabic.textContent = " · " + account.name_ar;
-          option.appendChild(arabic);
-        }
+        // "code · name · other name", the page's language first; each name isolated (bdi)
+        // so that an English name on an Arabic page (or the reverse) keeps the order.
+        var names = [[account.name_en, "en"], [account.name_ar, "ar"]];
+        if (arabicPage) names.reverse();
+        names.forEach(function (pair, n) {
+          if (!pair[0]) return;
+          option.appendChild(document.createTextNode(" · "));
+          var name = document.createElement("bdi");
+          name.lang = pair[1];
+          if (n > 0) name.className = "muted";
+          name.textContent = pair[0];
+          option.appendChild(name);
+        });
         list.appendChild(option);
       });
       if (!accounts.length) {
@@ -74,7 +80,21 @@
       }
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
+      placeInBox();
       if (accounts.length) highlight(0);
+    }
+
+    // In a scrolling box (the transactions table), a list that would hang below the box's
+    // end opens above its field when there is room there: the box neither grows nor scrolls.
+    function placeInBox() {
+      var box = picker.closest(".table-wrap");
+      list.classList.remove("picker-up");
+      if (!box) return;
+      var room = box.getBoundingClientRect();
+      var at = list.getBoundingClientRect();
+      if (at.bottom > room.bottom && at.top - room.top > at.height + input.offsetHeight) {
+        list.classList.add("picker-up");
+      }
     }
 
     function search() {

@@ -392,7 +392,10 @@ def test_a_suggestion_is_shown_and_accepted_with_one_click(client, users_a, org_
     apply_rules(organization=org_a)
     client.force_login(users_a[Role.ACCOUNTANT])
     page = client.get("/accounting/?tab=expenses").content.decode()
-    assert "Suggested: <b>5301 · Travel</b> · rule: Taxis → 5301 · Travel" in page
+    assert (
+        "Suggested: <b><bdi>5301 · Travel</bdi></b> · <bdi>rule: Taxis → 5301 · Travel</bdi>"
+        in page
+    )
     # The row's account field already holds the suggestion: Assign (or Enter) accepts it.
     assert f'name="account" value="{chart["travel"].pk}" data-picker-value' in page
     response = client.post(

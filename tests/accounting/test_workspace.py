@@ -209,7 +209,7 @@ def finished_run(org_a, source_a, marketing_a, users_a):
 def test_the_runs_page_lists_who_when_how_it_went_and_how_long(accountant_browser, finished_run):
     run, _synced, _failed = finished_run
     page = accountant_browser.get("/accounting/runs/").content.decode()
-    assert f"#{run.number}<" in page and "Partially failed" in page and "3\xa0minutes" in page
+    assert f"#{run.number}<" in page and "Partially failed" in page and "3 minutes" in page
     row = page[page.index(f"#{run.number}<") :]
     assert '<td class="num">1</td><td class="num">1</td><td class="num">0</td>' in row
 

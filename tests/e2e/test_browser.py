@@ -69,9 +69,18 @@ def company(db):
     return org, users
 
 
-def page_for(browser: Browser, live_server, username: str, *, locale: str = "en-US") -> Page:
+def page_for(
+    browser: Browser,
+    live_server,
+    username: str,
+    *,
+    locale: str = "en-US",
+    viewport: tuple[int, int] = (1280, 860),
+) -> Page:
     context = browser.new_context(
-        base_url=live_server.url, locale=locale, viewport={"width": 1280, "height": 860}
+        base_url=live_server.url,
+        locale=locale,
+        viewport={"width": viewport[0], "height": viewport[1]},
     )
     page = context.new_page()
     page.goto("/login/")
@@ -659,3 +668,291 @@ def test_enter_in_an_account_picker_with_no_match_says_so_without_an_error(
     expect(page.get_by_test_id("txn-row")).to_have_count(1)
     page.wait_for_timeout(300)
     assert questions == ["Assign this account to the one transaction matching the filter?"]
+
+
+# What a laptop's screen measures, in the page (issue 25, items 8 and 9): the table's own
+# scroll box and the page's, each Assign button's box, and how many lines a date or a
+# reference takes.
+MEASURE = """() => {
+  const wrap = document.querySelector('.table-wrap');
+  const box = wrap.getBoundingClientRect();
+  const lines = (node) => { const range = document.createRange(); range.selectNodeContents(node);
+    return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size; };
+  const rows = [...document.querySelectorAll('[data-testid=txn-row]')];
+  return {
+    table: [wrap.scrollWidth, wrap.clientWidth, wrap.scrollLeft],
+    page: [document.documentElement.scrollWidth, document.documentElement.clientWidth],
+    assign: rows.map((row) => {
+      const r = row.querySelector('button.btn.small').getBoundingClientRect();
+      return r.left >= box.left - 1 && r.right <= box.right + 1
+        && r.left >= 0 && r.right <= innerWidth;
+    }),
+    dateLines: rows.map((row) => lines(row.children[1])),
+    referenceLines: rows.map((row) => lines(row.children[2])),
+  };
+}"""
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ar-SA"])
+def test_the_transfers_tab_fits_a_1366_screen_and_reads_right_in_both_languages(
+    browser, live_server, company, shots, locale
+):
+    """Issue 25, items 8 and 9, at 1366 by 768: every Assign button inside the table and the
+    screen, dates and references on one line, no sideways scroll once a row's account list
+    is open; in Arabic the accounts are named in Arabic, code first in reading order, and a
+    synced entry's status says مسودة."""
+    from accounting.models import Account, Employee
+
+    org, _users = company
+    wallet = Account.objects.create(
+        organization=org,
+        provider="qoyod",
+        external_id="1003",
+        code="110101",
+        name_en="Al Rajhi Bank - SiFi Wallet",
+        name_ar="مصرف الراجحي - محفظة سيفي",
+        type="Asset",
+    )
+    hotels = Account.objects.create(
+        organization=org,
+        provider="qoyod",
+        external_id="2001",
+        code="530401",
+        name_en="Hotels - Riyadh HQ",
+        name_ar="فنادق - المقر الرئيسي بالرياض",
+    )
+    Account.objects.create(
+        organization=org,
+        provider="qoyod",
+        external_id="2002",
+        code="530101",
+        name_en="Travel - Ride hailing",
+        name_ar="السفر - تطبيقات النقل",
+    )
+    Integration.objects.create(
+        provider="qoyod",
+        organization=org,
+        status="connected",
+        secrets={"api_key": "k"},
+        source_account=wallet,
+    )
+    travel = Budget.objects.get(organization=org, name="Sales Travel")
+    people = ["Abdullah Al-Sulami", "Noura Al-Shehri", "Fahad Al-Mutairi"]
+    for i in range(9):
+        employee, _ = Employee.objects.get_or_create(
+            organization=org, reference=f"E{i % 3}", defaults={"name": people[i % 3]}
+        )
+        make_transaction(
+            org,
+            type=("transfer_out", "transfer_in", "reimbursement")[i % 3],
+            reference=f"SIFI-TXN-{4200 + i:06d}",
+            merchant="",
+            budget=travel,
+            employee=employee,
+            amount="12482.48",
+        )
+    synced = make_transaction(
+        org, type="transfer_out", reference="SIFI-TXN-004299", merchant="", budget=travel
+    )
+    Transaction.objects.filter(pk=synced.pk).update(
+        status=TransactionStatus.SYNCED,
+        account=hotels,
+        journal_entry_id="433",
+        journal_entry_status="Draft",
+    )
+    arabic = locale.startswith("ar")
+    page = page_for(browser, live_server, Role.ACCOUNTANT, locale=locale, viewport=(1366, 768))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/accounting/?tab=transfers")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl" if arabic else "ltr")
+    expect(page.get_by_test_id("txn-row")).to_have_count(9)
+    measured = page.evaluate(MEASURE)
+    assert measured["table"][0] <= measured["table"][1], measured  # nothing clipped
+    assert measured["page"][0] <= measured["page"][1], measured
+    assert all(measured["assign"]), measured
+    assert set(measured["dateLines"]) == {1} and set(measured["referenceLines"]) == {1}
+    # Date fields are ISO whatever the browser's locale.
+    date_from = page.locator("input[name=date_from]")
+    expect(date_from).to_have_attribute("type", "text")
+    expect(date_from).to_have_attribute("placeholder", "yyyy-mm-dd")
+    page.screenshot(path=shots / f"transfers-1366-{locale}.png")
+
+    # Opening the last row's account list scrolls nothing sideways (it opens toward the
+    # table's start), in either direction.
+    picker = page.get_by_test_id("row-account").last
+    picker.click()
+    picker.fill("530")
+    options = page.locator(".table [role=option]")
+    expect(options.first).to_be_visible()
+    measured = page.evaluate(MEASURE)
+    assert measured["table"][0] <= measured["table"][1] and measured["table"][2] == 0, measured
+    assert measured["page"][0] <= measured["page"][1], measured
+    first_name = options.first.locator("bdi").first
+    if arabic:  # the page's language first
+        expect(first_name).to_have_attribute("lang", "ar")
+    else:
+        expect(first_name).to_have_attribute("lang", "en")
+    picker.press("Enter")
+    expect(picker).to_have_value(
+        re.compile("^530(401|101) · " + ("(فنادق|السفر)" if arabic else "(Hotels|Travel)"))
+    )
+    expect(picker).to_have_attribute("dir", "auto")
+    page.screenshot(path=shots / f"transfers-1366-{locale}-picker.png")
+
+    # The synced row: its account in the page's language, isolated; its entry's status.
+    page.goto("/accounting/?tab=synced")
+    row = page.get_by_test_id("txn-row")
+    expect(row).to_have_count(1)
+    if arabic:
+        expect(row.locator("bdi")).to_have_text("530401 · فنادق - المقر الرئيسي بالرياض")
+        expect(row.get_by_test_id("entry")).to_contain_text("مسودة")
+        expect(row.get_by_test_id("entry")).not_to_contain_text("Draft")
+        expect(page.get_by_role("heading", level=1)).to_have_text("المحاسبة")
+    else:
+        expect(row.locator("bdi")).to_have_text("530401 · Hotels - Riyadh HQ")
+        expect(row.get_by_test_id("entry")).to_contain_text("Draft")
+    # The picker's Enter with nothing matching says so, in the page's language too.
+    page.goto("/accounting/?tab=transfers")
+    bulk = page.get_by_test_id("bulk-account")
+    bulk.fill("zzz-no-such")
+    expect(page.locator("#bulk-account-list")).to_contain_text(
+        "لا يوجد حساب" if arabic else "No account matches what you typed."
+    )
+    bulk.press("Enter")
+    expect(bulk).to_have_attribute("aria-invalid", "true")
+    assert errors == []
+
+
+def test_in_arabic_the_list_follows_a_run_and_the_receipts_agree_with_the_audit_line(
+    browser, live_server, worker, qoyod_sandbox, company
+):
+    """Issue 25, items 1 and 2, read in Arabic: the tabs and rows drawn while the run went on
+    are drawn again when it ends, and a synced transaction's audit line and its Receipts
+    section say the same thing about its receipt."""
+    from accounting.models import Account
+    from tests.accounting.sync_runs import with_receipt
+
+    org, _users = company
+    wallet = Account.objects.create(
+        organization=org, provider="qoyod", external_id="1003", code="110101", name_en="Wallet"
+    )
+    marketing = Account.objects.create(
+        organization=org,
+        provider="qoyod",
+        external_id="1038",
+        code="5201",
+        name_en="Ads",
+        name_ar="الإعلانات",
+    )
+    gone = Account.objects.create(  # Qoyod does not know it: the push is refused
+        organization=org, provider="qoyod", external_id="424242", code="5999", name_en="Old"
+    )
+    Integration.objects.create(
+        provider="qoyod",
+        organization=org,
+        status="connected",
+        secrets={"api_key": qoyod_sandbox.demo_key},
+        source_account=wallet,
+    )
+    txns = list(Transaction.objects.filter(organization=org).order_by("reference"))
+    Transaction.objects.filter(pk__in=[t.pk for t in txns[:2]]).update(
+        status="verified", account=marketing
+    )
+    Transaction.objects.filter(pk=txns[2].pk).update(status="verified", account=gone)
+    with_receipt(txns[0])
+
+    page = page_for(browser, live_server, Role.ACCOUNTANT, locale="ar-SA", viewport=(1366, 768))
+    page.goto("/accounting/?tab=verified")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.get_by_test_id("txn-row")).to_have_count(3)
+    page.get_by_test_id("sync-button").click()
+    progress = page.get_by_test_id("run-progress")
+    expect(progress).to_have_attribute("data-status", "partially_failed", timeout=60_000)
+    tabs = page.get_by_role("navigation", name="تبويبات العمليات")
+    expect(tabs.get_by_role("link", name=re.compile("^تمت المزامنة"))).to_have_text(
+        re.compile(r"^تمت المزامنة\s+2$")
+    )
+    expect(tabs.get_by_role("link", name=re.compile("^فشلت"))).to_have_text(
+        re.compile(r"^فشلت\s+1$")
+    )
+    expect(tabs.get_by_role("link", name=re.compile("^تم التحقق"))).to_have_text(
+        re.compile(r"^تم التحقق\s+0$")
+    )
+    expect(page.get_by_test_id("txn-row")).to_have_count(0)
+
+    page.goto(f"/accounting/transactions/{txns[0].pk}/")
+    expect(page.get_by_test_id("history")).to_contain_text("وأُرفق إيصال واحد")
+    expect(page.get_by_text("لا توجد إيصالات.")).to_have_count(0)
+    expect(page.get_by_role("listitem").filter(has_text="receipt.pdf")).to_contain_text("مرفق في")
+    expect(page.get_by_test_id("entry")).to_contain_text("مسودة")
+
+
+WIZARD_WORDS = {
+    "en-US": {
+        "accept": "Accept and continue",
+        "connect": "Check and connect",
+        "continue": "Continue",
+        "what_to_sync": "Step 3 of 3 · What to sync",
+        "configuration": "Configuration",
+        "save": "Save",
+        "saved": "Configuration saved.",
+        "auto_sync": "Auto Sync: refresh the configuration every night",
+        "disconnect": "Disconnect",
+    },
+    "ar-SA": {
+        "accept": "موافقة ومتابعة",
+        "connect": "تحقق واتصل",
+        "continue": "متابعة",
+        "what_to_sync": "الخطوة 3 من 3 · ما الذي تتم مزامنته",
+        "configuration": "الإعدادات",
+        "save": "حفظ",
+        "saved": "تم حفظ الإعدادات.",
+        "auto_sync": "المزامنة التلقائية: تحديث الإعدادات كل ليلة",
+        "disconnect": "قطع الاتصال",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "ar-SA"])
+def test_connecting_again_keeps_auto_sync_and_syncs_the_chart_before_configuring(
+    browser, live_server, worker, qoyod_sandbox, company, locale
+):
+    """Issue 25, item 5, in both languages: disconnect, then connect again: the attributes
+    step is shown, the chart syncs again, Auto Sync and the Source Account are as they were."""
+    from integrations.models import Job
+
+    org, _users = company
+    words = WIZARD_WORDS[locale]
+    admin = page_for(browser, live_server, Role.ADMIN, locale=locale, viewport=(1366, 768))
+
+    def connect() -> None:
+        admin.goto("/settings/integrations/qoyod/")
+        admin.get_by_role("button", name=words["accept"]).click()
+        admin.fill("#id_api_key", qoyod_sandbox.demo_key)
+        admin.get_by_role("button", name=words["connect"]).click()
+        expect(admin.get_by_role("heading", name=words["what_to_sync"])).to_be_visible()
+        admin.get_by_role("button", name=words["continue"]).click()
+        expect(admin.get_by_role("heading", name=words["configuration"], exact=True)).to_be_visible(
+            timeout=30_000
+        )
+
+    connect()
+    admin.get_by_test_id("source-account").fill("110101")
+    expect(admin.locator("#source_account-list [role=option]").first).to_contain_text("110101")
+    admin.get_by_test_id("source-account").press("Enter")
+    admin.get_by_label(words["auto_sync"]).check()
+    admin.get_by_role("button", name=words["save"]).click()
+    expect(admin.get_by_text(words["saved"])).to_be_visible()
+
+    admin.once("dialog", lambda dialog: dialog.accept())
+    admin.get_by_role("button", name=words["disconnect"]).click()
+    admin.wait_for_load_state()
+    assert Integration.objects.get(organization=org).status == "not_connected"
+
+    connect()  # the attributes step again, and a fresh chart sync before the configuration
+    assert Job.objects.filter(organization=org, kind="config_sync").count() == 2
+    expect(admin.get_by_label(words["auto_sync"])).to_be_checked()
+    expect(admin.get_by_test_id("source-account")).to_have_value(re.compile("^110101 · "))
+    integration = Integration.objects.get(organization=org)
+    assert integration.auto_sync and integration.source_account.code == "110101"

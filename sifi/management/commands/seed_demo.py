@@ -175,33 +175,23 @@ class Command(BaseCommand):
         return created
 
     def _seed_rules(self, organization: Organization) -> None:
-        """A handful of sensible coding rules, once the organization has a chart and a Source
-        Account (after --connect-qoyod, or when run again after connecting). Idempotent."""
-        from accounting.models import Account, Rule
-        from accounting.services.rules import save_rule
-        from accounting.services.verification import source_account_for
+        """A handful of sensible coding rules: pending until the organization's chart has
+        their accounts and a Source Account is set (the first walk-through's configuration
+        adopts them, `accounting.services.pending_rules`), made at once when it has.
+        Idempotent."""
+        from accounting.services.pending_rules import add_pending_rule, adopt_pending_rules
+        from accounting.services.suggestions import apply_rules
 
-        if source_account_for(organization) is None:
-            return
-        chart = {
-            account.code: account
-            for account in Account.objects.filter(organization=organization, is_heading=False)
-        }
         for priority, (name, text, code) in enumerate(DEMO_RULES, start=1):
-            account = chart.get(code)
-            if (
-                account is None
-                or Rule.objects.filter(organization=organization, name=name).exists()
-            ):
-                continue
-            save_rule(
+            add_pending_rule(
                 organization=organization,
-                actor=None,
                 name=name,
                 priority=priority * 10,
                 conditions={"merchant_contains": text},
-                account=account.pk,
+                account_code=code,
             )
+        if adopt_pending_rules(organization=organization, reapply=False):
+            apply_rules(organization=organization)  # the ledger already there, at once
 
     def _connect_qoyod(self, organization: Organization) -> None:
         """Demo Trading Co. keeps its books in the Qoyod sandbox's demo company (SPEC §9)."""
