@@ -20,7 +20,7 @@ from accounting.models.reconciliations import (
     ReconciliationStatus,
 )
 from accounting.models.rules import Rule, Suggestion
-from accounting.models.settings import AccountingSettings, VatReclaim
+from accounting.models.settings import AccountingSettings, PostingDatePolicy, VatReclaim
 from accounting.models.sync_runs import (
     ACTIVE_RUN_STATUSES,
     SyncRun,
@@ -61,6 +61,7 @@ __all__ = [
     "Direction",
     "Document",
     "Employee",
+    "PostingDatePolicy",
     "ReceiptLink",
     "Reconciliation",
     "ReconciliationItem",

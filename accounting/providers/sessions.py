@@ -160,3 +160,13 @@ class RedraftingSession(ProviderSession, Protocol):
     def mark_as_draft(self, entry_id: str) -> EntryRef:
         """Move the entry back to a draft; the answer no longer `needs_draft_step`."""
         ...
+
+
+@runtime_checkable
+class LockReadingSession(ProviderSession, Protocol):
+    """The session of books that say their lock date when asked (`Provider.reads_lock_date`):
+    the engine reads it once per run, and the configuration sync with the chart."""
+
+    def read_lock_date(self) -> datetime.date | None:
+        """The last day of the closed period that applies to our entries (None: none)."""
+        ...

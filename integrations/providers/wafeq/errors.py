@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounting.providers import (
     AttachmentsUnsupported,
     AuthRefused,
+    PeriodClosed,
     ProviderError,
     RateLimited,
     Rejected,
@@ -45,7 +46,7 @@ class WafeqRejected(WafeqError, Rejected):
     "line_items.0.account")."""
 
 
-class WafeqBooksClosed(WafeqRejected):
+class WafeqBooksClosed(WafeqRejected, PeriodClosed):
     """The entry's date is in a period Wafeq's books have closed: the message is Wafeq's own
     sentence, word for word; `closed_until` is the last closed day when Wafeq names it."""
 

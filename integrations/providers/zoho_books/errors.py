@@ -14,12 +14,14 @@ unknown organization: those are recognised by the words of Zoho's message (see
 docs/zoho-books-client.md).
 """
 
+import datetime
 import re
 
 from django.utils.translation import gettext as _
 
 from accounting.providers import (
     AuthRefused,
+    PeriodClosed,
     ProviderError,
     RateLimited,
     Rejected,
@@ -122,8 +124,26 @@ class ZohoBooksRejected(ZohoBooksError, Rejected):
     """Zoho refused the content, with its own message. Sending it again cannot help."""
 
 
-class ZohoBooksPeriodLocked(ZohoBooksRejected):
-    """The entry is dated in a period Zoho's transaction lock closes."""
+class ZohoBooksPeriodLocked(ZohoBooksRejected, PeriodClosed):
+    """The entry is dated in a period Zoho's transaction lock closes; `closed_until` is the
+    lock date when Zoho's message names it (ISO, or "31 Oct 2026"). Zoho publishes no code or
+    wording for it (providers-api.md §2.8): any refusal speaking of a lock is one."""
+
+
+_ISO_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_NAMED_DAY = re.compile(r"\b(\d{1,2} [A-Z][a-z]{2} \d{4})\b")
+
+
+def lock_date_in(text: str) -> datetime.date | None:
+    """The lock date a Zoho refusal names, when it is written in a way we can read."""
+    try:
+        if found := _ISO_DAY.search(text):
+            return datetime.date.fromisoformat(found.group(1))
+        if found := _NAMED_DAY.search(text):
+            return datetime.datetime.strptime(found.group(1), "%d %b %Y").date()
+    except ValueError:
+        return None
+    return None
 
 
 class ZohoBooksAccountInactive(ZohoBooksRejected):
@@ -261,7 +281,7 @@ def error_for(
             raw_body=raw_body,
         )
     if _locked(text):
-        return ZohoBooksPeriodLocked(
+        locked = ZohoBooksPeriodLocked(
             _(
                 "Zoho Books refused the journal: its date is in a locked period (%(zoho)s). "
                 "Unlock the period in Zoho Books (Settings → Transaction Locking) or change "
@@ -272,6 +292,8 @@ def error_for(
             code=code,
             raw_body=raw_body,
         )
+        locked.closed_until = lock_date_in(says)
+        return locked
     if _inactive_account(text):
         return ZohoBooksAccountInactive(
             _(
