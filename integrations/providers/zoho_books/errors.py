@@ -126,24 +126,42 @@ class ZohoBooksRejected(ZohoBooksError, Rejected):
 
 class ZohoBooksPeriodLocked(ZohoBooksRejected, PeriodClosed):
     """The entry is dated in a period Zoho's transaction lock closes; `closed_until` is the
-    lock date when Zoho's message names it (ISO, or "31 Oct 2026"). Zoho publishes no code or
-    wording for it (providers-api.md §2.8): any refusal speaking of a lock is one."""
+    last closed day when Zoho's message names the lock date in a way we can read. Zoho
+    publishes no code or wording for it (providers-api.md §2.8, Unknown): any refusal speaking
+    of a lock is one. Zoho's help says transactions dated *before* the lock date are locked;
+    the sandbox says "on or before" (then the lock date itself is closed)."""
 
 
 _ISO_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _NAMED_DAY = re.compile(r"\b(\d{1,2} [A-Z][a-z]{2} \d{4})\b")
+_SLASHED_DAY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+
+
+def _day_in(text: str) -> datetime.date | None:
+    if found := _ISO_DAY.search(text):
+        return datetime.date.fromisoformat(found.group(1))
+    if found := _NAMED_DAY.search(text):
+        return datetime.datetime.strptime(found.group(1), "%d %b %Y").date()
+    if found := _SLASHED_DAY.search(text):
+        first, second, year = (int(part) for part in found.groups())
+        if first > 12:  # dd/MM/yyyy
+            return datetime.date(year, second, first)
+        if second > 12:  # MM/dd/yyyy
+            return datetime.date(year, first, second)
+    return None  # 03/04/2026: the organization's format decides; we do not guess
 
 
 def lock_date_in(text: str) -> datetime.date | None:
-    """The lock date a Zoho refusal names, when it is written in a way we can read."""
+    """The last closed day a Zoho refusal names, when it is written in a way we can read:
+    the lock date, or the day before it when Zoho says "before" (not "on or before")."""
     try:
-        if found := _ISO_DAY.search(text):
-            return datetime.date.fromisoformat(found.group(1))
-        if found := _NAMED_DAY.search(text):
-            return datetime.datetime.strptime(found.group(1), "%d %b %Y").date()
+        day = _day_in(text)
     except ValueError:
         return None
-    return None
+    before = re.search(r"\bbefore\b", text, re.IGNORECASE)
+    if day is not None and before and not re.search(r"\bon or before\b", text, re.IGNORECASE):
+        return day - datetime.timedelta(days=1)
+    return day
 
 
 class ZohoBooksAccountInactive(ZohoBooksRejected):
