@@ -300,3 +300,22 @@ def test_the_first_open_day_in_the_books_is_what_that_policy_allows(synced):
     assert compare(synced, held(OPEN_DAY), [], dating=first_open) is None
     by_date = Dating(closed_until=LOCK, policy=PostingDatePolicy.TRANSACTION_DATE)
     assert compare(synced, held(OPEN_DAY), [], dating=by_date) is not None
+
+
+# --- the lock date mirrored with the chart ----------------------------------------------------
+
+
+def test_the_chart_sync_mirrors_odoos_lock_date(odoo_sandbox, admin_a, org_a):
+    from integrations.config_sync import run_config_sync
+    from integrations.jobs import start_config_sync
+    from integrations.models import JobStatus
+    from tests.providers.harnesses import OdooHarness
+
+    OdooHarness(odoo_sandbox).connect(org_a)
+    odoo_sandbox.configure(lock_date=LOCK.isoformat())
+    job = run_config_sync(job_id=start_config_sync(actor=admin_a, organization=org_a).pk)
+    assert job is not None and job.status == JobStatus.SUCCEEDED, job and job.error
+    assert Integration.objects.get(organization=org_a).books_closed_until == LOCK
+    odoo_sandbox.configure(lock_date="")
+    run_config_sync(job_id=start_config_sync(actor=admin_a, organization=org_a).pk)
+    assert Integration.objects.get(organization=org_a).books_closed_until is None

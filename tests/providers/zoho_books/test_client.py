@@ -605,7 +605,7 @@ def test_zohos_words_are_read_narrowly(message, error_class):
             datetime.date(2026, 10, 31),
         ),
         # Zoho's help: dated *before* the lock date
-        ("Transactions before 01/11/2026 are locked.", datetime.date(2026, 10, 31)),
+        ("Transactions before 14/11/2026 are locked.", datetime.date(2026, 11, 13)),
         ("Transactions before 14 Nov 2026 are locked.", datetime.date(2026, 11, 13)),
         ("Transactions before 03/04/2026 are locked.", None),  # day or month first? not guessed
     ],
