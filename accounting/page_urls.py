@@ -57,6 +57,11 @@ urlpatterns = [
     ),
     path("retry-failed/", sync_runs.RetryFailedAction.as_view(), name="accounting-retry-failed"),
     path(
+        "runs/book-on-open-day/",
+        sync_runs.BookOnOpenDayAction.as_view(),
+        name="accounting-run-book-on-open-day",
+    ),
+    path(
         "transactions/<int:transaction_id>/",
         transactions.TransactionPage.as_view(),
         name="accounting-transaction",

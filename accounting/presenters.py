@@ -281,6 +281,11 @@ def failure_in_words(code: str, message: str, provider: str) -> str:
         }
     if kind == "unavailable":
         return _("Failed: %(message)s") % {"message": message}
+    if kind == "closed":
+        return _(
+            "Failed: %(message)s Book it on the first open day (the button above), or reopen "
+            "the period in %(provider)s, then retry."
+        ) % {"message": message, "provider": provider}
     return _("Failed: %(message)s Retry; if it fails again, tell us.") % {"message": message}
 
 
@@ -289,6 +294,11 @@ def retry_hint(codes: Iterable[str], provider: str) -> str:
     "<provider key>_<kind>" codes): a refused entry needs a fix first; books that could not
     be reached need only time."""
     kinds = {code.rsplit("_", 1)[-1] for code in codes if code}
+    if "closed" in kinds and "validation" not in kinds:
+        return _(
+            "The books are closed on some of these dates: book them on the first open day, or "
+            "reopen the period in %(provider)s, then retry."
+        ) % {"provider": provider}
     if "validation" in kinds:
         return _(
             "Fix what the reasons below say first (for example assign another account), then "

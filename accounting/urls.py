@@ -77,6 +77,11 @@ urlpatterns = [
         name="sync-run-retry-failed",
     ),
     path(
+        "accounting/sync-runs/<int:run_id>/book-on-open-day/",
+        sync_runs.SyncRunBookOnOpenDayApi.as_view(),
+        name="sync-run-book-on-open-day",
+    ),
+    path(
         "accounting/documents/<int:document_id>/revoke-link/",
         documents.ReceiptLinkRevokeApi.as_view(),
         name="document-revoke-link",

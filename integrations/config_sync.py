@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounting.models import Account
-from accounting.providers import AuthRefused, BooksJournal, ProviderError
+from accounting.providers import AuthRefused, BooksJournal, LockReadingSession, ProviderError
 from accounting.services.chart import ChartSyncSummary, sync_chart
 from accounting.services.turns import has_pending
 from integrations.connections import IntegrationBooks, connection_for
@@ -120,6 +120,12 @@ def run_config_sync(*, job_id: int) -> Job | None:
             journals = read_journals() if read_journals else None
             read_tax_rates = getattr(session, "read_tax_rates", None)
             tax_rates = read_tax_rates() if read_tax_rates else None
+            # Books that say their lock date: mirrored with the chart (the Verified tab counts
+            # what it closes before a sync).
+            reads_lock = False
+            closed_until = None
+            if books.provider.reads_lock_date and isinstance(session, LockReadingSession):
+                reads_lock, closed_until = True, session.read_lock_date()
     except AuthRefused as exc:
         mark_needs_attention(integration_id=integration.pk, reason=exc.message)
         _finish(job, integration=integration, ok=False, message=exc.message)
@@ -140,6 +146,8 @@ def run_config_sync(*, job_id: int) -> Job | None:
         _after_accounts_removed(integration=integration, summary=summary)
         if journals is not None:
             remember_journals(integration=integration, journals=journals)
+        if reads_lock:
+            books.remember_closed_until(closed_until)
         if tax_rates is not None:
             sync_tax_rates(integration=integration, tax_rates=tax_rates)
         if vendors:

@@ -4,6 +4,7 @@
 organization's connection through it without importing this app.
 """
 
+import datetime
 from collections.abc import Mapping
 
 from django.db.models import Case, IntegerField, Value, When
@@ -86,6 +87,16 @@ class IntegrationBooks:
     def remember_attachments_supported(self, supported: bool) -> None:
         Integration.objects.filter(pk=self.integration.pk).update(attachments_supported=supported)
         self.integration.attachments_supported = supported
+
+    @property
+    def closed_until(self) -> datetime.date | None:
+        return self.integration.books_closed_until
+
+    def remember_closed_until(self, closed_until: datetime.date | None) -> None:
+        if closed_until == self.integration.books_closed_until:
+            return
+        Integration.objects.filter(pk=self.integration.pk).update(books_closed_until=closed_until)
+        self.integration.books_closed_until = closed_until
 
     def needs_attention(self, reason: str) -> None:
         mark_needs_attention(integration_id=self.integration.pk, reason=reason)

@@ -80,6 +80,9 @@ class Integration(models.Model):
     options = models.JSONField(default=dict, blank=True)
     # Whether these books accept attachments through the API (None: not known yet).
     attachments_supported = models.BooleanField(null=True, blank=True)
+    # The last day of the books' closed period, as last learned (read with the chart, once a
+    # run, or from a refusal); None: none known.
+    books_closed_until = models.DateField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_sync_status = models.CharField(max_length=32, blank=True)
     last_sync_message = models.TextField(blank=True)

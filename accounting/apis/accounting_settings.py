@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounting.models import AccountingSettings, VatReclaim
+from accounting.models import AccountingSettings, PostingDatePolicy, VatReclaim
 from accounting.services.accounting_settings import (
     accounting_settings_for,
     change_accounting_settings,
@@ -20,18 +20,31 @@ VAT_RECLAIM_HELP = (
     "receipt's tax invoice QR code (vat_evidence backed), the rest booked gross."
 )
 
+POSTING_DATE_POLICY_HELP = (
+    "transaction_date: every entry is dated on its transaction's date; one dated in a closed "
+    'period fails ("The books are closed up to <date>.") and the run offers to book those on '
+    "the first open day. first_open_day: such an entry is dated on the first open day after the "
+    "lock date, its description keeping the transaction's date."
+)
+
 
 class AccountingSettingsOutputSerializer(serializers.ModelSerializer):
     vat_reclaim = serializers.ChoiceField(choices=VatReclaim.choices, help_text=VAT_RECLAIM_HELP)
+    posting_date_policy = serializers.ChoiceField(
+        choices=PostingDatePolicy.choices, help_text=POSTING_DATE_POLICY_HELP
+    )
 
     class Meta:
         model = AccountingSettings
-        fields = ["vat_reclaim"]
+        fields = ["vat_reclaim", "posting_date_policy"]
 
 
 class AccountingSettingsInputSerializer(serializers.Serializer):
     vat_reclaim = serializers.ChoiceField(
         choices=VatReclaim.choices, required=False, help_text=VAT_RECLAIM_HELP
+    )
+    posting_date_policy = serializers.ChoiceField(
+        choices=PostingDatePolicy.choices, required=False, help_text=POSTING_DATE_POLICY_HELP
     )
 
 

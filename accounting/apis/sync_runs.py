@@ -12,7 +12,7 @@ from accounting.models import SyncRun, SyncRunItem, SyncRunItemOutcome
 from accounting.selectors import sync_run_get, sync_run_list
 from accounting.services.estimate import sync_estimate
 from accounting.services.run_lifecycle import run_counts, waiting_reason
-from accounting.services.runs import retry_failed, start_sync_run
+from accounting.services.runs import book_on_open_day, retry_failed, start_sync_run
 from accounting.services.verification import MAX_BULK_IDS, books_name
 from sifi.permissions import AccountingPermission
 from sifi.tenancy import current_organization
@@ -191,4 +191,25 @@ class SyncRunRetryFailedApi(APIView):
         organization = current_organization(request)
         sync_run_get(organization=organization, run_id=run_id)
         run = retry_failed(organization=organization, actor=request.user, run_id=run_id)
+        return Response(SyncRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class SyncRunBookOnOpenDayApi(APIView):
+    """The run page's "Book on <first open day>": the run's transactions that failed because
+    the books are closed on their date are dated on the first open day after the books' lock
+    date and queued in a new run (a retry of this one). Not in SPEC §8: issue 26's one click.
+    409 `lock_date_unknown` when the books never told their lock date, `nothing_to_book` when
+    no such failure is left."""
+
+    permission_classes = [AccountingPermission]
+
+    @extend_schema(
+        request=None,
+        responses={202: SyncRunOutputSerializer},
+        summary="Book the run's closed-period failures on the first open day",
+    )
+    def post(self, request: Request, run_id: int) -> Response:
+        organization = current_organization(request)
+        sync_run_get(organization=organization, run_id=run_id)
+        run = book_on_open_day(organization=organization, actor=request.user, run_id=run_id)
         return Response(SyncRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)

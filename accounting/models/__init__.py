@@ -27,7 +27,7 @@ from accounting.models.reconciliations import (
     ReconciliationStatus,
 )
 from accounting.models.rules import PendingRule, ReverseChargeMerchant, Rule, Suggestion
-from accounting.models.settings import AccountingSettings, VatReclaim
+from accounting.models.settings import AccountingSettings, PostingDatePolicy, VatReclaim
 from accounting.models.sync_runs import (
     ACTIVE_RUN_STATUSES,
     SyncRun,
@@ -72,6 +72,7 @@ __all__ = [
     "Document",
     "Employee",
     "PendingRule",
+    "PostingDatePolicy",
     "ReceiptLink",
     "Reconciliation",
     "ReconciliationItem",

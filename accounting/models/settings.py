@@ -13,6 +13,16 @@ class VatReclaim(models.TextChoices):
     BACKED_ONLY = "backed_only", _("Reclaim only VAT backed by a tax invoice")
 
 
+class PostingDatePolicy(models.TextChoices):
+    """Which date an entry is booked on when the books are closed on the transaction's date."""
+
+    TRANSACTION_DATE = (
+        "transaction_date",
+        _("The transaction's date (fails if the books are closed)"),
+    )
+    FIRST_OPEN_DAY = "first_open_day", _("The first open day when the books are closed")
+
+
 class AccountingSettings(models.Model):
     """One row per organization, made on first use; a missing row means the defaults."""
 
@@ -21,6 +31,9 @@ class AccountingSettings(models.Model):
     )
     vat_reclaim = models.CharField(
         max_length=16, choices=VatReclaim.choices, default=VatReclaim.AS_REPORTED
+    )
+    posting_date_policy = models.CharField(
+        max_length=16, choices=PostingDatePolicy.choices, default=PostingDatePolicy.TRANSACTION_DATE
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -50,6 +50,8 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Heartbeat of the workers: a run not touched for a while is picked up by the reaper.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the run read the books' lock date (books that say it when asked): once per run.
+    lock_read_at = models.DateTimeField(null=True, blank=True)
     # The company's request budget is spent: its pushes resume then (None: not waiting).
     waiting_until = models.DateTimeField(null=True, blank=True)
     # Which window of the budget it waits for ("minute", "day"; "" for a budget of one).

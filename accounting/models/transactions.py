@@ -200,6 +200,10 @@ class Transaction(models.Model):
         db_index=False,  # txn_sync_run_status
     )
     push_started_at = models.DateTimeField(null=True, blank=True)
+    # The day its entry is booked on when that is not its own date (the books were closed on
+    # it: the posting-date policy or "Book on the first open day" moved it); set before
+    # "about to create", so a lookup after an unknown outcome searches the day it was sent on.
+    booked_on = models.DateField(null=True, blank=True)
     # The provider's id of the entry; NULL until one exists (the constraints below and the
     # engine's "not created yet" test rely on NULL, not on an empty string).
     journal_entry_id = models.CharField(  # noqa: DJ001

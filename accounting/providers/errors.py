@@ -1,6 +1,8 @@
 """The neutral errors: the only failures a provider raises to the ledger, and the only ones
 the sync engine branches on. A provider's own errors subclass the one they mean."""
 
+import datetime
+
 
 class ProviderError(Exception):
     """Base of every error a provider raises to the ledger. `message` is safe to show a person
@@ -40,6 +42,33 @@ class Rejected(ProviderError):
 class NotADraft(Rejected):
     """The books hold the entry posted (or published, approved): it cannot be changed through
     the API any more; a person corrects it in the books."""
+
+
+class PeriodClosed(Rejected):
+    """The books are closed on the entry's date (a lock date, a transaction lock, closed
+    books): nothing was created. `closed_until` is the last closed day when the provider says
+    it (None: it did not); the engine may book the entry on the day after it."""
+
+    closed_until: datetime.date | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        closed_until: datetime.date | None = None,
+        errors: list[str] | None = None,
+        field_errors: dict[str, list[str]] | None = None,
+        status_code: int | None = None,
+        raw_body: str = "",
+    ) -> None:
+        super().__init__(
+            message,
+            errors=errors,
+            field_errors=field_errors,
+            status_code=status_code,
+            raw_body=raw_body,
+        )
+        self.closed_until = closed_until
 
 
 class Unavailable(ProviderError):

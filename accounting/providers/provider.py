@@ -96,6 +96,10 @@ class Provider:
     # Books whose payment side must be an account that takes payments (`receive_payments`):
     # the Source Account picker offers only those, and the configuration refuses others.
     source_account_must_take_payments: ClassVar[bool] = False
+    # The books say their lock date when asked (the session is a `LockReadingSession`): the
+    # engine reads it once per run and refuses or moves entries dated in the closed period
+    # before sending them. Others say it only in a refusal (`PeriodClosed`).
+    reads_lock_date: ClassVar[bool] = False
     # Books that take VAT as a tax rate rather than a line on an Input VAT account name the
     # configuration option that holds the tax rate's id ("": an Input VAT account).
     input_vat_option: ClassVar[str] = ""

@@ -4,6 +4,7 @@ healthchecks loads its transports) and `settings.ACCOUNTING_CONNECTIONS`, the do
 the function that finds an organization's `BooksConnection` (what the ledger needs of one).
 Both point into the integrations app, which imports the ledger, never the reverse."""
 
+import datetime
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
@@ -76,6 +77,15 @@ class BooksConnection(Protocol):
         ...
 
     def remember_attachments_supported(self, supported: bool) -> None: ...
+
+    @property
+    def closed_until(self) -> "datetime.date | None":
+        """The last closed day of the books, as last learned (None: none known)."""
+        ...
+
+    def remember_closed_until(self, closed_until: "datetime.date | None") -> None:
+        """What the books said of their closed period (read, or in a refusal)."""
+        ...
 
     def needs_attention(self, reason: str) -> None:
         """The provider refused us: show `reason` on the connection until a person acts."""

@@ -173,3 +173,13 @@ class EditingSession(ProviderSession, Protocol):
         books hold it posted (nothing changed); `Unavailable` means "maybe updated": the caller
         reads the entry and compares its lines before sending it again."""
         ...
+
+
+@runtime_checkable
+class LockReadingSession(ProviderSession, Protocol):
+    """The session of books that say their lock date when asked (`Provider.reads_lock_date`):
+    the engine reads it once per run, and the configuration sync with the chart."""
+
+    def read_lock_date(self) -> datetime.date | None:
+        """The last day of the closed period that applies to our entries (None: none)."""
+        ...

@@ -52,12 +52,14 @@ from accounting.providers import (
     AuthRefused,
     BooksConnection,
     EntryRef,
+    PeriodClosed,
     ProviderError,
     ProviderSession,
     RateLimited,
     Rejected,
     Unavailable,
 )
+from accounting.services import closed_periods
 from accounting.services.accounting_settings import vat_reclaim_of
 from accounting.services.capabilities import (
     idempotency_key_for,
@@ -175,6 +177,11 @@ def push_transaction(
     except AuthRefused as exc:
         books.needs_attention(exc.message)
         raise RunStopped(exc.message) from None
+    except PeriodClosed as exc:
+        closed_until = exc.closed_until or books.closed_until
+        message = closed_periods.closed_message(closed_until, exc.message)
+        _fail(txn, item, message=message, code=closed_periods.closed_code(books))
+        return
     except Rejected as exc:
         _fail(txn, item, message=exc.message, code=f"{provider.key}_validation")
         return
@@ -239,12 +246,19 @@ def _create_entry_once(
         input_vat_tax=getattr(books, "input_vat_tax", None),
         output_vat_tax=getattr(books, "output_vat_tax", None),
     )
+    sent = closed_periods.dated(draft, txn)
     if txn.push_started_at is not None:
-        # An earlier attempt may have reached the books: look before creating.
-        found = session.find_entry(reference=txn.reference, date=txn.transaction_date)
+        # An earlier attempt may have reached the books: look before creating (on the day it
+        # was sent on: `booked_on` is stored before "about to create").
+        found = session.find_entry(reference=txn.reference, date=sent.date)
         if found is not None:
-            _record_entry(txn, draft, entry_id=found.id, status=found.status, adopted=True)
+            _record_entry(txn, sent, entry_id=found.id, status=found.status, adopted=True)
             return found
+    if books is not None:  # books that told us their lock date: refuse or move it first
+        closed_periods.check_before_create(
+            txn, books, closed_periods.posting_date_policy_of(txn.organization_id)
+        )
+        sent = closed_periods.dated(draft, txn)
     files: list[AttachmentRef] = []
     upload_first = keyed = False
     if books is not None:
@@ -252,20 +266,36 @@ def _create_entry_once(
         keyed = books.provider.takes_idempotency_key
         if upload_first:
             files = upload_documents(txn, books, uploading(session))
-    key = idempotency_key_for(txn, draft, files) if keyed else None
-    Transaction.objects.filter(pk=txn.pk).update(push_started_at=timezone.now())
-    txn.push_started_at = timezone.now()
-    try:
-        if upload_first or keyed:
-            created = session.create_draft_entry(draft, attachments=files, idempotency_key=key)
-        else:  # the plain path, as it always was
-            created = session.create_draft_entry(draft)
-    except (AuthRefused, Rejected, RateLimited):
-        # The provider answered and refused: nothing was created, no lookup needed next time.
-        Transaction.objects.filter(pk=txn.pk).update(push_started_at=None)
-        txn.push_started_at = None
-        raise
-    _record_entry(txn, draft, entry_id=created.id, status=created.status, adopted=False)
+    moved = False
+    while True:
+        key = idempotency_key_for(txn, sent, files) if keyed else None
+        Transaction.objects.filter(pk=txn.pk).update(push_started_at=timezone.now())
+        txn.push_started_at = timezone.now()
+        try:
+            if upload_first or keyed:
+                created = session.create_draft_entry(sent, attachments=files, idempotency_key=key)
+            else:  # the plain path, as it always was
+                created = session.create_draft_entry(sent)
+            break
+        except (AuthRefused, Rejected, RateLimited) as refused:
+            # The provider answered and refused: nothing was created, no lookup needed next
+            # time.
+            Transaction.objects.filter(pk=txn.pk).update(push_started_at=None)
+            txn.push_started_at = None
+            # Closed books: under the "first open day" policy, sent once more on that day.
+            if (
+                isinstance(refused, PeriodClosed)
+                and books is not None
+                and not moved
+                and closed_periods.move_after_refusal(txn, sent, books, refused)
+            ):
+                moved = True
+                sent = closed_periods.dated(draft, txn)
+                continue
+            raise
+    if books is not None:
+        closed_periods.after_create(books, sent)
+    _record_entry(txn, sent, entry_id=created.id, status=created.status, adopted=False)
     return created
 
 

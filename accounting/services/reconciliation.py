@@ -5,6 +5,9 @@ the stored entry id and by our reference (the provider's date-range listing, all
 - **missing**: the entry we created is gone and no entry carries our reference;
 - **duplicated**: more than one entry carries our reference;
 - **mismatched**: the date, the amount or the accounts differ from what we sent (said how);
+  a date is also said to be outside the posting-date policy (neither the transaction's date
+  nor the day we booked it on, and not the first open day the policy allows) or inside the
+  books' closed period;
 - else **matched**.
 Requests: the listing's pages, plus one lookup by id for each entry the listing did not
 return (its date may have been changed); the provider sends them a few at a time. All go
@@ -15,6 +18,7 @@ import datetime
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +30,7 @@ from django.utils import timezone
 from accounting.journal import journal_entry_for, lines_snapshot
 from accounting.models import (
     Account,
+    PostingDatePolicy,
     Reconciliation,
     ReconciliationItem,
     ReconciliationProblem,
@@ -34,6 +39,8 @@ from accounting.models import (
     TransactionStatus,
 )
 from accounting.providers import HeldEntry, ProviderError, connection_for
+from accounting.services.accounting_settings import posting_date_policy_of
+from accounting.services.closed_periods import first_open_day, is_closed
 from accounting.services.turns import has_pending
 from sifi.models import Organization
 from sifi.services import record_audit
@@ -84,6 +91,10 @@ def run_reconciliation(*, reconciliation_id: int) -> Reconciliation | None:
     items: list[ReconciliationItem] = []
     counts: Counter[str] = Counter()
     source = books.source_account
+    dating = Dating(
+        closed_until=books.closed_until,
+        policy=posting_date_policy_of(reconciliation.organization_id),
+    )
     try:
         with books.open_session(max_wait=settings.SYNC_READS_MAX_WAIT_SECONDS) as session:
             held = session.list_entries(
@@ -104,7 +115,7 @@ def run_reconciliation(*, reconciliation_id: int) -> Reconciliation | None:
                     carrying = list(by_reference.get(txn.reference, []))
                     if ours is not None and ours.id not in by_id and ours.reference:
                         carrying.append(ours)
-                    finding = compare(txn, ours, carrying, source)
+                    finding = compare(txn, ours, carrying, source, dating=dating)
                     counts["checked"] += 1
                     if finding is None:
                         counts["matched"] += 1
@@ -145,6 +156,8 @@ def compare(
     ours: HeldEntry | None,
     carrying_reference: Iterable[HeldEntry],
     source_account: Account | None = None,
+    *,
+    dating: "Dating | None" = None,
 ) -> tuple[str, list[str], str] | None:
     """What is wrong with a synced transaction's entry, or None when it matches. Entries are
     named in the order the books gave them (oldest first: only the provider knows how its
@@ -168,16 +181,52 @@ def compare(
             [txn.journal_entry_id or ""],
             f"Entry #{txn.journal_entry_id} is no longer in the books (deleted).",
         )
-    differences = _differences(txn, ours, source_account)
+    differences = _differences(txn, ours, source_account, dating or Dating())
     if differences:
         return ReconciliationProblem.MISMATCHED, [ours.id], "; ".join(differences) + "."
     return None
 
 
-def _differences(txn: Transaction, held: HeldEntry, source: Account | None) -> list[str]:
+@dataclass(frozen=True)
+class Dating:
+    """What dates an entry may have: the books' closed period (its last day, when known) and
+    the organization's posting-date policy."""
+
+    closed_until: datetime.date | None = None
+    policy: str = PostingDatePolicy.TRANSACTION_DATE
+
+
+def _date_difference(txn: Transaction, held: datetime.date | None, dating: Dating) -> str:
+    """How the entry's date differs from the one we booked it on ("" when it does not, or
+    only as the posting-date policy allows), and why that is wrong."""
+    sent = txn.booked_on or txn.transaction_date
+    if held == sent:
+        return ""
+    closed_until = dating.closed_until
+    if (
+        held is not None
+        and closed_until is not None
+        and dating.policy == PostingDatePolicy.FIRST_OPEN_DAY
+        and txn.transaction_date <= closed_until
+        and held == first_open_day(closed_until)
+    ):
+        return ""  # moved to the first open day in the books: what the policy does
+    said = f"date {sent} → {held or 'none'}"
+    if held is None:
+        return said
+    if is_closed(held, closed_until):
+        return f"{said} (inside the closed period: the books are closed up to {closed_until})"
+    if held != txn.transaction_date:
+        return f"{said} (outside the posting-date policy: not the transaction's date)"
+    return said
+
+
+def _differences(
+    txn: Transaction, held: HeldEntry, source: Account | None, dating: Dating
+) -> list[str]:
     found: list[str] = []
-    if held.date != txn.transaction_date:
-        found.append(f"date {txn.transaction_date} → {held.date or 'none'}")
+    if date_difference := _date_difference(txn, held.date, dating):
+        found.append(date_difference)
     if held.total_debit != txn.amount:
         found.append(f"amount {txn.amount:.2f} → {held.total_debit:.2f}")
     sent = Counter(_sent_lines(txn, source))

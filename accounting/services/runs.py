@@ -24,6 +24,7 @@ from accounting.models import (
     Transaction,
     TransactionStatus,
 )
+from accounting.services.closed_periods import closed_failures, closed_until_of, first_open_day
 from accounting.services.rules import delete_rule, save_rule
 from accounting.services.run_lifecycle import books_ready_to_sync
 from sifi.exceptions import Conflict
@@ -126,6 +127,47 @@ def retry_failed_transactions(
             status=TransactionStatus.VERIFIED, updated_at=timezone.now()
         )
         return start_sync_run(organization=organization, actor=actor, ids=taken)
+
+
+def book_on_open_day(*, organization: Organization, actor: Any, run_id: int) -> SyncRun:
+    """The run page's one click: its closed-period failures are dated on the first open day
+    after the books' lock date and queued in a new run (a retry of this one), audited."""
+    run = SyncRun.objects.get(organization=organization, pk=run_id)
+    closed_until = closed_until_of(organization)
+    if closed_until is None:
+        raise Conflict(
+            _("The books' lock date is not known: retry the failed transactions instead."),
+            code="lock_date_unknown",
+        )
+    day = first_open_day(closed_until)
+    with transaction.atomic():
+        ids = list(
+            Transaction.objects.filter(
+                organization=organization,
+                status=TransactionStatus.FAILED,
+                pk__in=closed_failures(run).values("transaction_id"),
+            )
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            raise Conflict(
+                _("This run has no transactions that failed on closed books left."),
+                code="nothing_to_book",
+            )
+        Transaction.objects.filter(pk__in=ids).update(
+            status=TransactionStatus.VERIFIED, booked_on=day, updated_at=timezone.now()
+        )
+        record_audit(
+            organization=organization,
+            actor=actor,
+            action="sync_run.booked_on_open_day",
+            target_type="sync_run",
+            target_id=run.pk,
+            after={"booked_on": day.isoformat(), "transactions": ids},
+        )
+        return start_sync_run(organization=organization, actor=actor, ids=ids, retry_of=run)
 
 
 MAX_RECONCILIATION_DAYS = 366

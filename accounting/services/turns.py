@@ -31,6 +31,7 @@ from accounting.providers import (
     connection_for,
 )
 from accounting.services import scheduler
+from accounting.services.closed_periods import read_lock_once
 from accounting.services.push import Deferred, RunStopped, push_locked
 from accounting.services.run_lifecycle import books_or_stop, finish_run_if_done, mark_running
 from sifi.models import Organization
@@ -138,6 +139,7 @@ def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
                 for run_id, _transaction in batch:
                     if run_id not in runs:
                         runs[run_id] = mark_running(run_id)  # if its dispatch is yet to come
+                        read_lock_once(runs[run_id], books, sessions.get())  # once a run
                 scheduler.renew(organization_id, stripe, lease)
                 outcomes = _push_all(batch, runs, books, sessions.get())
             done = sum(1 for outcome in outcomes if outcome is True)
@@ -293,6 +295,8 @@ def push_batch(*, run_id: int, transaction_ids: list[int]) -> float | None:
         return None
     with ExitStack() as stack:
         sessions = _Sessions(books, stack, pace_seconds(books.request_budget()))
+        if transaction_ids:
+            read_lock_once(run, books, sessions.get())  # once a run
         for transaction_id in transaction_ids:
             if not SyncRun.objects.filter(pk=run_id, status__in=ACTIVE_RUN_STATUSES).exists():
                 return None

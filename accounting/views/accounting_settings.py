@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from accounting.models import VatReclaim
+from accounting.models import PostingDatePolicy, VatReclaim
 from accounting.services.accounting_settings import (
     accounting_settings_for,
     change_accounting_settings,
@@ -28,6 +28,7 @@ class AccountingSettingsPage(RolePageMixin, TemplateView):
         context.update(
             accounting_settings=accounting_settings_for(current_organization(self.request)),
             vat_reclaim_choices=VatReclaim.choices,
+            posting_date_policy_choices=PostingDatePolicy.choices,
             can_edit=can_configure_integrations(self.request.user),
         )
         return context
@@ -40,7 +41,13 @@ class SaveAccountingSettingsAction(ActionView):
         choice = request.POST.get("vat_reclaim", "")
         if choice not in VatReclaim.values:
             raise ValidationError(_("Choose which VAT is reclaimed."))
+        policy = request.POST.get("posting_date_policy") or None
+        if policy is not None and policy not in PostingDatePolicy.values:
+            raise ValidationError(_("Choose which date entries are booked on."))
         change_accounting_settings(
-            organization=current_organization(request), actor=request.user, vat_reclaim=choice
+            organization=current_organization(request),
+            actor=request.user,
+            vat_reclaim=choice,
+            posting_date_policy=policy,
         )
         messages.success(request, _("Accounting settings saved."))

@@ -21,9 +21,15 @@ from accounting.selectors import (
     sync_run_items,
     sync_runs_with_counts,
 )
+from accounting.services.closed_periods import open_day_offer
 from accounting.services.estimate import sync_estimate
 from accounting.services.run_lifecycle import run_counts
-from accounting.services.runs import retry_failed, retry_failed_transactions, start_sync_run
+from accounting.services.runs import (
+    book_on_open_day,
+    retry_failed,
+    retry_failed_transactions,
+    start_sync_run,
+)
 from accounting.views.actions import ActionView, posted_id
 from sifi.permissions import AccountingPermission, RolePageMixin
 from sifi.tenancy import current_organization
@@ -130,6 +136,7 @@ class SyncRunPage(RolePageMixin, TemplateView):
             older=items[-1].pk if len(items) == 100 else None,
             books_name=name,
             retry_hint=retry_hint(sync_run_failure_codes(run=run), name),
+            open_day=None if run.is_active else open_day_offer(run),
             provider=books,  # its entry_url: where the entry opens in the books
         )
         return context
@@ -139,6 +146,20 @@ class RetryRunFailedAction(ActionView):
     def act(self, request: HttpRequest) -> None:
         organization = current_organization(request)
         run = retry_failed(
+            organization=organization,
+            actor=request.user,
+            run_id=sync_run_get(organization=organization, run_id=posted_id(request, "run")).pk,
+        )
+        self.next_url = reverse("accounting-run", args=[run.pk])
+        messages.success(request, _started(run))
+
+
+class BookOnOpenDayAction(ActionView):
+    """The run page's "Book on <first open day>" for its closed-period failures."""
+
+    def act(self, request: HttpRequest) -> None:
+        organization = current_organization(request)
+        run = book_on_open_day(
             organization=organization,
             actor=request.user,
             run_id=sync_run_get(organization=organization, run_id=posted_id(request, "run")).pk,

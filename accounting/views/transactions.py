@@ -19,6 +19,7 @@ from accounting.models import (
     ASSIGNABLE_TABS,
     Direction,
     Document,
+    PostingDatePolicy,
     SyncRun,
     Tab,
     TransactionStatus,
@@ -38,7 +39,12 @@ from accounting.selectors import (
     transaction_page,
     vat_evidence_counts,
 )
-from accounting.services.accounting_settings import vat_reclaim_of
+from accounting.services.accounting_settings import posting_date_policy_of, vat_reclaim_of
+from accounting.services.closed_periods import (
+    closed_until_of,
+    dated_in_closed_period,
+    first_open_day,
+)
 from accounting.services.reverse_charge import merchant_ticked
 from accounting.services.run_lifecycle import run_counts
 from accounting.services.verification import assign_account, bulk_assign, unverify_transaction
@@ -204,9 +210,15 @@ class VatCountsPartial(RolePageMixin, View):
                 .order_by()
                 .count()
             )
+        closed_until = closed_until_of(organization)
         context = {
             "vat_counts": [(labels[value], n) for value, n in counts.items() if n],
             "vat_gross": gross,
+            # Dated in the books' known closed period: they fail, or go on the first open day.
+            "closed_count": dated_in_closed_period(rows, closed_until),
+            "closed_until": closed_until,
+            "moved": posting_date_policy_of(organization.pk) == PostingDatePolicy.FIRST_OPEN_DAY,
+            "open_day": first_open_day(closed_until) if closed_until else None,
         }
         return render(request, "accounting/_vat_counts.html", context)
 

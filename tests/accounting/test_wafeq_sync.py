@@ -98,14 +98,14 @@ def test_vat_goes_as_the_input_tax_rate_and_wafeq_splits_it_out(
     assert {line["account"] for line in txn.journal_entry_lines} >= {wafeq.input_vat_account}
 
 
-def test_closed_books_fail_with_wafeqs_sentence(wafeq, django_capture_on_commit_callbacks):
+def test_closed_books_fail_with_the_day_wafeq_names(wafeq, django_capture_on_commit_callbacks):
     org, expense = wafeq.connect()
     [txn] = verified(org, expense, 1)
     wafeq.sandbox.configure(lock_date=txn.transaction_date.isoformat())
     assert sync(org, django_capture_on_commit_callbacks).status == SyncRunStatus.FAILED
     txn.refresh_from_db()
-    assert txn.status == "failed" and txn.error_code == "wafeq_validation"
-    assert txn.status_reason.startswith(f"Your books up to {txn.transaction_date} are closed.")
+    assert txn.status == "failed" and txn.error_code == "wafeq_closed"
+    assert txn.status_reason == f"The books are closed up to {txn.transaction_date}."
     assert wafeq.held_entries() == []
 
 

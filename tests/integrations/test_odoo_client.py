@@ -413,3 +413,65 @@ def test_the_request_limit_is_one_per_instance_from_the_setting(settings):
     assert bucket == bucket_for_instance("https://ACME.odoo.com/")  # same instance
     assert bucket != bucket_for_instance("https://other.odoo.com")
     assert "acme" not in bucket  # a digest of the address
+
+
+# --- closed periods (issue 26) ------------------------------------------------------------------
+
+
+def test_a_refusal_naming_the_lock_date_is_period_closed_with_its_day(odoo, client):
+    from accounting.providers import PeriodClosed
+    from integrations.providers.odoo.errors import OdooPeriodClosed
+
+    odoo.post("/jsonrpc").mock(
+        side_effect=[
+            ok(7),
+            odoo_error(
+                "odoo.exceptions.UserError",
+                "You cannot add/modify entries prior to and inclusive of the lock date 10/31/2026.",
+            ),
+        ]
+    )
+    with pytest.raises(OdooPeriodClosed) as caught:
+        client.create("account.move", {"move_type": "entry"})
+    assert isinstance(caught.value, PeriodClosed) and isinstance(caught.value, Rejected)
+    assert caught.value.closed_until == datetime.date(2026, 10, 31)
+
+
+def test_the_lock_date_is_the_latest_of_the_companys_lock_dates_in_one_read(odoo):
+    import integrations.providers.odoo.provider as odoo_provider
+
+    odoo_provider._lock_fields_by_url.clear()
+    route = odoo.post("/jsonrpc").mock(
+        side_effect=[
+            ok(7),
+            ok([{"id": 3, "period_lock_date": "2026-10-31", "fiscalyear_lock_date": "2025-12-31"}]),
+        ]
+    )
+    client = OdooClient(URL, database="acme", username="bot@acme.sa", api_key=KEY)
+    client.forget_uid()
+    with OdooSession(client, company_id=3) as session:
+        assert session.read_lock_date() == datetime.date(2026, 10, 31)
+    read = calls(odoo)[1]["args"]
+    assert read[3:5] == ["res.company", "read"]
+    assert read[6]["fields"] == ["period_lock_date", "fiscalyear_lock_date"]
+    assert route.call_count == 2  # the sign-in, then one read
+
+
+def test_an_odoo_without_16s_lock_fields_is_read_with_18s_then_once(odoo):
+    import integrations.providers.odoo.provider as odoo_provider
+
+    odoo_provider._lock_fields_by_url.clear()
+    odoo.post("/jsonrpc").mock(
+        side_effect=[
+            ok(7),
+            odoo_error("builtins.ValueError", "Invalid field 'period_lock_date' on 'res.company'"),
+            ok([{"id": 3, "fiscalyear_lock_date": False, "hard_lock_date": "2026-06-30"}]),
+            ok([{"id": 3, "fiscalyear_lock_date": False, "hard_lock_date": False}]),
+        ]
+    )
+    client = OdooClient(URL, database="acme", username="bot@acme.sa", api_key=KEY)
+    client.forget_uid()
+    with OdooSession(client, company_id=3) as session:
+        assert session.read_lock_date() == datetime.date(2026, 6, 30)
+        assert session.read_lock_date() is None  # remembered: one read, the open books
+    assert calls(odoo)[3]["args"][6]["fields"] == ["fiscalyear_lock_date", "hard_lock_date"]

@@ -450,3 +450,29 @@ def test_entries_by_id_say_none_for_a_deleted_one(client, qoyod):
     qoyod.get("/journal_entries/7").respond(200, json={"journal_entry": entry})
     qoyod.get("/journal_entries/8").respond(404, json={"message": "Not Found"})
     assert client.get_journal_entries([7, 8]) == {7: entry, 8: None}
+
+
+def test_a_closed_period_refusal_is_period_closed_with_the_day_it_names(client, qoyod):
+    """Qoyod documents no closed-period refusal (qoyod-api.md): we assume a 422 on `date`
+    saying it is closed, as the sandbox answers."""
+    from accounting.providers import PeriodClosed
+    from integrations.providers.qoyod.errors import QoyodPeriodClosed
+
+    route = qoyod.post("/journal_entries").respond(
+        422,
+        json={"errors": {"date": ["is in a closed period: the books are closed up to 2026-10-31"]}},
+    )
+    with pytest.raises(QoyodPeriodClosed) as caught:
+        client.create_journal_entry(draft())
+    assert isinstance(caught.value, PeriodClosed) and isinstance(caught.value, QoyodValidationError)
+    assert caught.value.closed_until == datetime.date(2026, 10, 31)
+    assert route.call_count == 1
+
+
+def test_a_date_refusal_that_is_not_about_closed_books_stays_a_validation_error(client, qoyod):
+    from accounting.providers import PeriodClosed
+
+    qoyod.post("/journal_entries").respond(422, json={"errors": {"date": ["is not a valid date"]}})
+    with pytest.raises(QoyodValidationError) as caught:
+        client.create_journal_entry(draft())
+    assert not isinstance(caught.value, PeriodClosed)

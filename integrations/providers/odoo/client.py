@@ -22,10 +22,12 @@ from django.conf import settings
 
 from integrations.http_client import ApiClient, ErrorTypes, RequestLimiter
 from integrations.providers.odoo.errors import (
+    LOCK_DATE_REFUSAL,
     OdooAccessError,
     OdooAuthError,
     OdooError,
     OdooNotAnOdoo,
+    OdooPeriodClosed,
     OdooRateLimited,
     OdooTooLarge,
     OdooUnavailable,
@@ -73,6 +75,8 @@ def rpc_error(error: Any) -> OdooError:
             name=name,
             raw_body=raw,
         )
+    if name in _REFUSALS and LOCK_DATE_REFUSAL.search(message):
+        return OdooPeriodClosed(f"Odoo refused it: {message}", name=name, raw_body=raw)
     if name in _REFUSALS:
         return OdooValidationError(f"Odoo refused it: {message}", name=name, raw_body=raw)
     if "does not exist" in message and "database" in message.lower():

@@ -15,6 +15,8 @@ exception class; `client.py` maps it:
 | AccessError on attachments                     | OdooAttachmentsRefused | AttachmentsUnsupported |
 | UserError, ValidationError, MissingError       | OdooValidationError    | Rejected       |
 | a change refused while the entry is posted     | OdooEntryPosted        | NotADraft      |
+
+| UserError "… prior to … the lock date …"        | OdooPeriodClosed       | PeriodClosed   |
 | HTTP 413 (larger than the server accepts)      | OdooTooLarge           | Rejected       |
 | HTTP 429                                       | OdooRateLimited        | RateLimited    |
 | HTTP 5xx, timeout, dropped connection          | OdooUnavailable        | Unavailable    |
@@ -24,10 +26,14 @@ exception class; `client.py` maps it:
 | anything else (an unknown exception)           | OdooError              | ProviderError  |
 """
 
+import datetime
+import re
+
 from accounting.providers import (
     AttachmentsUnsupported,
     AuthRefused,
     NotADraft,
+    PeriodClosed,
     ProviderError,
     RateLimited,
     Rejected,
@@ -85,6 +91,35 @@ class OdooValidationError(OdooError, Rejected):
 
 class OdooEntryPosted(OdooValidationError, NotADraft):
     """Odoo refused to change an entry it holds posted: a person corrects it in Odoo."""
+
+
+# Odoo's "You cannot add/modify entries prior to and inclusive of the lock date 10/31/2026."
+# (16/17; 18 words it "… prior to and inclusive of: …"): the date as the user's language writes
+# it, read here as ISO or as en_US's month/day/year.
+LOCK_DATE_REFUSAL = re.compile(r"lock date|prior to and inclusive of", re.IGNORECASE)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def lock_date_in(message: str) -> datetime.date | None:
+    """The lock date an Odoo refusal names, when it can be read."""
+    try:
+        if found := _ISO_DATE.search(message):
+            return datetime.date(int(found[1]), int(found[2]), int(found[3]))
+        if found := _US_DATE.search(message):
+            return datetime.date(int(found[3]), int(found[1]), int(found[2]))
+    except ValueError:
+        return None
+    return None
+
+
+class OdooPeriodClosed(OdooValidationError, PeriodClosed):
+    """Odoo refused the entry: its date is on or before the company's lock date
+    (`closed_until`, when the message names it)."""
+
+    def __init__(self, message: str, *, name: str = "", raw_body: str = "") -> None:
+        super().__init__(message, name=name, raw_body=raw_body)
+        self.closed_until = lock_date_in(message)
 
 
 class OdooTooLarge(OdooError, Rejected):

@@ -360,3 +360,31 @@ def held_entry_from(row: dict[str, Any], lines: Sequence[HeldLine]) -> HeldEntry
         status=str(row.get("state") or ""),
         lines=tuple(lines),
     )
+
+
+# The lock dates that close a company's books to a journal entry of ours (a general journal,
+# no taxes): 16 and 17 have `period_lock_date` (all but advisers) and `fiscalyear_lock_date`
+# (everyone); 18 keeps `fiscalyear_lock_date` and adds the irreversible `hard_lock_date`
+# (its sales/purchase lock dates close only those journals). We take the latest of them: an
+# entry dated on or before it may be refused, or locked once posted.
+LOCK_DATE_FIELDS_16 = ("period_lock_date", "fiscalyear_lock_date")
+LOCK_DATE_FIELDS_18 = ("fiscalyear_lock_date", "hard_lock_date")
+
+
+def lock_date_fields(version: OdooVersion | None) -> tuple[str, ...]:
+    return (
+        LOCK_DATE_FIELDS_18 if version is not None and version.major >= 18 else LOCK_DATE_FIELDS_16
+    )
+
+
+def lock_date_from(row: dict[str, Any], names: Iterable[str]) -> datetime.date | None:
+    """The latest of the company's lock dates (None: the books are open)."""
+    dates = []
+    for name in names:
+        value = row.get(name)
+        if isinstance(value, str) and value:
+            try:
+                dates.append(datetime.date.fromisoformat(value[:10]))
+            except ValueError:
+                continue
+    return max(dates) if dates else None

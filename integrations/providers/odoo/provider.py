@@ -32,6 +32,7 @@ from integrations.providers.odoo.errors import (
     OdooAccessError,
     OdooAttachmentsRefused,
     OdooEntryPosted,
+    OdooError,
     OdooTooLarge,
     OdooValidationError,
 )
@@ -52,6 +53,8 @@ from integrations.providers.odoo.payloads import (
     is_odoo_id,
     journal_from,
     ledger_id,
+    lock_date_fields,
+    lock_date_from,
     many2one_id,
     many2one_name,
     odoo_id,
@@ -79,6 +82,11 @@ def open_odoo_client(credentials: dict[str, str], *, max_wait: float | None = No
         api_key=credentials["api_key"],
         rate_limiter=limiter_for_instance(url, max_wait=max_wait),
     )
+
+
+_V18 = OdooVersion(18, 0, "18.0")
+# Which lock date fields an instance has, once learned (its URL → the names).
+_lock_fields_by_url: dict[str, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,26 @@ class OdooSession(ClientSession[OdooClient]):
         if self._company_id is not None:
             context["allowed_company_ids"] = [self._company_id]
         return context
+
+    def read_lock_date(self) -> datetime.date | None:
+        """The company's lock date for our entries: the latest of its lock dates, in one read
+        of `res.company`. The field names depend on the version: the session's when it knows
+        it (the chart sync asked), else 16/17's, then 18's if this Odoo has no such field
+        (remembered per instance, so a run reads once)."""
+        version = self._version
+        names = lock_date_fields(version) if version else _lock_fields_by_url.get(self.client.url)
+        for attempt in [names] if names else [lock_date_fields(None), lock_date_fields(_V18)]:
+            try:
+                rows = self.client.read(
+                    "res.company", [self.company_id()], list(attempt), context=self.context()
+                )
+            except OdooError as exc:
+                if names is None and "Invalid field" in exc.message + exc.raw_body:
+                    continue
+                raise
+            _lock_fields_by_url[self.client.url] = attempt
+            return lock_date_from(rows[0] if rows else {}, attempt)
+        return None
 
     def read_journals(self) -> list[BooksJournal]:
         """The company's general journals ("Miscellaneous Operations" and the like): where a
@@ -385,6 +413,8 @@ class OdooProvider(Provider):
     )
     keeps_journals = True
     can_update_drafts = True
+
+    reads_lock_date = True  # res.company's lock dates: read with the chart and once a run
 
     def entry_url(self, entry_id: str | None, *, credentials: dict[str, str] | None = None) -> str:
         """The entry's form in the organization's Odoo (`/web#…`, which 17.2+ also opens)."""

@@ -16,13 +16,16 @@ from django.conf import settings
 
 from integrations.http_client import ApiClient, ErrorTypes, RequestLimiter
 from integrations.providers.qoyod.errors import (
+    CLOSED_PERIOD,
     QoyodAttachmentsUnsupported,
     QoyodAuthError,
     QoyodError,
     QoyodNotFound,
+    QoyodPeriodClosed,
     QoyodRateLimited,
     QoyodUnavailable,
     QoyodValidationError,
+    closed_until_in,
 )
 from integrations.providers.qoyod.payloads import (
     AttachmentResult,
@@ -70,6 +73,17 @@ def _validation_error(response: httpx.Response) -> QoyodValidationError:
         errors = [str(raw)]
     parts = [*errors, *(f"{field}: {', '.join(msgs)}" for field, msgs in field_errors.items())]
     message = "Qoyod refused it: " + ("; ".join(parts) if parts else "validation failed") + "."
+    about_date = " ".join([*errors, *field_errors.get("date", [])])
+    if CLOSED_PERIOD.search(about_date):
+        closed = QoyodPeriodClosed(
+            message,
+            errors=errors,
+            field_errors=field_errors,
+            status_code=response.status_code,
+            raw_body=response.text,
+        )
+        closed.closed_until = closed_until_in(about_date)
+        return closed
     return QoyodValidationError(
         message,
         errors=errors,

@@ -4,11 +4,19 @@ Each Qoyod error is also one of the ledger's neutral errors (`accounting.provide
 file is the Qoyod → neutral error mapping, so the sync engine branches on the neutral ones
 without knowing Qoyod. Messages are safe to show a person (they never contain the API key);
 `raw_body` keeps what Qoyod answered, for support.
+
+A closed period: qoyod-api.md documents no refusal for it (Unknown). We assume a 422 whose
+message names the date as closed ("date: is in a closed period: the books are closed up to
+2026-10-31", the sandbox's wording) and read the day from it when it is written ISO.
 """
+
+import datetime
+import re
 
 from accounting.providers import (
     AttachmentsUnsupported,
     AuthRefused,
+    PeriodClosed,
     ProviderError,
     RateLimited,
     Rejected,
@@ -31,6 +39,22 @@ class QoyodNotFound(QoyodError):
 
 class QoyodValidationError(QoyodError, Rejected):
     """422 (or 400): Qoyod refused the content. Retrying the same request cannot help."""
+
+
+class QoyodPeriodClosed(QoyodValidationError, PeriodClosed):
+    """Qoyod refused the entry: its date is in a closed period (`closed_until` when named)."""
+
+
+CLOSED_PERIOD = re.compile(r"closed|locked|lock date", re.IGNORECASE)
+_ISO_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def closed_until_in(text: str) -> datetime.date | None:
+    found = _ISO_DAY.search(text)
+    try:
+        return datetime.date.fromisoformat(found.group(1)) if found else None
+    except ValueError:
+        return None
 
 
 class QoyodRateLimited(QoyodError, RateLimited):

@@ -21,6 +21,7 @@ from accounting.providers import (
     AttachmentsUnsupported,
     AuthRefused,
     NotADraft,
+    PeriodClosed,
     ProviderError,
     RateLimited,
     Rejected,
@@ -46,7 +47,7 @@ class WafeqRejected(WafeqError, Rejected):
     "line_items.0.account")."""
 
 
-class WafeqBooksClosed(WafeqRejected):
+class WafeqBooksClosed(WafeqRejected, PeriodClosed):
     """The entry's date is in a period Wafeq's books have closed: the message is Wafeq's own
     sentence, word for word; `closed_until` is the last closed day when Wafeq names it."""
 

@@ -14,6 +14,7 @@ unknown organization: those are recognised by the words of Zoho's message (see
 docs/zoho-books-client.md).
 """
 
+import datetime
 import re
 
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounting.providers import (
     AuthRefused,
     NotADraft,
+    PeriodClosed,
     ProviderError,
     RateLimited,
     Rejected,
@@ -123,8 +125,44 @@ class ZohoBooksRejected(ZohoBooksError, Rejected):
     """Zoho refused the content, with its own message. Sending it again cannot help."""
 
 
-class ZohoBooksPeriodLocked(ZohoBooksRejected):
-    """The entry is dated in a period Zoho's transaction lock closes."""
+class ZohoBooksPeriodLocked(ZohoBooksRejected, PeriodClosed):
+    """The entry is dated in a period Zoho's transaction lock closes; `closed_until` is the
+    last closed day when Zoho's message names the lock date in a way we can read. Zoho
+    publishes no code or wording for it (providers-api.md §2.8, Unknown): any refusal speaking
+    of a lock is one. Zoho's help says transactions dated *before* the lock date are locked;
+    the sandbox says "on or before" (then the lock date itself is closed)."""
+
+
+_ISO_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_NAMED_DAY = re.compile(r"\b(\d{1,2} [A-Z][a-z]{2} \d{4})\b")
+_SLASHED_DAY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+
+
+def _day_in(text: str) -> datetime.date | None:
+    if found := _ISO_DAY.search(text):
+        return datetime.date.fromisoformat(found.group(1))
+    if found := _NAMED_DAY.search(text):
+        return datetime.datetime.strptime(found.group(1), "%d %b %Y").date()
+    if found := _SLASHED_DAY.search(text):
+        first, second, year = (int(part) for part in found.groups())
+        if first > 12:  # dd/MM/yyyy
+            return datetime.date(year, second, first)
+        if second > 12:  # MM/dd/yyyy
+            return datetime.date(year, first, second)
+    return None  # 03/04/2026: the organization's format decides; we do not guess
+
+
+def lock_date_in(text: str) -> datetime.date | None:
+    """The last closed day a Zoho refusal names, when it is written in a way we can read:
+    the lock date, or the day before it when Zoho says "before" (not "on or before")."""
+    try:
+        day = _day_in(text)
+    except ValueError:
+        return None
+    before = re.search(r"\bbefore\b", text, re.IGNORECASE)
+    if day is not None and before and not re.search(r"\bon or before\b", text, re.IGNORECASE):
+        return day - datetime.timedelta(days=1)
+    return day
 
 
 class ZohoBooksAccountInactive(ZohoBooksRejected):
@@ -266,7 +304,7 @@ def error_for(
             raw_body=raw_body,
         )
     if _locked(text):
-        return ZohoBooksPeriodLocked(
+        locked = ZohoBooksPeriodLocked(
             _(
                 "Zoho Books refused the journal: its date is in a locked period (%(zoho)s). "
                 "Unlock the period in Zoho Books (Settings → Transaction Locking) or change "
@@ -277,6 +315,8 @@ def error_for(
             code=code,
             raw_body=raw_body,
         )
+        locked.closed_until = lock_date_in(says)
+        return locked
     if _inactive_account(text):
         return ZohoBooksAccountInactive(
             _(

@@ -593,3 +593,30 @@ def test_tokens_are_never_in_the_log_or_in_an_error(zoho, caplog):
 def test_zohos_words_are_read_narrowly(message, error_class):
     error = error_for(status=400, code=9, message=message, raw_body="")
     assert type(error) is error_class
+
+
+@pytest.mark.parametrize(
+    ("message", "closed_until"),
+    [
+        # the sandbox's words: the lock date itself is closed
+        (
+            "You cannot create transactions dated on or before the lock date 2026-10-31 in the "
+            "Accountant module.",
+            datetime.date(2026, 10, 31),
+        ),
+        # Zoho's help: dated *before* the lock date
+        ("Transactions before 14/11/2026 are locked.", datetime.date(2026, 11, 13)),
+        ("Transactions before 14 Nov 2026 are locked.", datetime.date(2026, 11, 13)),
+        ("Transactions before 03/04/2026 are locked.", None),  # day or month first? not guessed
+    ],
+)
+def test_a_transaction_lock_refusal_is_period_closed_with_the_last_closed_day(
+    zoho, client, message, closed_until
+):
+    from accounting.providers import PeriodClosed
+
+    zoho.post("/journals").mock(return_value=zoho_error(400, 4020, message))
+    with pytest.raises(ZohoBooksPeriodLocked) as raised:
+        client.create_journal({"journal_date": "2026-10-14"})
+    assert isinstance(raised.value, PeriodClosed)
+    assert raised.value.closed_until == closed_until

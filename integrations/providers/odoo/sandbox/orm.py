@@ -40,7 +40,17 @@ def missing(model: str, ids: list[Any], uid: int) -> RpcError:
 # field → kind; "m2o:<model>" reads as [id, display name], "translated" by the context's lang.
 FIELDS: dict[str, dict[str, str]] = {
     "res.users": {"id": "int", "login": "char", "name": "char", "company_id": "m2o:res.company"},
-    "res.company": {"id": "int", "name": "char", "currency_id": "m2o:res.currency"},
+    "res.company": {
+        "id": "int",
+        "name": "char",
+        "currency_id": "m2o:res.currency",
+        # The lock dates: 16/17 (`period_lock_date`, `fiscalyear_lock_date`, `tax_lock_date`)
+        # and 18's `hard_lock_date`; the sandbox's one knob (`lock_date`) is the fiscal year's.
+        "period_lock_date": "date",
+        "fiscalyear_lock_date": "date",
+        "tax_lock_date": "date",
+        "hard_lock_date": "date",
+    },
     "res.lang": {"id": "int", "code": "char", "name": "char", "active": "bool"},
     "account.account": {
         "id": "int",
@@ -175,6 +185,7 @@ class Books:
         self.uid = uid
         self.context = context if isinstance(context, dict) else {}
         self.info = store.database(database) or {}
+        self.lock_date = ""  # the books are closed up to this day ("YYYY-MM-DD"; "": none)
         self._cache: dict[str, list[dict[str, Any]]] = {}
 
     def records(self, model: str) -> list[dict[str, Any]]:
@@ -189,6 +200,10 @@ class Books:
                         "id": 1,
                         "name": self.info.get("company"),
                         "currency_id": self.info.get("currency_id"),
+                        "period_lock_date": None,
+                        "fiscalyear_lock_date": self.lock_date or None,
+                        "tax_lock_date": None,
+                        "hard_lock_date": None,
                     }
                 ]
             elif model == "res.lang":
@@ -351,6 +366,14 @@ def create_move(books: Books, values: Any) -> dict[str, Any]:
         raise RpcError(
             "builtins.ValueError", f"time data {values.get('date')!r} does not match format"
         ) from None
+    if books.lock_date and date.isoformat() <= books.lock_date:
+        # Odoo's words, the date as the user's language (en_US) writes it.
+        lock = datetime.date.fromisoformat(books.lock_date)
+        raise RpcError(
+            "odoo.exceptions.UserError",
+            "You cannot add/modify entries prior to and inclusive of the lock date "
+            f"{lock.strftime('%m/%d/%Y')}.",
+        )
     lines = _move_lines(books, values.get("line_ids") or [])
     move = {
         "name": "/",

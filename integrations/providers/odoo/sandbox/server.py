@@ -70,6 +70,13 @@ class Config(SandboxConfig):
     attachments_forbidden: bool = field(
         default=False, metadata={"help": "The user may not create ir.attachment records."}
     )
+    lock_date: str = field(
+        default="",
+        metadata={
+            "help": "The company's fiscal year lock date (YYYY-MM-DD; empty: none): read on "
+            "res.company, and no entry dated on or before it is created (UserError)."
+        },
+    )
     max_request_bytes: int = field(
         default=128 * 1024 * 1024, metadata={"help": "HTTP 413 past it (werkzeug's default)."}
     )
@@ -208,6 +215,7 @@ class Handler(SandboxHandler):
             if model not in FIELDS:
                 raise RpcError("builtins.KeyError", repr(model))
             books = Books(store, str(database), int(uid), kwargs.pop("context", {}) or {})
+            books.lock_date = self.state.config.lock_date
             return self._execute(books, str(model), str(call), call_args, kwargs)
         raise RpcError("builtins.KeyError", f"{service}.{method}")
 

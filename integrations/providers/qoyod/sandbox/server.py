@@ -47,6 +47,14 @@ class Config(SandboxConfig):
         metadata={"help": "Behave like the bare public API: no draft status, no attachments."},
     )
 
+    lock_date: str = field(
+        default="",
+        metadata={
+            "help": "Books closed up to this day (YYYY-MM-DD; empty: none): no entry dated on or "
+            "before it (422 on `date`; the sandbox's wording, Qoyod documents none)."
+        },
+    )
+
     def rate_limit(self) -> tuple[int, float]:
         return self.rate_limit_per_minute, 60.0
 
@@ -234,6 +242,9 @@ class Handler(SandboxHandler):
     def _create_entry(self, raw: bytes, api_key: str) -> None:
         body = self.parse_json(raw)
         entry, errors = validate_entry(body, self.state.store.active_account_ids(api_key))
+        lock = self.state.config.lock_date
+        if entry is not None and not errors and lock and str(entry["date"])[:10] <= lock:
+            errors = {"date": [f"is in a closed period: the books are closed up to {lock}"]}
         if errors or entry is None:
             self.send_json(422, {"errors": errors})
             return
