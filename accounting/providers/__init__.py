@@ -39,6 +39,8 @@ from accounting.providers.registry import (
     provider_names,
 )
 from accounting.providers.sessions import (
+    AttachingUploadsSession,
+    AttachmentListingSession,
     AttachmentRef,
     BooksJournal,
     ChartAccount,
@@ -51,7 +53,9 @@ from accounting.providers.sessions import (
 )
 
 __all__ = [
+    "AttachingUploadsSession",
     "AttachmentFlow",
+    "AttachmentListingSession",
     "AttachmentRef",
     "AttachmentsUnsupported",
     "AuthRefused",

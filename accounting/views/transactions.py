@@ -21,6 +21,7 @@ from accounting.models import (
     Document,
     SyncRun,
     Tab,
+    Transaction,
     TransactionStatus,
     TransactionType,
     VatEvidence,
@@ -39,7 +40,9 @@ from accounting.selectors import (
     vat_evidence_counts,
 )
 from accounting.services.accounting_settings import vat_reclaim_of
+from accounting.services.receipts import link_for
 from accounting.services.run_lifecycle import run_counts
+from accounting.services.runs import retry_late_receipt
 from accounting.services.verification import assign_account, bulk_assign, unverify_transaction
 from accounting.views.actions import ActionView, posted_id
 from sifi.permissions import AccountingPermission, RolePageMixin
@@ -306,6 +309,7 @@ class TransactionPage(RolePageMixin, View):
             "accounting/transaction.html",
             {
                 "txn": txn,
+                "receipts": receipts_with_links(txn),
                 "books_name": name,
                 "provider": books,
                 "attachments_supported": books.attachments_supported if books else None,
@@ -318,6 +322,28 @@ class TransactionPage(RolePageMixin, View):
                 else "",
             },
         )
+
+
+def receipts_with_links(txn: Transaction) -> list[Document]:
+    """The transaction's receipts; a late one that the books could take only as a link carries
+    it (`receipt_link`), for a person to add to the entry."""
+    receipts = list(txn.documents.all())
+    for document in receipts:
+        if document.link_only:
+            document.receipt_link = link_for(document)  # type: ignore[attr-defined]
+    return receipts
+
+
+class RetryLateReceiptAction(ActionView):
+    """A failed late receipt's "Send it again" (the person checked the entry in the books)."""
+
+    def act(self, request: HttpRequest) -> None:
+        retry_late_receipt(
+            organization=current_organization(request),
+            actor=request.user,
+            document_id=posted_id(request, "document"),
+        )
+        messages.success(request, _("The receipt will be sent again in a moment."))
 
 
 class DocumentDownload(RolePageMixin, View):
