@@ -107,11 +107,13 @@ def test_a_worker_killed_while_attaching_late_receipts_leaves_none_twice(
     worker.kill()
     worker.start()
     # The killed turn's lease expires; the reaper (beat, every minute) starts the turns again.
-    wait_for(
-        lambda: bool(reap_stalled_sync_runs() or True) and all_late_receipts_done(org),
-        timeout=120,
-        what="the late receipts after the restart",
-    )
+
+    def reaped_and_done() -> bool:
+        reap_stalled_sync_runs()
+        return all_late_receipts_done(org)
+
+    wait_for(reaped_and_done, timeout=120, what="the late receipts after the restart")
+    assert Document.objects.filter(organization=org, attached_at__isnull=False).count() == 40
     held = harness.held_by_reference()
     for txn in txns:
         [entry] = held[txn.reference]
