@@ -298,9 +298,14 @@ def ingest_transactions(
     }
     result = IngestResult()
     to_create: list[tuple[IncomingTransaction, Transaction]] = []
+    # Receipts for transactions a run took: for their entries, not read for VAT evidence nor
+    # proposed an account again (the books hold what was synced).
+    sent_already: set[int] = set()
     for incoming in items:
         if isinstance(incoming, IncomingReceipts):
             outcome, receipted = _add_late_receipts(organization, existing, incoming, actor)
+            if receipted.status not in EDITABLE_STATUSES:
+                sent_already.add(receipted.pk)
             setattr(result, outcome, getattr(result, outcome) + 1)
             result.results.append(
                 {"reference": receipted.reference, "id": receipted.pk, "outcome": outcome}
@@ -324,7 +329,11 @@ def ingest_transactions(
         result.created += 1
         result.results.append({"reference": item.reference, "id": txn.pk, "outcome": "created"})
     # What arrived new or corrected gets its proposed account (one statement for the batch).
-    changed = [row["id"] for row in result.results if row["outcome"] in ("created", "updated")]
+    changed = [
+        row["id"]
+        for row in result.results
+        if row["outcome"] in ("created", "updated") and row["id"] not in sent_already
+    ]
     if changed:
         apply_rules(organization=organization, ids=changed)
         # Their receipts are read for a tax invoice's QR code after the commit, in the

@@ -79,6 +79,8 @@ def test_a_late_receipt_for_a_synced_transaction_is_stored_and_queued_for_its_en
     # The file is written, then the company's turns are started to attach it.
     queued = [getattr(c, "func", None) for c in callbacks]
     assert tasks.attach_late_receipts.delay in queued
+    # Not read for VAT evidence: the books hold the VAT as synced.
+    assert tasks.read_vat_evidence.delay not in queued
     txn.refresh_from_db()
     assert txn.status == TransactionStatus.SYNCED and not txn.changed_after_sync
     assert AuditEvent.objects.filter(
