@@ -87,6 +87,11 @@ urlpatterns = [
         name="accounting-reconciliation-dismiss",
     ),
     path(
+        "documents/retry/",
+        transactions.RetryLateReceiptAction.as_view(),
+        name="accounting-late-receipt-retry",
+    ),
+    path(
         "documents/<int:document_id>/",
         transactions.DocumentDownload.as_view(),
         name="accounting-document",

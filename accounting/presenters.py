@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from accounting.models import TransactionType
 from sifi.models import AuditEvent
@@ -245,7 +245,52 @@ def _correction_unknown(event: AuditEvent, provider: str) -> AuditLine:
     return AuditLine(event.created_at, sentence % {"provider": provider})
 
 
+def _late_receipts_received(event: AuditEvent, provider: str) -> AuditLine:
+    added = int((event.after or {}).get("documents_added", 0))
+    return AuditLine(
+        event.created_at,
+        ngettext(
+            "SiFi's card platform sent %(n)s receipt after the sync: it goes to %(provider)s "
+            "as a late receipt",
+            "SiFi's card platform sent %(n)s receipts after the sync: they go to %(provider)s "
+            "as late receipts",
+            added,
+        )
+        % {"n": added, "provider": provider},
+    )
+
+
+def _late_receipt(sentence: str) -> Callable[[AuditEvent, str], AuditLine]:
+    def describe(event: AuditEvent, provider: str) -> AuditLine:
+        after = event.after or {}
+        values = {
+            "provider": provider,
+            "filename": after.get("filename", ""),
+            "error": after.get("error", ""),
+            "link": after.get("link", ""),
+        }
+        return AuditLine(event.created_at, _(sentence) % values)
+
+    return describe
+
+
 DESCRIBERS: dict[str, Callable[[AuditEvent, str], AuditLine]] = {
+    "transaction.late_receipts_received": _late_receipts_received,
+    "transaction.late_receipt_attached": _late_receipt(
+        gettext_noop("Late receipt %(filename)s attached to the entry in %(provider)s")
+    ),
+    "transaction.late_receipt_failed": _late_receipt(
+        gettext_noop("Late receipt %(filename)s not attached: %(error)s")
+    ),
+    "transaction.late_receipt_link_only": _late_receipt(
+        gettext_noop(
+            "Late receipt %(filename)s: %(provider)s takes no files; its link is to be added "
+            "to the entry by hand"
+        )
+    ),
+    "transaction.late_receipt_retried": _late_receipt(
+        gettext_noop("Late receipt %(filename)s to be sent again")
+    ),
     "transaction.assigned": _assigned,
     "transaction.unverified": _unverified,
     "transaction.journal_entry_created": _entry_created,

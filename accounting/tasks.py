@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounting.models import SyncRun
 from accounting.services import (
+    late_receipts,
     reconciliation,
     run_lifecycle,
     suggestions,
@@ -52,11 +53,23 @@ def push_sync_batch(run_id: int, transaction_ids: list[int]) -> None:
 
 @shared_task
 def reap_stalled_sync_runs() -> list[int]:
-    """Beat, every minute: runs whose workers died are dispatched again, so none stays stuck."""
+    """Beat, every minute: runs whose workers died are dispatched again, so none stays stuck;
+    so are the turns of companies with late receipts waiting (a turn that died with them)."""
     runs = run_lifecycle.stalled_runs()
     for run_id in runs:
         dispatch_sync_run.delay(run_id)
+    for organization_id in late_receipts.organizations_waiting():
+        start_turns(organization_id)  # a turn alive keeps its lease: none is started twice
     return runs
+
+
+@shared_task(acks_late=True)
+def attach_late_receipts(organization_id: int) -> int:
+    """Late receipts arrived for synced transactions (queued by ingestion on commit): start
+    the company's turns, which attach them after its pending pushes. Safe to repeat."""
+    if not late_receipts.organizations_waiting(only=organization_id):
+        return 0
+    return start_turns(organization_id)
 
 
 @shared_task(acks_late=True)

@@ -45,6 +45,7 @@ class ReconciliationOutputSerializer(serializers.ModelSerializer):
             "missing",
             "duplicated",
             "mismatched",
+            "late_receipts",
             "error",
             "created_at",
             "started_at",

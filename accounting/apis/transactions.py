@@ -100,9 +100,26 @@ class TransactionOutputSerializer(serializers.ModelSerializer):
 
 
 class DocumentOutputSerializer(serializers.ModelSerializer):
+    state = serializers.ChoiceField(
+        choices=["attached", "failed", "link_only", "waiting", "unsent"],
+        read_only=True,
+        help_text="Where the receipt stands with the books (a late receipt: waiting, failed or "
+        "link_only until attached).",
+    )
+
     class Meta:
         model = Document
-        fields = ["id", "filename", "content_type", "size", "external_attachment_id", "attached_at"]
+        fields = [
+            "id",
+            "filename",
+            "content_type",
+            "size",
+            "external_attachment_id",
+            "attached_at",
+            "late_since",
+            "state",
+            "attach_error",
+        ]
 
 
 class AuditOutputSerializer(serializers.Serializer):

@@ -33,6 +33,18 @@ class Document(models.Model):
         max_length=EXTERNAL_ID_LENGTH, null=True, blank=True
     )
     attached_at = models.DateTimeField(null=True, blank=True)
+    # A late receipt: it arrived once its transaction was taken by a run, so the run's push may
+    # not carry it; the company's turns attach it to the entry (`services.late_receipts`).
+    late_since = models.DateTimeField(null=True, blank=True)
+    # "About to attach" a late receipt, committed before the call: a later attempt that finds
+    # it set asks the books what the entry holds before sending the file again.
+    attach_started_at = models.DateTimeField(null=True, blank=True)
+    attach_attempts = models.PositiveSmallIntegerField(default=0)
+    # Why a late receipt could not be attached, in words a person can act on.
+    attach_error = models.TextField(blank=True)
+    # The books take no files and the entry cannot take the link any more: the page shows the
+    # link, to be added to the entry by hand.
+    link_only = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -45,10 +57,37 @@ class Document(models.Model):
                 name="document_size_limit",
             ),
         ]
+        indexes: ClassVar = [
+            # The late receipts waiting to be attached (few: the rest of the table never enters).
+            models.Index(
+                fields=["organization", "transaction"],
+                name="document_late_waiting",
+                condition=models.Q(
+                    late_since__isnull=False,
+                    attached_at__isnull=True,
+                    link_only=False,
+                    attach_error="",
+                ),
+            ),
+        ]
         ordering: ClassVar = ["id"]
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def state(self) -> str:
+        """Where the receipt stands with the books: attached (or linked from the entry),
+        failed (`attach_error` says why), link_only (to be added to the entry by hand),
+        waiting (a late receipt, for the company's next turn), or unsent (its transaction's
+        push carries it)."""
+        if self.attached_at is not None:
+            return "attached"
+        if self.attach_error:
+            return "failed"
+        if self.link_only:
+            return "link_only"
+        return "waiting" if self.late_since is not None else "unsent"
 
 
 class ReceiptLink(models.Model):

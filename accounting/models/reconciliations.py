@@ -36,6 +36,8 @@ class Reconciliation(models.Model):
     missing = models.PositiveIntegerField(default=0)
     duplicated = models.PositiveIntegerField(default=0)
     mismatched = models.PositiveIntegerField(default=0)
+    # Synced transactions with receipts that arrived late and are not in their entry yet.
+    late_receipts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -64,13 +66,14 @@ class Reconciliation(models.Model):
 
     @property
     def problems(self) -> int:
-        return self.missing + self.duplicated + self.mismatched
+        return self.missing + self.duplicated + self.mismatched + self.late_receipts
 
 
 class ReconciliationProblem(models.TextChoices):
     MISSING = "missing", _("Missing")
     DUPLICATED = "duplicated", _("Duplicated")
     MISMATCHED = "mismatched", _("Mismatched")
+    LATE_RECEIPTS = "late_receipts", _("Late receipts not sent")
 
 
 class ReconciliationItem(models.Model):

@@ -41,6 +41,8 @@ from accounting.providers.registry import (
     provider_names,
 )
 from accounting.providers.sessions import (
+    AttachingUploadsSession,
+    AttachmentListingSession,
     AttachmentRef,
     BooksJournal,
     ChartAccount,
@@ -55,7 +57,9 @@ from accounting.providers.sessions import (
 )
 
 __all__ = [
+    "AttachingUploadsSession",
     "AttachmentFlow",
+    "AttachmentListingSession",
     "AttachmentRef",
     "AttachmentsUnsupported",
     "AuthRefused",

@@ -176,10 +176,31 @@ class EditingSession(ProviderSession, Protocol):
 
 
 @runtime_checkable
+class AttachmentListingSession(ProviderSession, Protocol):
+    """The session of books that say which files an entry holds: after an attachment's unknown
+    outcome (a late receipt), the engine asks before sending the file again."""
+
+    def list_attachments(self, entry_id: str) -> list[str]:
+        """The names of the files attached to the entry (one per file, repeats included)."""
+        ...
+
+
+@runtime_checkable
 class LockReadingSession(ProviderSession, Protocol):
     """The session of books that say their lock date when asked (`Provider.reads_lock_date`):
     the engine reads it once per run, and the configuration sync with the chart."""
 
     def read_lock_date(self) -> datetime.date | None:
         """The last day of the closed period that applies to our entries (None: none)."""
+        ...
+
+
+@runtime_checkable
+class AttachingUploadsSession(UploadingSession, Protocol):
+    """The session of a provider whose files are uploaded first, that can add uploaded files
+    to an entry that exists already (a late receipt)."""
+
+    def attach_uploaded(self, entry_id: str, attachment_ids: Sequence[str]) -> None:
+        """Add files uploaded by `upload_document` to the entry. Idempotent: a file the entry
+        holds already is not added twice, so a call after an unknown outcome is safe."""
         ...

@@ -224,9 +224,14 @@ def _differences(txn: Transaction, values: dict[str, Any]) -> dict[str, list[Any
 
 
 def _store_documents(
-    organization: Organization, txn: Transaction, documents: tuple[IncomingDocument, ...]
+    organization: Organization,
+    txn: Transaction,
+    documents: tuple[IncomingDocument, ...],
+    *,
+    late: bool = False,
 ) -> int:
-    """Add the receipts this transaction does not have yet (same content = same receipt)."""
+    """Add the receipts this transaction does not have yet (same content = same receipt);
+    `late`: its run took it already, so the receipts are attached as late receipts."""
     if not documents:
         return 0
     known = set(Document.objects.filter(transaction=txn).values_list("sha256", flat=True))
@@ -243,6 +248,7 @@ def _store_documents(
             content_type=doc.content_type,
             size=len(doc.content),
             sha256=digest,
+            late_since=timezone.now() if late else None,
         )
         # Content-addressed name; the file itself is written after the commit.
         document.file.name = document_upload_to(document, doc.filename)
@@ -292,9 +298,14 @@ def ingest_transactions(
     }
     result = IngestResult()
     to_create: list[tuple[IncomingTransaction, Transaction]] = []
+    # Receipts for transactions a run took: for their entries, not read for VAT evidence nor
+    # proposed an account again (the books hold what was synced).
+    sent_already: set[int] = set()
     for incoming in items:
         if isinstance(incoming, IncomingReceipts):
             outcome, receipted = _add_late_receipts(organization, existing, incoming, actor)
+            if receipted.status not in EDITABLE_STATUSES:
+                sent_already.add(receipted.pk)
             setattr(result, outcome, getattr(result, outcome) + 1)
             result.results.append(
                 {"reference": receipted.reference, "id": receipted.pk, "outcome": outcome}
@@ -318,7 +329,11 @@ def ingest_transactions(
         result.created += 1
         result.results.append({"reference": item.reference, "id": txn.pk, "outcome": "created"})
     # What arrived new or corrected gets its proposed account (one statement for the batch).
-    changed = [row["id"] for row in result.results if row["outcome"] in ("created", "updated")]
+    changed = [
+        row["id"]
+        for row in result.results
+        if row["outcome"] in ("created", "updated") and row["id"] not in sent_already
+    ]
     if changed:
         apply_rules(organization=organization, ids=changed)
         # Their receipts are read for a tax invoice's QR code after the commit, in the
@@ -338,6 +353,8 @@ def _add_late_receipts(
     txn = existing.get(receipts.reference)
     if txn is None:
         raise UnknownTransaction(receipts.reference)
+    if txn.status not in EDITABLE_STATUSES:
+        return _add_receipts_to_entry(organization, txn, receipts, actor), txn
     unchanged = {name: getattr(txn, name) for name in (*COMPARED_FIELDS, *_DERIVED_FIELDS)}
     item = IncomingTransaction(
         reference=txn.reference,
@@ -348,6 +365,27 @@ def _add_late_receipts(
         documents=receipts.documents,
     )
     return _apply_correction(organization, txn, item, unchanged, actor), txn
+
+
+def _add_receipts_to_entry(
+    organization: Organization, txn: Transaction, receipts: IncomingReceipts, actor: Any
+) -> str:
+    """Receipts for a transaction a run took (syncing) or synced: stored as late receipts, to
+    be attached to its entry in the company's turn (`late_receipts`), audited. The figures
+    in the books are not touched."""
+    added = _store_documents(organization, txn, receipts.documents, late=True)
+    if not added:
+        return "unchanged"
+    record_audit(
+        organization=organization,
+        actor=actor,
+        action="transaction.late_receipts_received",
+        target_type="transaction",
+        target_id=txn.pk,
+        after={"documents_added": added, "status": txn.status},
+    )
+    transaction.on_commit(partial(tasks.attach_late_receipts.delay, organization.pk))
+    return "updated"
 
 
 def queue_vat_reading(transaction_ids: list[int]) -> None:

@@ -328,13 +328,21 @@ def _attach_documents(txn: Transaction, books: BooksConnection, session: Provide
     if books.provider.attachment_flow == AttachmentFlow.UPLOAD_BEFORE_CREATE:
         # The files travelled with the create (uploaded first, before "about to create", so
         # an adopted entry has them too), or the books take none and the entry has the links.
-        Document.objects.filter(transaction=txn, attached_at__isnull=True).update(
+        # A receipt that arrived after the upload is not in the entry: a late receipt.
+        travelled = (
+            _in_the_entrys_links(txn)
+            if books.attachments_supported is False
+            else Q(external_attachment_id__isnull=False)
+        )
+        Document.objects.filter(travelled, transaction=txn, attached_at__isnull=True).update(
             attached_at=timezone.now()
         )
         return
     for document in Document.objects.filter(transaction=txn, attached_at__isnull=True):
         if books.attachments_supported is False:
-            Document.objects.filter(pk=document.pk).update(attached_at=timezone.now())
+            Document.objects.filter(_in_the_entrys_links(txn), pk=document.pk).update(
+                attached_at=timezone.now()
+            )
             continue
         try:
             with document.file.open("rb") as handle:
@@ -347,13 +355,23 @@ def _attach_documents(txn: Transaction, books: BooksConnection, session: Provide
             )
         except AttachmentsUnsupported:
             books.remember_attachments_supported(False)
-            Document.objects.filter(pk=document.pk).update(attached_at=timezone.now())
+            Document.objects.filter(_in_the_entrys_links(txn), pk=document.pk).update(
+                attached_at=timezone.now()
+            )
             continue
         Document.objects.filter(pk=document.pk).update(
             external_attachment_id=attached.id, attached_at=timezone.now()
         )
         if books.attachments_supported is None:
             books.remember_attachments_supported(True)
+
+
+def _in_the_entrys_links(txn: Transaction) -> Q:
+    """The receipts whose links the entry carries: all but those that arrived late, after
+    the create was sent (they are attached, or linked, as late receipts)."""
+    if txn.push_started_at is None:
+        return Q(late_since__isnull=True)
+    return Q(late_since__isnull=True) | Q(created_at__lte=txn.push_started_at)
 
 
 @transaction.atomic

@@ -30,6 +30,7 @@ from django.utils import timezone
 from accounting.journal import journal_entry_for, lines_snapshot
 from accounting.models import (
     Account,
+    Document,
     PostingDatePolicy,
     Reconciliation,
     ReconciliationItem,
@@ -133,11 +134,55 @@ def run_reconciliation(*, reconciliation_id: int) -> Reconciliation | None:
                     )
     except ProviderError as exc:
         return _finish(reconciliation, error=f"{books.provider.name}: {exc.message}")
+    late = _late_receipt_items(reconciliation)
+    counts[ReconciliationProblem.LATE_RECEIPTS] = len(late)
     with transaction.atomic():
-        ReconciliationItem.objects.bulk_create(items, batch_size=CHUNK)
+        ReconciliationItem.objects.bulk_create([*items, *late], batch_size=CHUNK)
         for name in ("checked", "matched", *ReconciliationProblem.values):
             setattr(reconciliation, name, counts[name])
         return _finish(reconciliation)
+
+
+def _late_receipt_items(reconciliation: Reconciliation) -> list[ReconciliationItem]:
+    """Synced transactions of the range whose late receipts are not in their entry yet:
+    waiting for the company's turn, failed (why), or link only (to be added by hand). Read
+    from our side alone: no request to the books."""
+    receipts = (
+        Document.objects.filter(
+            organization=reconciliation.organization,
+            late_since__isnull=False,
+            attached_at__isnull=True,
+            transaction__status=TransactionStatus.SYNCED,
+            transaction__transaction_date__gte=reconciliation.date_from,
+            transaction__transaction_date__lte=reconciliation.date_to,
+        )
+        .select_related("transaction")
+        .order_by("transaction_id", "pk")
+    )
+    by_transaction: dict[int, list[Document]] = defaultdict(list)
+    for document in receipts:
+        by_transaction[document.transaction_id].append(document)
+    items = []
+    for documents in by_transaction.values():
+        txn = documents[0].transaction
+        items.append(
+            ReconciliationItem(
+                reconciliation=reconciliation,
+                transaction=txn,
+                problem=ReconciliationProblem.LATE_RECEIPTS,
+                journal_entry_ids=[txn.journal_entry_id or ""],
+                detail="; ".join(_late_receipt_state(document) for document in documents) + ".",
+            )
+        )
+    return items
+
+
+def _late_receipt_state(document: Document) -> str:
+    if document.attach_error:
+        return f"{document.filename} failed: {document.attach_error.rstrip('.')}"
+    if document.link_only:
+        return f"{document.filename}: link only, to be added to the entry by hand"
+    return f"{document.filename} waiting to be sent"
 
 
 def _chunks(rows: Iterable[Transaction], size: int) -> Iterator[list[Transaction]]:
@@ -285,6 +330,7 @@ def _summary(reconciliation: Reconciliation) -> dict[str, Any]:
         "missing": reconciliation.missing,
         "duplicated": reconciliation.duplicated,
         "mismatched": reconciliation.mismatched,
+        "late_receipts": reconciliation.late_receipts,
         "error": reconciliation.error,
     }
 

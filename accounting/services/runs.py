@@ -10,11 +10,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting import tasks
 from accounting.models import (
+    Document,
     Reconciliation,
     ReconciliationStatus,
     Rule,
@@ -237,3 +239,29 @@ def remove_rule(*, organization: Organization, actor: Any, rule_id: int) -> None
     with transaction.atomic():
         delete_rule(organization=organization, actor=actor, rule_id=rule_id)
         transaction.on_commit(lambda: tasks.reapply_rules.delay(organization.pk))
+
+
+@transaction.atomic
+def retry_late_receipt(*, organization: Organization, actor: Any, document_id: int) -> None:
+    """A person asks to attach a failed late receipt again (after checking the entry in the
+    books): it waits for the company's next turn, started when this commits. 404 if it is not
+    one of the organization's failed late receipts."""
+    retried = Document.objects.filter(
+        organization=organization,
+        pk=document_id,
+        late_since__isnull=False,
+        attached_at__isnull=True,
+    ).exclude(attach_error="")
+    document = retried.first()
+    if document is None:
+        raise Http404(_("No failed late receipt to retry."))
+    retried.update(attach_error="", attach_attempts=0, attach_started_at=None)
+    record_audit(
+        organization=organization,
+        actor=actor,
+        action="transaction.late_receipt_retried",
+        target_type="transaction",
+        target_id=document.transaction_id,
+        after={"document": document.pk, "filename": document.filename},
+    )
+    transaction.on_commit(lambda: tasks.attach_late_receipts.delay(organization.pk))

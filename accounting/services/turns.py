@@ -30,7 +30,7 @@ from accounting.providers import (
     binding_window,
     connection_for,
 )
-from accounting.services import scheduler
+from accounting.services import late_receipts, scheduler
 from accounting.services.closed_periods import read_lock_once
 from accounting.services.push import Deferred, RunStopped, push_locked
 from accounting.services.run_lifecycle import books_or_stop, finish_run_if_done, mark_running
@@ -112,6 +112,7 @@ def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
         return TurnEnd()
     deadline = time.monotonic() + settings.SYNC_TURN_SECONDS
     seen: set[int] = set()
+    seen_receipts: set[int] = set()  # late receipts this turn took
     runs: dict[int, SyncRun] = {}
     pushed = 0
     exhausted = False  # the stripe had nothing more for this turn
@@ -127,14 +128,27 @@ def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
                 exclude=seen,
                 limit=settings.SYNC_TURN_TRANSACTIONS - pushed,
             )
-            if not batch:
+            # Once its pushes are done, the turn takes the company's late receipts (in its
+            # share and its budget, like pushes).
+            receipts = (
+                []
+                if batch
+                else _late_receipts(organization_id, stripe, turns, seen_receipts, pushed)
+            )
+            if not batch and not receipts:
                 exhausted = True
                 break
             seen.update(transaction_id for _run, transaction_id in batch)
+            seen_receipts.update(receipts)
             wait = budget.wait_seconds() if budget is not None else 0.0
             outcomes: list[bool | Deferred | RunStopped]
             if wait > pace:
                 outcomes = [Deferred(wait, window=_spent_window(budget))]
+            elif receipts:
+                scheduler.renew(organization_id, stripe, lease)
+                outcomes = late_receipts.attach_all(
+                    receipts, books, sessions.get(), organization_id=organization_id
+                )
             else:
                 for run_id, _transaction in batch:
                     if run_id not in runs:
@@ -167,10 +181,24 @@ def take_turn(*, organization_id: int, stripe: int, lease: str) -> TurnEnd:
         # Nothing left: end the turn, unless work arrived meanwhile (a run dispatched while this
         # turn still held the lease started no other) or another worker still holds some.
         scheduler.release(organization_id, stripe, lease)
-        if has_pending(organization_id, stripe=stripe, turns=turns):
+        if has_pending(organization_id, stripe=stripe, turns=turns) or late_receipts.has_ready(
+            organization_id, stripe=stripe, turns=turns
+        ):
             again = scheduler.claim(organization_id, stripe)
             return TurnEnd(lease=again, countdown=0.0 if pushed else 1.0)
         return TurnEnd()
+
+
+def _late_receipts(
+    organization_id: int, stripe: int, turns: int, seen: set[int], pushed: int
+) -> list[int]:
+    return late_receipts.next_ready(
+        organization_id,
+        stripe=stripe,
+        turns=turns,
+        exclude=seen,
+        limit=settings.SYNC_TURN_TRANSACTIONS - pushed,
+    )
 
 
 def pending_pushes(

@@ -22,6 +22,7 @@ from accounting.models import (
     PostingDatePolicy,
     SyncRun,
     Tab,
+    Transaction,
     TransactionStatus,
     TransactionType,
     VatEvidence,
@@ -45,8 +46,10 @@ from accounting.services.closed_periods import (
     dated_in_closed_period,
     first_open_day,
 )
+from accounting.services.receipts import link_for
 from accounting.services.reverse_charge import merchant_ticked
 from accounting.services.run_lifecycle import run_counts
+from accounting.services.runs import retry_late_receipt
 from accounting.services.verification import assign_account, bulk_assign, unverify_transaction
 from accounting.views.actions import ActionView, posted_id
 from sifi.permissions import AccountingPermission, RolePageMixin, can_configure_integrations
@@ -319,6 +322,7 @@ class TransactionPage(RolePageMixin, View):
             "accounting/transaction.html",
             {
                 "txn": txn,
+                "receipts": receipts_with_links(txn),
                 "books_name": name,
                 "provider": books,
                 "attachments_supported": books.attachments_supported if books else None,
@@ -337,6 +341,28 @@ class TransactionPage(RolePageMixin, View):
                 else "",
             },
         )
+
+
+def receipts_with_links(txn: Transaction) -> list[Document]:
+    """The transaction's receipts; a late one that the books could take only as a link carries
+    it (`receipt_link`), for a person to add to the entry."""
+    receipts = list(txn.documents.all())
+    for document in receipts:
+        if document.link_only:
+            document.receipt_link = link_for(document)  # type: ignore[attr-defined]
+    return receipts
+
+
+class RetryLateReceiptAction(ActionView):
+    """A failed late receipt's "Send it again" (the person checked the entry in the books)."""
+
+    def act(self, request: HttpRequest) -> None:
+        retry_late_receipt(
+            organization=current_organization(request),
+            actor=request.user,
+            document_id=posted_id(request, "document"),
+        )
+        messages.success(request, _("The receipt will be sent again in a moment."))
 
 
 class DocumentDownload(RolePageMixin, View):

@@ -311,7 +311,9 @@ def test_a_late_receipt_for_an_unknown_reference_saves_nothing(
     assert not Transaction.objects.exists()
 
 
-def test_a_late_receipt_of_a_synced_transaction_is_shown_as_a_change_not_applied(platform, org_a):
+def test_a_late_receipt_of_a_synced_transaction_goes_to_its_entry_not_read_again(platform, org_a):
+    """Its VAT is in the books already: the receipt is attached there (issue 26), the
+    transaction's figures and VAT evidence are left as they were synced."""
     from accounting.models import TransactionStatus
     from tests.factories import make_account
 
@@ -322,10 +324,13 @@ def test_a_late_receipt_of_a_synced_transaction_is_shown_as_a_change_not_applied
         account=make_account(org_a),
         journal_entry_id="JE-1",
     )
+    evidence = txn.vat_evidence
     response = platform.post(
         "/api/v1/ledger/transactions/", [late("SIFI-1", an_image("PNG"))], format="json"
     )
-    assert response.json()["changed_after_sync"] == 1
+    assert response.json()["updated"] == 1
     txn.refresh_from_db()
-    assert txn.changed_after_sync["new_documents"] == ["late-receipt"]
-    assert txn.documents.count() == 0
+    assert not txn.changed_after_sync
+    assert txn.vat_evidence == evidence
+    [document] = txn.documents.all()
+    assert document.late_since is not None

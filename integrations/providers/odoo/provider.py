@@ -340,6 +340,16 @@ class OdooSession(ClientSession[OdooClient]):
                 found[entry.id] = entry
         return found
 
+    def list_attachments(self, entry_id: str) -> list[str]:
+        """The names of the entry's `ir.attachment` records (one `search_read`)."""
+        rows = self.client.search_read(
+            "ir.attachment",
+            [("res_model", "=", "account.move"), ("res_id", "=", odoo_id(entry_id))],
+            ["name"],
+            context=self.context(),
+        )
+        return [str(row.get("name", "")) for row in rows]
+
     def attach_document(
         self, entry_id: str, *, filename: str, content: bytes, content_type: str
     ) -> AttachmentRef:

@@ -230,6 +230,15 @@ class QoyodClient(ApiClient):
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             return dict(zip(ids, pool.map(self.get_journal_entry, ids), strict=True))
 
+    def list_attachments(self, journal_entry_id: int) -> list[str]:
+        """The names of the files on an entry (`GET /journal_entries/{id}/attachments`, the
+        attachment endpoint's read side, where a tenant has it: qoyod-api.md §8 finds no
+        attachment endpoint in the public API; a tenant without one takes no files, and the
+        engine then never asks)."""
+        body = self.request("GET", f"journal_entries/{journal_entry_id}/attachments")
+        rows = body.get("attachments", []) if isinstance(body, dict) else []
+        return [str(row.get("filename", "")) for row in rows if isinstance(row, dict)]
+
     def attach_document(
         self, journal_entry_id: int, *, filename: str, content: bytes, content_type: str
     ) -> AttachmentResult:

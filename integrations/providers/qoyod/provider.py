@@ -84,6 +84,9 @@ class QoyodSession(ClientSession[QoyodClient]):
                 found[wire_ids[wire_id]] = held_entry_from(row, no_status=NO_DRAFT_STATUS)
         return found
 
+    def list_attachments(self, entry_id: str) -> list[str]:
+        return self.client.list_attachments(qoyod_id(entry_id))
+
     def attach_document(
         self, entry_id: str, *, filename: str, content: bytes, content_type: str
     ) -> AttachmentRef:

@@ -205,6 +205,15 @@ class WafeqSession(ClientSession[WafeqClient]):
             self.client.add_expense_attachments(entry_id, [uploaded.id])
         return AttachmentRef(id=uploaded.id)
 
+    def attach_uploaded(self, entry_id: str, attachment_ids: Sequence[str]) -> None:
+        """Files uploaded first (`upload_document`), added to an entry that exists already:
+        the entry is read and its `attachments` sent merged, so an id it holds is not added
+        twice (safe to call again after an unknown outcome)."""
+        if _is_journal(entry_id):
+            self.client.add_manual_journal_attachments(entry_id, list(attachment_ids))
+        else:
+            self.client.add_expense_attachments(entry_id, list(attachment_ids))
+
     def list_entries(self, *, date_from: datetime.date, date_to: datetime.date) -> list[HeldEntry]:
         """Every expense and manual journal dated in the range, oldest first by date."""
         held = [

@@ -188,6 +188,13 @@ class ZohoBooksSession(ClientSession[ZohoBooksClient]):
         held = self.client.get_journal(str(row["journal_id"]))
         return entry_ref_from(held or row)
 
+    def list_attachments(self, entry_id: str) -> list[str]:
+        """The names of the journal's files: its `documents` (`GET /journals/{id}`), each a
+        `file_name` (as Zoho's documents lists name them)."""
+        journal = self.client.get_journal(entry_id) if entry_id.isdigit() else None
+        documents = (journal or {}).get("documents") or []
+        return [str(d.get("file_name", "")) for d in documents if isinstance(d, dict)]
+
     def attach_document(
         self, entry_id: str, *, filename: str, content: bytes, content_type: str
     ) -> AttachmentRef:

@@ -199,6 +199,10 @@ class Handler(SandboxHandler):
                 self.send_json(404, {"message": "Not Found"})
             else:
                 self.send_json(200, {"journal_entry": self._public(entry)})
+        elif method == "GET" and (
+            match := re.fullmatch(r"journal_entries/(\d+)/attachments", path)
+        ):
+            self._list_attachments(int(match.group(1)), api_key)
         elif method == "POST" and path == "journal_entries":
             self._create_entry(raw, api_key)
         elif method == "POST" and (
@@ -207,6 +211,15 @@ class Handler(SandboxHandler):
             self._attach(int(match.group(1)), raw, api_key)
         else:
             self.send_json(404, {"message": "Not Found"})
+
+    def _list_attachments(self, entry_id: int, api_key: str) -> None:
+        if self.state.config.bare or self.state.store.entry(api_key, entry_id) is None:
+            self.send_json(404, {"message": "Not Found"})
+            return
+        held = [a for a in self.state.store.attachments(api_key) if a["entry_id"] == entry_id]
+        self.send_json(
+            200, {"attachments": [{k: v for k, v in a.items() if k != "sha256"} for a in held]}
+        )
 
     def _public(self, entry: dict[str, Any]) -> dict[str, Any]:
         if self.state.config.bare:
