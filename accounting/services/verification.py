@@ -387,7 +387,8 @@ def unverify_on_inactive_accounts(
     )
     for txn in affected:
         before = _snapshot(txn)
-        txn.status_reason = f"Account {txn.account} {reason}"
+        label = txn.account.record_label if txn.account else ""  # as records keep it
+        txn.status_reason = f"Account {label} {reason}"
         txn.account = None
         txn.status = TransactionStatus.UNVERIFIED
         txn.verified_by = None
