@@ -232,7 +232,9 @@ def _create_entry_once(
     its id is stored before this returns. `books` brings its provider's capabilities (None:
     the plain path: no files before the create, no key)."""
     links = [link_for(document) for document in txn.documents.all()]
-    reverse_charge = is_reverse_charged(txn)
+    # Reverse charge needs an input VAT line: an organization not registered for VAT books
+    # foreign services gross, in any books.
+    reverse_charge = bool(input_vat) and is_reverse_charged(txn)
     if reverse_charge and books is not None and not books.provider.books_reverse_charge:
         raise ReverseChargeUnsupported(txn.reference)
     draft = journal_entry_for(
