@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounting.journal import journal_entry_for
 from accounting.models import Correction, CorrectionState, SyncRunStatus, Transaction
 from accounting.providers import EditingSession, NotADraft, provider_for
 from accounting.services.corrections import reassign_synced
@@ -115,8 +116,7 @@ def test_the_sandbox_refuses_to_update_a_posted_entry_with_the_providers_error(
     org, txn, other = synced(harness, django_capture_on_commit_callbacks)
     harness.post_entry(txn.journal_entry_id)
     books = connection_for(org)
-    from accounting.journal import journal_entry_for
-
+    assert books is not None and books.source_account is not None
     txn.account = other
     draft = journal_entry_for(txn, source_account=books.source_account)
     with books.open_session() as session:

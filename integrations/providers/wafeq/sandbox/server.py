@@ -301,7 +301,8 @@ class Handler(SandboxHandler):
         merged = {**record, **changes}
         checked = self._expense(api_key, merged, counted=False)
         kept = {"status": record["status"], "attachments": record.get("attachments", [])}
-        return self.state.store.update(api_key, "expense", record["id"], {**checked, **kept})
+        changed = self.state.store.update(api_key, "expense", record["id"], {**checked, **kept})
+        return changed or record
 
     def _expense(
         self, api_key: str, body: dict[str, Any], *, counted: bool = True
