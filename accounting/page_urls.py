@@ -1,10 +1,18 @@
 from django.urls import path
 
-from accounting.views import accounting_settings, reconciliations, rules, sync_runs, transactions
+from accounting.views import (
+    accounting_settings,
+    corrections,
+    reconciliations,
+    rules,
+    sync_runs,
+    transactions,
+)
 
 urlpatterns = [
     path("", transactions.AccountingPage.as_view(), name="accounting"),
     path("assign/", transactions.AssignAction.as_view(), name="accounting-assign"),
+    path("reassign/", corrections.ReassignAction.as_view(), name="accounting-reassign"),
     path("unverify/", transactions.UnverifyAction.as_view(), name="accounting-unverify"),
     path("vat-counts/", transactions.VatCountsPartial.as_view(), name="accounting-vat-counts"),
     path("matching-count/", transactions.MatchingCount.as_view(), name="accounting-matching-count"),

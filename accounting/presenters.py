@@ -201,6 +201,50 @@ def _changed_after_sync(event: AuditEvent, provider: str) -> AuditLine:
     )
 
 
+def _correction_requested(event: AuditEvent, provider: str) -> AuditLine:
+    before, after = event.before or {}, event.after or {}
+    changes = [
+        f"{FIELD_LABELS['account']}: {before.get('account_label')} → {after.get('account_label')}"
+    ]
+    sentence = _("Correction requested for entry %(entry)s in %(provider)s") % {
+        "entry": after.get("journal_entry_id"),
+        "provider": provider,
+    }
+    return AuditLine(event.created_at, sentence, changes)
+
+
+def _correction_updated(event: AuditEvent, provider: str) -> AuditLine:
+    after = event.after or {}
+    values = {"entry": after.get("journal_entry_id"), "provider": provider}
+    if after.get("confirmed_after_unknown_outcome"):
+        sentence = _(
+            "Entry %(entry)s found corrected in %(provider)s (its answer had been lost): not "
+            "sent again"
+        )
+    else:
+        sentence = _("Entry %(entry)s corrected in place in %(provider)s")
+    changes = [f"{FIELD_LABELS['account']}: {after.get('account_label', after.get('account'))}"]
+    return AuditLine(event.created_at, sentence % values, changes)
+
+
+def _correction_by_hand(event: AuditEvent, provider: str) -> AuditLine:
+    reason = (event.after or {}).get("reason", "")
+    return AuditLine(event.created_at, _("To change by hand: %(reason)s") % {"reason": reason})
+
+
+def _correction_refused(event: AuditEvent, provider: str) -> AuditLine:
+    reason = (event.after or {}).get("reason", "")
+    return AuditLine(event.created_at, _("Correction not made: %(reason)s") % {"reason": reason})
+
+
+def _correction_unknown(event: AuditEvent, provider: str) -> AuditLine:
+    sentence = _(
+        "%(provider)s did not answer the correction; whether it took it is not known (the next "
+        "correction reads the entry first)"
+    )
+    return AuditLine(event.created_at, sentence % {"provider": provider})
+
+
 DESCRIBERS: dict[str, Callable[[AuditEvent, str], AuditLine]] = {
     "transaction.assigned": _assigned,
     "transaction.unverified": _unverified,
@@ -210,6 +254,11 @@ DESCRIBERS: dict[str, Callable[[AuditEvent, str], AuditLine]] = {
     "transaction.sync_failed": _failed,
     "transaction.corrected": _corrected,
     "transaction.changed_after_sync": _changed_after_sync,
+    "transaction.correction_requested": _correction_requested,
+    "transaction.correction_updated": _correction_updated,
+    "transaction.correction_by_hand": _correction_by_hand,
+    "transaction.correction_refused": _correction_refused,
+    "transaction.correction_unknown": _correction_unknown,
 }
 
 

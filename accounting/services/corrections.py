@@ -79,7 +79,7 @@ def reassign_synced(
     txn = _synced_transaction(organization, transaction_id)
     books = connection_for(organization)
     source = books.source_account if books is not None else None
-    if books is None or source is None or not books.is_connected:
+    if books is None or source is None:
         raise Conflict(
             _("Connect your books and set the Source Account before correcting an entry."),
             code="books_not_connected",
@@ -381,6 +381,7 @@ def _apply(
         before={"account": correction.from_account_id},
         after={
             "account": correction.to_account_id,
+            "account_label": str(correction.to_account),
             "journal_entry_id": correction.journal_entry_id,
             "correction": correction.pk,
             "confirmed_after_unknown_outcome": confirmed,

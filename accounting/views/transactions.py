@@ -313,6 +313,8 @@ class TransactionPage(RolePageMixin, View):
                     describe_event(event, provider=name)
                     for event in transaction_audit(transaction=txn)[:200]
                 ],
+                "corrections": txn.corrections.select_related("from_account", "to_account"),
+                "updates_drafts": bool(books and books.provider.can_update_drafts),
                 "failure": failure_in_words(txn.error_code, txn.status_reason, name)
                 if txn.status == TransactionStatus.FAILED
                 else "",
