@@ -76,9 +76,13 @@ CODE_OF: dict[str, str] = {
 
 
 class ReassignOutputSerializer(serializers.Serializer):
+    """The correction and, when it was not made in the books, why (`detail`, `code`). A 409
+    refused before any correction (the transaction is not synced, or busy) has no
+    `correction`."""
+
     detail = serializers.CharField(required=False)
     code = serializers.CharField(required=False)
-    correction = CorrectionOutputSerializer()
+    correction = CorrectionOutputSerializer(required=False)
 
 
 class TransactionReassignApi(APIView):
