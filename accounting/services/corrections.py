@@ -165,6 +165,9 @@ def _reassign_locked(
             }
         )
     if not provider.can_update_drafts:
+        if pending is not None and pending.to_account_id != account.pk:
+            _replaced(pending, account)  # nothing was ever sent for it
+            pending = None
         return _by_hand(
             _take(txn, account, actor, pending),
             books,
@@ -182,15 +185,7 @@ def _reassign_locked(
             if pending is not None:
                 pending = _settle(pending, txn, held)
                 if pending is not None and pending.to_account_id != account.pk:
-                    _finish(
-                        pending,
-                        CorrectionState.REFUSED,
-                        reason=_(
-                            "Replaced by a correction to %(account)s before it reached the books."
-                        )
-                        % {"account": account},
-                        action="transaction.correction_refused",
-                    )
+                    _replaced(pending, account)
                     pending = None
                 txn.refresh_from_db(fields=["account", "journal_entry_lines"])
                 if pending is None and account.pk == txn.account_id:
@@ -250,6 +245,17 @@ def _reassign_locked(
         )
     except ProviderError as exc:
         return _refused(correction, txn, account, actor, books, exc)
+
+
+def _replaced(pending: Correction, account: Account) -> None:
+    """A correction in flight the books never took, replaced by one to `account`: closed."""
+    _finish(
+        pending,
+        CorrectionState.REFUSED,
+        reason=_("Replaced by a correction to %(account)s before it reached the books.")
+        % {"account": account},
+        action="transaction.correction_refused",
+    )
 
 
 def _take(txn: Transaction, account: Account, actor: Any, pending: Correction | None) -> Correction:

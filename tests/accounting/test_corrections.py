@@ -326,3 +326,25 @@ def test_the_page_reports_a_refusal_as_an_error(org_a, source_a, marketing_a, us
     )
     assert "Source Account" in response.content.decode()
     assert not Correction.objects.exists()
+
+
+def test_a_correction_left_in_flight_before_anything_was_sent_is_replaced(
+    org_a, source_a, marketing_a, travel_a
+):
+    """A worker died after recording a correction, before asking the books: the next one,
+    to another account, closes it as replaced (one correction in flight per transaction)."""
+    txn = synced_on(org_a, marketing_a)
+    left = Correction.objects.create(
+        organization=org_a,
+        transaction=txn,
+        from_account=marketing_a,
+        to_account=make_account(org_a, code="5999"),
+        journal_entry_id="7001",
+    )
+    correction = reassign_synced(
+        organization=org_a, actor=None, transaction_id=txn.pk, account_id=travel_a.pk
+    )
+    left.refresh_from_db()
+    assert left.state == CorrectionState.REFUSED and "Replaced by a correction" in left.reason
+    assert correction.pk != left.pk and correction.state == CorrectionState.BY_HAND
+    assert correction.to_account == travel_a
