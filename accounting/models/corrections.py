@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounting.models.chart import Account
+from accounting.models.chart import EXTERNAL_ID_LENGTH, Account
 from accounting.models.transactions import Transaction
 from sifi.models import Organization
 
@@ -55,7 +55,7 @@ class Correction(models.Model):
     # The entry's lines the update sends ([{"account", "side", "amount"}]): what a retry after
     # an unknown outcome compares the books' entry with.
     lines = models.JSONField(null=True, blank=True)
-    journal_entry_id = models.CharField(max_length=64)
+    journal_entry_id = models.CharField(max_length=EXTERNAL_ID_LENGTH)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
