@@ -328,7 +328,7 @@ def failure_in_words(code: str, message: str, provider: str) -> str:
         return _("Failed: %(message)s") % {"message": message}
     if kind == "closed":
         return _(
-            "Failed: %(message)s Book it on the first open day (the button above), or reopen "
+            "Failed: %(message)s Book it on the first open day from its sync run, or reopen "
             "the period in %(provider)s, then retry."
         ) % {"message": message, "provider": provider}
     return _("Failed: %(message)s Retry; if it fails again, tell us.") % {"message": message}

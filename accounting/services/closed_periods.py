@@ -10,7 +10,7 @@ What the ledger knows of a company's closed period is its last closed day
   entry once, in the same push, under the "first open day" policy.
 
 With the policy "transaction_date" such a transaction fails with "The books are closed up to
-<date>." (code "<provider>_closed"); the run page's one click, `book_on_open_day`, re-queues
+<date>." (code "<provider>_closed"); the run page's one click, `runs.book_on_open_day`, re-queues
 that run's closed-period failures dated on the first open day. With "first_open_day" the entry
 is dated on the day after the lock date and its description keeps the transaction's date.
 The date a transaction's entry is booked on, when not its own, is `Transaction.booked_on`,
@@ -102,7 +102,7 @@ def _book_on(txn: Transaction, day: datetime.date, *, reason: str) -> None:
     txn.booked_on = day
 
 
-def check_before_create(txn: Transaction, books: BooksConnection, policy: str) -> None:
+def check_before_create(txn: Transaction, books: BooksConnection) -> None:
     """Before an entry is sent to books that told us their lock date: move it to the first
     open day (policy "first_open_day", stored on the transaction) or refuse it
     (`PeriodClosed`). Books known only from refusals are not second-guessed: their lock may
@@ -113,7 +113,7 @@ def check_before_create(txn: Transaction, books: BooksConnection, policy: str) -
     if not is_closed(txn.booked_on or txn.transaction_date, closed_until):
         return
     assert closed_until is not None
-    if policy == PostingDatePolicy.FIRST_OPEN_DAY:
+    if policy_of(txn) == PostingDatePolicy.FIRST_OPEN_DAY:
         _book_on(txn, first_open_day(closed_until), reason="lock_date")
         return
     raise PeriodClosed(closed_message(closed_until), closed_until=closed_until)

@@ -178,7 +178,11 @@ def push_transaction(
         books.needs_attention(exc.message)
         raise RunStopped(exc.message) from None
     except PeriodClosed as exc:
-        closed_until = exc.closed_until or books.closed_until
+        closed_until = exc.closed_until
+        if closed_until is None and closed_periods.is_closed(
+            txn.booked_on or txn.transaction_date, books.closed_until
+        ):
+            closed_until = books.closed_until  # the books named no day; the one we know
         message = closed_periods.closed_message(closed_until, exc.message)
         _fail(txn, item, message=message, code=closed_periods.closed_code(books))
         return
@@ -257,9 +261,7 @@ def _create_entry_once(
             _record_entry(txn, sent, entry_id=found.id, status=found.status, adopted=True)
             return found
     if books is not None:  # books that told us their lock date: refuse or move it first
-        closed_periods.check_before_create(
-            txn, books, closed_periods.posting_date_policy_of(txn.organization_id)
-        )
+        closed_periods.check_before_create(txn, books)
         sent = closed_periods.dated(draft, txn)
     files: list[AttachmentRef] = []
     upload_first = keyed = False

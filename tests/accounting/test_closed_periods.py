@@ -319,3 +319,24 @@ def test_the_chart_sync_mirrors_odoos_lock_date(odoo_sandbox, admin_a, org_a):
     odoo_sandbox.configure(lock_date="")
     run_config_sync(job_id=start_config_sync(actor=admin_a, organization=org_a).pk)
     assert Integration.objects.get(organization=org_a).books_closed_until is None
+
+
+def test_a_day_learned_from_a_refusal_is_asked_again_and_forgotten_once_lifted(
+    qoyod, org_a, django_capture_on_commit_callbacks
+):
+    """Books known only from their refusals are not second-guessed: their lock may have been
+    lifted since, and the books say so by taking the entry."""
+    org, expense = qoyod.connect(org_a)
+    change_accounting_settings(
+        organization=org, actor=None, posting_date_policy=PostingDatePolicy.FIRST_OPEN_DAY
+    )
+    Integration.objects.filter(organization=org).update(books_closed_until=LOCK)
+    [txn] = verified(org, expense, 1, transaction_date=datetime.date(2026, 10, 14))
+    with django_capture_on_commit_callbacks():
+        run = start_sync_run(organization=org, actor=None)
+    assert drain(run).status == SyncRunStatus.SUCCEEDED
+    txn.refresh_from_db()
+    assert txn.booked_on is None
+    [entry] = qoyod.held_by_reference()[txn.reference]
+    assert entry.date == datetime.date(2026, 10, 14)
+    assert Integration.objects.get(organization=org).books_closed_until is None
