@@ -32,7 +32,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounting.journal import JournalEntryDraft, journal_entry_for, lines_snapshot
+from accounting.journal import JournalEntryDraft, ReverseChargeUnsupported, lines_snapshot
 from accounting.models import (
     OPEN_CORRECTION_STATES,
     Account,
@@ -53,8 +53,7 @@ from accounting.providers import (
     Unavailable,
     connection_for,
 )
-from accounting.services.accounting_settings import vat_reclaim_of
-from accounting.services.push import push_lock
+from accounting.services.push import entry_draft, push_lock
 from accounting.services.receipts import link_for
 from accounting.services.verification import _assignable_account
 from sifi.exceptions import Conflict
@@ -207,7 +206,15 @@ def _reassign_locked(
                 )
             if not provider.is_draft(held.status):
                 return _posted(correction, books, held.status)
-            draft = _corrected_draft(txn, account, books, held)
+            try:
+                draft = _corrected_draft(txn, account, books, held)
+            except ReverseChargeUnsupported:
+                return _by_hand(
+                    correction,
+                    books,
+                    _("%(provider)s cannot take a reverse charge's VAT lines.")
+                    % {"provider": provider.name},
+                )
             return _update(correction, txn, draft, session)
     except NotADraft as exc:
         assert correction is not None
@@ -315,12 +322,12 @@ def _corrected_draft(
     source = books.source_account
     assert source is not None
     txn.account = account  # in memory only: the transaction changes once the books did
-    draft = journal_entry_for(
+    draft = entry_draft(
         txn,
-        source_account=source,
+        source=source,
         input_vat=books.input_vat,
+        books=books,
         receipt_links=[link_for(document) for document in txn.documents.all()],
-        vat_reclaim=vat_reclaim_of(txn.organization_id),
     )
     if held.date is not None and held.date != draft.date:
         draft = dataclasses.replace(draft, date=held.date)

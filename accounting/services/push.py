@@ -224,6 +224,36 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
+def entry_draft(
+    txn: Transaction,
+    *,
+    source: Account,
+    input_vat: str | None,
+    books: BooksConnection | None,
+    receipt_links: list[str],
+) -> JournalEntryDraft:
+    """The entry a transaction books, on its own date (the posting-date policy moves it
+    after): the organization's VAT reclaim choice, reverse charge with the connection's
+    Output VAT account and the provider's tax codes. A push and a correction build it alike.
+    `ReverseChargeUnsupported` when the books cannot take the reverse charge."""
+    # Reverse charge needs an input VAT line: an organization not registered for VAT books
+    # foreign services gross, in any books.
+    reverse_charge = bool(input_vat) and is_reverse_charged(txn)
+    if reverse_charge and books is not None and not books.provider.books_reverse_charge:
+        raise ReverseChargeUnsupported(txn.reference)
+    return journal_entry_for(
+        txn,
+        source_account=source,
+        input_vat=input_vat,
+        receipt_links=receipt_links,
+        vat_reclaim=vat_reclaim_of(txn.organization_id),
+        reverse_charge=reverse_charge,
+        output_vat=getattr(books, "output_vat", None),
+        input_vat_tax=getattr(books, "input_vat_tax", None),
+        output_vat_tax=getattr(books, "output_vat_tax", None),
+    )
+
+
 def _create_entry_once(
     txn: Transaction,
     source: Account,
@@ -236,22 +266,7 @@ def _create_entry_once(
     its id is stored before this returns. `books` brings its provider's capabilities (None:
     the plain path: no files before the create, no key)."""
     links = [link_for(document) for document in txn.documents.all()]
-    # Reverse charge needs an input VAT line: an organization not registered for VAT books
-    # foreign services gross, in any books.
-    reverse_charge = bool(input_vat) and is_reverse_charged(txn)
-    if reverse_charge and books is not None and not books.provider.books_reverse_charge:
-        raise ReverseChargeUnsupported(txn.reference)
-    draft = journal_entry_for(
-        txn,
-        source_account=source,
-        input_vat=input_vat,
-        receipt_links=links,
-        vat_reclaim=vat_reclaim_of(txn.organization_id),
-        reverse_charge=reverse_charge,
-        output_vat=getattr(books, "output_vat", None),
-        input_vat_tax=getattr(books, "input_vat_tax", None),
-        output_vat_tax=getattr(books, "output_vat_tax", None),
-    )
+    draft = entry_draft(txn, source=source, input_vat=input_vat, books=books, receipt_links=links)
     sent = closed_periods.dated(draft, txn)
     if txn.push_started_at is not None:
         # An earlier attempt may have reached the books: look before creating (on the day it

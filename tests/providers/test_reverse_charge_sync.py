@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from accounting.models import SyncRunStatus, Transaction, TransactionStatus
+from accounting.models import CorrectionState, SyncRunStatus, Transaction, TransactionStatus
+from accounting.providers import provider_for
+from accounting.services.corrections import reassign_synced
 from accounting.services.reverse_charge import set_merchant_reverse_charge
 from accounting.services.runs import start_sync_run
 from integrations.models import Integration
@@ -80,3 +82,51 @@ def test_a_foreign_service_books_output_and_input_vat_on_lines_of_their_own(
     assert "reverse charge" not in plain.description
     local.refresh_from_db()
     assert (local.vat_reclaimed, local.reverse_charge_vat) == (Decimal("15.00"), None)
+
+
+def test_a_corrected_reverse_charge_entry_keeps_its_vat_lines(
+    harness, django_capture_on_commit_callbacks
+):
+    """A correction rebuilds the entry as a push does: a reverse-charged foreign service moved
+    to another account keeps its output and input VAT lines (never falls back to one line)."""
+    output = OUTPUT_VAT.get(harness.key)
+    if output is None or not provider_for(harness.key).can_update_drafts:
+        pytest.skip("books that cannot take reverse charge or update a draft")
+    org, expense = harness.connect(vat=True)
+    external_id, code = output
+    account = make_account(
+        org, provider=harness.key, external_id=external_id, code=code, type="Liability"
+    )
+    Integration.objects.filter(organization=org).update(output_vat_account=account)
+    set_merchant_reverse_charge(
+        organization=org, actor=None, merchant="Amazon Web Services", reverse_charge=True
+    )
+    [foreign] = verified(
+        org,
+        expense,
+        1,
+        merchant="Amazon Web Services",
+        amount=Decimal("200.00"),
+        original_amount=Decimal("53.33"),
+        original_currency="USD",
+    )
+    with django_capture_on_commit_callbacks():
+        run = start_sync_run(organization=org, actor=None)
+    assert drain(run).status == SyncRunStatus.SUCCEEDED
+    other_id, other_code, other_name = harness.other_expense_account
+    other = make_account(
+        org, provider=harness.key, external_id=other_id, code=other_code, name_en=other_name
+    )
+
+    correction = reassign_synced(
+        organization=org, actor=None, transaction_id=foreign.pk, account_id=other.pk
+    )
+
+    assert correction.state == CorrectionState.UPDATED
+    [entry] = harness.held_by_reference()[foreign.reference]
+    assert {(line.account, line.side, line.amount) for line in entry.lines} == {
+        (other_id, "debit", Decimal("200.00")),
+        (harness.input_vat_account, "debit", Decimal("30.00")),
+        (external_id, "credit", Decimal("30.00")),
+        (harness.wallet_account, "credit", Decimal("200.00")),
+    }
