@@ -334,6 +334,9 @@ def ingest_transactions(
         for row in result.results
         if row["outcome"] in ("created", "updated") and row["id"] not in sent_already
     ]
+    if any(row["outcome"] == "updated" and row["id"] in sent_already for row in result.results):
+        # Once per batch: the company's turns attach them (after the files are written).
+        transaction.on_commit(partial(tasks.attach_late_receipts.delay, organization.pk))
     if changed:
         apply_rules(organization=organization, ids=changed)
         # Their receipts are read for a tax invoice's QR code after the commit, in the
@@ -371,8 +374,8 @@ def _add_receipts_to_entry(
     organization: Organization, txn: Transaction, receipts: IncomingReceipts, actor: Any
 ) -> str:
     """Receipts for a transaction a run took (syncing) or synced: stored as late receipts, to
-    be attached to its entry in the company's turn (`late_receipts`), audited. The figures
-    in the books are not touched."""
+    be attached to its entry in the company's turn (`late_receipts`; the batch starts the
+    turns), audited. The figures in the books are not touched."""
     added = _store_documents(organization, txn, receipts.documents, late=True)
     if not added:
         return "unchanged"
@@ -384,7 +387,6 @@ def _add_receipts_to_entry(
         target_id=txn.pk,
         after={"documents_added": added, "status": txn.status},
     )
-    transaction.on_commit(partial(tasks.attach_late_receipts.delay, organization.pk))
     return "updated"
 
 

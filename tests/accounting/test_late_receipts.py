@@ -92,6 +92,21 @@ def test_a_late_receipt_for_a_synced_transaction_is_stored_and_queued_for_its_en
     assert Document.objects.filter(transaction=txn).count() == 1
 
 
+def test_a_batch_of_late_receipts_starts_the_companys_turns_once(
+    org_a, django_capture_on_commit_callbacks
+):
+    for number in range(3):
+        synced_transaction(org_a, reference=f"SIFI-{number}")
+    batch = [
+        late(f"SIFI-{number}", an_image("PNG", color=f"#0000{number}0")) for number in range(3)
+    ]
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = platform_of(org_a).post("/api/v1/ledger/transactions/", batch, format="json")
+    assert response.json()["updated"] == 3
+    queued = [getattr(c, "func", None) for c in callbacks]
+    assert queued.count(tasks.attach_late_receipts.delay) == 1
+
+
 def test_a_late_receipt_for_a_transaction_in_a_run_waits_for_its_push(
     org_a, django_capture_on_commit_callbacks
 ):

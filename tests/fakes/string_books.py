@@ -42,6 +42,7 @@ class StringBooks:
     attachments: dict[str, list[str]] = field(default_factory=dict)
     # Store the next created entry, then lose the answer (the outcome is unknown to us).
     lose_next_answer: bool = False
+    lose_next_attach_answer: bool = False  # the file is stored, the answer lost
     created: int = 0
 
     companies: ClassVar[dict[str, "StringBooks"]] = {}
@@ -114,6 +115,9 @@ class StringBooksSession:
             raise Rejected(f"No expense {entry_id}.", status_code=404)
         attached = self.books.attachments.setdefault(entry_id, [])
         attached.append(filename)
+        if self.books.lose_next_attach_answer:
+            self.books.lose_next_attach_answer = False
+            raise Unavailable("The connection dropped after the books stored the file.")
         return AttachmentRef(id=f"att_{len(attached)}_{entry_id}")
 
     def list_entries(self, *, date_from: datetime.date, date_to: datetime.date) -> list[HeldEntry]:

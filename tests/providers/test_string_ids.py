@@ -282,3 +282,50 @@ def _draft_of(txn, *, account):
             JournalLine("acc_1", CREDIT, Decimal(txn.amount)),
         ),
     )
+
+
+def test_a_late_receipts_lost_answer_in_books_that_cannot_list_files_is_not_sent_twice(
+    books, admin, django_capture_on_commit_callbacks
+):
+    """Books whose session cannot say which files an entry holds: after an unknown outcome the
+    receipt is not sent again (it may be there): it fails with what a person should check."""
+    import time
+
+    from django.utils import timezone
+
+    from accounting.services.turns import claim_turns, take_turn
+
+    org = admin.organization
+    chart = configured(admin)
+    txn = with_receipt(verified(org, chart["acc_9f2"])[0])
+    with django_capture_on_commit_callbacks():
+        run = start_sync_run(organization=org, actor=None)
+    assert drain(run).status == SyncRunStatus.SUCCEEDED
+    txn.refresh_from_db()
+    late = Document(
+        organization=org,
+        transaction=txn,
+        filename="late.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256="f" * 64,
+        late_since=timezone.now(),
+    )
+    late.file.save("late.pdf", ContentFile(PDF), save=False)
+    late.save()
+    books.lose_next_attach_answer = True
+    queue = list(claim_turns(org.pk))
+    while queue:
+        stripe, lease = queue.pop(0)
+        end = take_turn(organization_id=org.pk, stripe=stripe, lease=lease)
+        if end.lease is not None:
+            time.sleep(min(end.countdown, 1.0))
+            queue.append((stripe, end.lease))
+    assert books.attachments[txn.journal_entry_id] == ["receipt.pdf", "late.pdf"]
+    late.refresh_from_db()
+    assert late.attached_at is None
+    assert late.attach_error.startswith("We may have attached this receipt already")
+    page = api_client_for(make_user(org, Role.ACCOUNTANT), token=False).get(
+        f"/accounting/transactions/{txn.pk}/"
+    )
+    assert "Send it again" in page.content.decode()
