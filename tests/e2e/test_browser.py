@@ -91,6 +91,35 @@ def page_for(
     return page
 
 
+def connect_qoyod(org, api_key: str, *, expense: str, expense_ar: str = ""):
+    """The company connected to Qoyod with `api_key`: its Wallet as Source Account, an expense
+    account Qoyod knows (1038) and one it does not (`gone`, 424242: a push to it is refused)."""
+    from accounting.models import Account
+
+    wallet = Account.objects.create(
+        organization=org, provider="qoyod", external_id="1003", code="110101", name_en="Wallet"
+    )
+    known = Account.objects.create(
+        organization=org,
+        provider="qoyod",
+        external_id="1038",
+        code="5201",
+        name_en=expense,
+        name_ar=expense_ar,
+    )
+    gone = Account.objects.create(
+        organization=org, provider="qoyod", external_id="424242", code="5999", name_en="Old"
+    )
+    Integration.objects.create(
+        provider="qoyod",
+        organization=org,
+        status="connected",
+        secrets={"api_key": api_key},
+        source_account=wallet,
+    )
+    return known, gone
+
+
 def test_admin_connects_then_accountant_assigns_by_budget_and_syncs(
     browser, live_server, worker, qoyod_sandbox, company, shots
 ):
@@ -461,29 +490,10 @@ def test_the_api_docs_load_with_every_other_host_blocked(browser, live_server, c
 def test_a_failed_run_says_why_the_account_is_fixed_by_keyboard_and_the_retry_syncs(
     browser, live_server, worker, qoyod_sandbox, company, shots
 ):
-    from accounting.models import Account
 
     org, _users = company
-    wallet = Account.objects.create(
-        organization=org, provider="qoyod", external_id="1003", code="110101", name_en="Wallet"
-    )
-    marketing = Account.objects.create(
-        organization=org,
-        provider="qoyod",
-        external_id="1038",
-        code="5201",
-        name_en="Marketing Expenses",
-        name_ar="مصاريف تسويق",
-    )
-    gone = Account.objects.create(  # Qoyod does not know it: the push is refused
-        organization=org, provider="qoyod", external_id="424242", code="5999", name_en="Old line"
-    )
-    Integration.objects.create(
-        provider="qoyod",
-        organization=org,
-        status="connected",
-        secrets={"api_key": qoyod_sandbox.demo_key},
-        source_account=wallet,
+    marketing, gone = connect_qoyod(
+        org, qoyod_sandbox.demo_key, expense="Marketing Expenses", expense_ar="مصاريف تسويق"
     )
     txns = list(Transaction.objects.filter(organization=org).order_by("reference"))
     Transaction.objects.filter(pk=txns[0].pk).update(status="verified", account=gone)
@@ -527,7 +537,7 @@ def test_a_failed_run_says_why_the_account_is_fixed_by_keyboard_and_the_retry_sy
     page.goto(f"/accounting/transactions/{txns[0].pk}/")
     history = page.get_by_test_id("history")
     expect(history).to_contain_text("Failed: Qoyod refused it")
-    expect(history).to_contain_text("Reassigned from 5999 · Old line to 5201 · Marketing Expenses")
+    expect(history).to_contain_text("Reassigned from 5999 · Old to 5201 · Marketing Expenses")
     expect(history).to_contain_text("Sent to Qoyod as draft entry")
     arabic = page_for(browser, live_server, Role.ACCOUNTANT, locale="ar-SA")
     arabic.goto(f"/accounting/transactions/{txns[0].pk}/")
@@ -540,23 +550,11 @@ def test_a_long_run_is_confirmed_with_its_estimate_and_refusing_starts_nothing(
 ):
     from unittest import mock
 
-    from accounting.models import Account, SyncRun
+    from accounting.models import SyncRun
 
     settings.SYNC_CONFIRM_ABOVE_SECONDS = 0  # every run is "long": the question is asked
     org, _users = company
-    wallet = Account.objects.create(
-        organization=org, provider="qoyod", external_id="1003", code="110101", name_en="Wallet"
-    )
-    marketing = Account.objects.create(
-        organization=org, provider="qoyod", external_id="1038", code="5201", name_en="Ads"
-    )
-    Integration.objects.create(
-        provider="qoyod",
-        organization=org,
-        status="connected",
-        secrets={"api_key": "estimate-key-0001"},
-        source_account=wallet,
-    )
+    marketing, _gone = connect_qoyod(org, "estimate-key-0001", expense="Ads")
     Transaction.objects.filter(organization=org).update(status="verified", account=marketing)
 
     page = page_for(browser, live_server, Role.ACCOUNTANT)
@@ -586,25 +584,9 @@ def test_the_list_follows_a_run_to_its_end_without_a_reload(
 ):
     """Issue 25: the tabs, counts and rows drawn while the run went on are drawn again when
     its progress learns it is over, failures included."""
-    from accounting.models import Account
 
     org, _users = company
-    wallet = Account.objects.create(
-        organization=org, provider="qoyod", external_id="1003", code="110101", name_en="Wallet"
-    )
-    marketing = Account.objects.create(
-        organization=org, provider="qoyod", external_id="1038", code="5201", name_en="Ads"
-    )
-    gone = Account.objects.create(  # Qoyod does not know it: the push is refused
-        organization=org, provider="qoyod", external_id="424242", code="5999", name_en="Old"
-    )
-    Integration.objects.create(
-        provider="qoyod",
-        organization=org,
-        status="connected",
-        secrets={"api_key": qoyod_sandbox.demo_key},
-        source_account=wallet,
-    )
+    marketing, gone = connect_qoyod(org, qoyod_sandbox.demo_key, expense="Ads")
     txns = list(Transaction.objects.filter(organization=org).order_by("reference"))
     Transaction.objects.filter(pk__in=[t.pk for t in txns[:2]]).update(
         status="verified", account=marketing
@@ -830,30 +812,11 @@ def test_in_arabic_the_list_follows_a_run_and_the_receipts_agree_with_the_audit_
     """Issue 25, items 1 and 2, read in Arabic: the tabs and rows drawn while the run went on
     are drawn again when it ends, and a synced transaction's audit line and its Receipts
     section say the same thing about its receipt."""
-    from accounting.models import Account
     from tests.accounting.sync_runs import with_receipt
 
     org, _users = company
-    wallet = Account.objects.create(
-        organization=org, provider="qoyod", external_id="1003", code="110101", name_en="Wallet"
-    )
-    marketing = Account.objects.create(
-        organization=org,
-        provider="qoyod",
-        external_id="1038",
-        code="5201",
-        name_en="Ads",
-        name_ar="الإعلانات",
-    )
-    gone = Account.objects.create(  # Qoyod does not know it: the push is refused
-        organization=org, provider="qoyod", external_id="424242", code="5999", name_en="Old"
-    )
-    Integration.objects.create(
-        provider="qoyod",
-        organization=org,
-        status="connected",
-        secrets={"api_key": qoyod_sandbox.demo_key},
-        source_account=wallet,
+    marketing, gone = connect_qoyod(
+        org, qoyod_sandbox.demo_key, expense="Ads", expense_ar="الإعلانات"
     )
     txns = list(Transaction.objects.filter(organization=org).order_by("reference"))
     Transaction.objects.filter(pk__in=[t.pk for t in txns[:2]]).update(

@@ -27,9 +27,10 @@ OUTPUT_VAT = {
 }
 
 
-def test_a_foreign_service_books_output_and_input_vat_on_lines_of_their_own(
-    harness, django_capture_on_commit_callbacks
-):
+def connect_with_output_vat(harness):
+    """An organization registered for VAT connected to the sandbox, its Output VAT account
+    chosen (books that take reverse-charge lines), Amazon Web Services ticked "reverse
+    charge"."""
     org, expense = harness.connect(vat=True)
     output = OUTPUT_VAT.get(harness.key)
     if output is not None:
@@ -41,6 +42,14 @@ def test_a_foreign_service_books_output_and_input_vat_on_lines_of_their_own(
     set_merchant_reverse_charge(
         organization=org, actor=None, merchant="Amazon Web Services", reverse_charge=True
     )
+    return org, expense
+
+
+def test_a_foreign_service_books_output_and_input_vat_on_lines_of_their_own(
+    harness, django_capture_on_commit_callbacks
+):
+    org, expense = connect_with_output_vat(harness)
+    output = OUTPUT_VAT.get(harness.key)
     [foreign] = verified(
         org,
         expense,
@@ -92,15 +101,8 @@ def test_a_corrected_reverse_charge_entry_keeps_its_vat_lines(
     output = OUTPUT_VAT.get(harness.key)
     if output is None or not provider_for(harness.key).can_update_drafts:
         pytest.skip("books that cannot take reverse charge or update a draft")
-    org, expense = harness.connect(vat=True)
-    external_id, code = output
-    account = make_account(
-        org, provider=harness.key, external_id=external_id, code=code, type="Liability"
-    )
-    Integration.objects.filter(organization=org).update(output_vat_account=account)
-    set_merchant_reverse_charge(
-        organization=org, actor=None, merchant="Amazon Web Services", reverse_charge=True
-    )
+    org, expense = connect_with_output_vat(harness)
+    external_id, _code = output
     [foreign] = verified(
         org,
         expense,
