@@ -109,6 +109,7 @@
     input.addEventListener("input", function () {
       value.value = ""; // typed, not chosen: the server reads the code unless one is chosen
       active = -1; // the matches shown are for what was typed before: Enter takes none of them
+      asked++; // and an answer still on its way for what was typed before is not shown
       input.removeAttribute("aria-activedescendant");
       clearTimeout(timer);
       timer = setTimeout(search, DELAY_MS);
