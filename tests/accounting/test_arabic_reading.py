@@ -3,8 +3,10 @@ the books gave one, entry statuses and durations in Arabic words, account labels
 that "code · name" keeps its order, date fields in ISO whatever the browser's locale."""
 
 import datetime
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone, translation
 
 from accounting.models import SyncRun, Transaction, TransactionStatus
@@ -85,7 +87,11 @@ def test_a_rows_account_field_reads_in_its_own_direction(arabic_accountant, org_
 def test_date_fields_are_iso_text_not_the_browsers_locale(client, users_a, language):
     client.force_login(users_a[Role.ACCOUNTANT])
     client.cookies["django_language"] = language
-    for url in ("/accounting/?tab=expenses", "/accounting/reconciliations/"):
+    for url in (
+        "/accounting/?tab=expenses",
+        "/accounting/reconciliations/",
+        "/accounting/vat-report/",
+    ):
         page = client.get(url).content.decode()
         assert 'type="date"' not in page
         assert 'pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}"' in page and 'placeholder="yyyy-mm-dd"' in page
@@ -139,3 +145,22 @@ def test_how_long_a_run_took_has_arabics_own_forms(org_a, seconds, english, arab
     with translation.override("ar"):
         assert run_took(run) == arabic
         assert "2 دقيقتين" not in run_took(run)
+
+
+def test_no_template_draws_a_date_field_in_the_browsers_locale():
+    """Every date field is ISO text (`accounting/_iso_date.html`), pages added later too."""
+    templates = Path(settings.BASE_DIR, "templates")
+    drawn = [
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if 'type="date"' in path.read_text(encoding="utf-8")
+    ]
+    assert drawn == []
+
+
+def test_back_and_next_arrows_point_the_way_the_arabic_page_reads(arabic_accountant):
+    """ "← Accounting" on an Arabic page points right: the arrow is marked, and mirrored in RTL."""
+    page = arabic_accountant.get("/accounting/rules/").content.decode()
+    assert '<span class="nav-arrow" aria-hidden="true">←</span>' in page
+    css = Path(settings.BASE_DIR, "static", "css", "app.css").read_text(encoding="utf-8")
+    assert '[dir="rtl"] .nav-arrow { display: inline-block; transform: scaleX(-1); }' in css
