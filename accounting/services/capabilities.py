@@ -80,25 +80,36 @@ def upload_documents(
         return []
     files = []
     for document in Document.objects.filter(transaction=txn).order_by("pk"):
-        if document.external_attachment_id is None:
-            with document.file.open("rb") as handle:
-                content = handle.read()
-            try:
-                uploaded = session.upload_document(
-                    filename=document.filename, content=content, content_type=document.content_type
-                )
-            except AttachmentsUnsupported:
-                books.remember_attachments_supported(False)
-                return []
-            if uploaded.id is None:
-                name = books.provider.name
-                raise ProviderError(f"{name} gave no id for the uploaded {document.filename}.")
-            Document.objects.filter(pk=document.pk).update(external_attachment_id=uploaded.id)
-            document.external_attachment_id = uploaded.id
-            if books.attachments_supported is None:
-                books.remember_attachments_supported(True)
-        files.append(AttachmentRef(id=document.external_attachment_id))
+        uploading_now = document.external_attachment_id is None
+        try:
+            attachment_id = upload_once(document, books, session)
+        except AttachmentsUnsupported:
+            books.remember_attachments_supported(False)
+            return []
+        if uploading_now and books.attachments_supported is None:
+            books.remember_attachments_supported(True)
+        files.append(AttachmentRef(id=attachment_id))
     return files
+
+
+def upload_once(document: Document, books: BooksConnection, session: UploadingSession) -> str:
+    """The receipt's upload id: uploaded now unless an earlier attempt kept one. The id is
+    stored on the document before anything carries it, so a retry carries this very file,
+    never a second copy."""
+    if document.external_attachment_id is not None:
+        return document.external_attachment_id
+    with document.file.open("rb") as handle:
+        content = handle.read()
+    uploaded = session.upload_document(
+        filename=document.filename, content=content, content_type=document.content_type
+    )
+    if uploaded.id is None:
+        raise ProviderError(
+            f"{books.provider.name} gave no id for the uploaded {document.filename}."
+        )
+    Document.objects.filter(pk=document.pk).update(external_attachment_id=uploaded.id)
+    document.external_attachment_id = uploaded.id
+    return uploaded.id
 
 
 def make_draft_once(txn: Transaction, session: RedraftingSession, entry: EntryRef | None) -> None:

@@ -45,6 +45,7 @@ from accounting.providers import (
     Unavailable,
     connection_for,
 )
+from accounting.services.capabilities import upload_once
 from accounting.services.push import MAX_ATTEMPTS, Deferred, RunStopped, push_lock
 from accounting.services.receipts import link_for
 from accounting.services.run_lifecycle import stop_active_runs
@@ -300,20 +301,8 @@ def _upload_then_attach(
     if not isinstance(session, AttachingUploadsSession):
         _link_only(document, txn)
         return
-    attachment_id = document.external_attachment_id
-    if attachment_id is None:
-        with document.file.open("rb") as handle:
-            content = handle.read()
-        uploaded = session.upload_document(
-            filename=document.filename, content=content, content_type=document.content_type
-        )
-        if uploaded.id is None:
-            raise ProviderError(
-                f"{books.provider.name} gave no id for the uploaded {document.filename}."
-            )
-        attachment_id = uploaded.id
-        # Kept before the entry is touched: a retry adds this very file, never another.
-        Document.objects.filter(pk=document.pk).update(external_attachment_id=attachment_id)
+    # The upload's id is kept before the entry is touched: a retry adds this very file.
+    attachment_id = upload_once(document, books, session)
     Document.objects.filter(pk=document.pk).update(attach_started_at=timezone.now())
     session.attach_uploaded(entry_id, [attachment_id])
     _attached(document, txn, attachment_id=attachment_id, adopted=False)
